@@ -1,0 +1,224 @@
+//! `wushe`: the Wushe (五社联动服务平台) server and its command-line tools.
+
+mod bench;
+mod config;
+mod demo;
+mod progress;
+mod startup;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use tokio::net::TcpListener;
+use tracing_subscriber::EnvFilter;
+use wushe_store::Db;
+
+use crate::config::Config;
+
+#[derive(Parser)]
+#[command(name = "wushe", version, about = "五社联动服务平台 Wushe")]
+struct Cli {
+    /// TOML configuration file (settings can also come from WUSHE_* variables and DATABASE_URL).
+    #[arg(long, global = true, env = "WUSHE_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the web UI and API.
+    Serve {
+        /// Address to listen on (overrides config and WUSHE_LISTEN).
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Create (or reuse) a demo deployment on SQLite with demo accounts, and serve it.
+    Demo {
+        #[arg(long, default_value = "wushe-data")]
+        data_dir: PathBuf,
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// Delete the demo database and start over.
+        #[arg(long)]
+        reset: bool,
+    },
+    /// Apply database migrations and load reference data, then exit.
+    Migrate,
+    /// Online backup of the SQLite database to a file.
+    Backup {
+        /// Target file (must not exist).
+        out: PathBuf,
+    },
+    /// Audit log tools.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Benchmarks; figures go to docs/performance.md.
+    Bench {
+        #[command(subcommand)]
+        command: bench::BenchCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Recompute the hash chain and report the first tampered, inserted or deleted entry.
+    Verify,
+}
+
+fn init_tracing(filter: &str) {
+    let filter = EnvFilter::try_from_env("WUSHE_LOG").unwrap_or_else(|_| EnvFilter::new(filter));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).try_init();
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve { listen } => {
+            let mut cfg = Config::load(cli.config.as_deref())?;
+            if let Some(l) = listen {
+                cfg.listen = l;
+            }
+            init_tracing(&cfg.log);
+            let db = prepare(&cfg).await?;
+            serve(&cfg, db, None).await
+        }
+        Command::Demo { data_dir, listen, reset } => {
+            let mut cfg = Config::load(cli.config.as_deref())?;
+            cfg.data_dir = data_dir;
+            cfg.listen = listen;
+            cfg.database_url = cfg.default_sqlite_url();
+            init_tracing(&cfg.log);
+            if reset {
+                for suffix in ["", "-wal", "-shm"] {
+                    let p = cfg.data_dir.join(format!("wushe.db{suffix}"));
+                    if p.exists() {
+                        std::fs::remove_file(&p).with_context(|| format!("无法删除 {}", p.display()))?;
+                    }
+                }
+                println!("已清空演示数据库，重新开始");
+            }
+            let db = prepare(&cfg).await?;
+            demo::seed(&db).await?;
+            serve(&cfg, db, Some(demo::print_accounts)).await
+        }
+        Command::Migrate => {
+            let cfg = Config::load(cli.config.as_deref())?;
+            init_tracing(&cfg.log);
+            let db = prepare(&cfg).await?;
+            db.close().await;
+            println!("数据库已是最新结构");
+            Ok(())
+        }
+        Command::Backup { out } => {
+            let cfg = Config::load(cli.config.as_deref())?;
+            init_tracing(&cfg.log);
+            let db = startup::open(&cfg).await?;
+            backup(&db, &out).await?;
+            db.close().await;
+            Ok(())
+        }
+        Command::Audit { command: AuditCommand::Verify } => {
+            let cfg = Config::load(cli.config.as_deref())?;
+            init_tracing(&cfg.log);
+            let db = startup::open(&cfg).await?;
+            let ok = verify_audit(&db).await?;
+            db.close().await;
+            if !ok {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
+        Command::Bench { command } => {
+            init_tracing("warn");
+            bench::run(command).await
+        }
+    }
+}
+
+async fn prepare(cfg: &Config) -> anyhow::Result<Db> {
+    startup::ensure_keys(cfg)?;
+    let db = startup::open(cfg).await?;
+    startup::ensure_divisions(&db).await?;
+    Ok(db)
+}
+
+async fn serve(cfg: &Config, db: Db, banner: Option<fn(&str)>) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(&cfg.listen).await.with_context(|| format!("无法监听 {}", cfg.listen))?;
+    let addr = listener.local_addr()?;
+    let url = format!("http://{addr}");
+    match banner {
+        Some(f) => f(&url),
+        None => println!("五社联动服务平台已启动：{url}（{}）", db.backend().name()),
+    }
+    let app = wushe_web::app(wushe_web::AppState::new(db.clone(), cfg.web()));
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    db.close().await;
+    println!("已停止");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
+
+async fn backup(db: &Db, out: &std::path::Path) -> anyhow::Result<()> {
+    match db {
+        Db::Sqlite { writer, .. } => {
+            if out.exists() {
+                anyhow::bail!("目标文件 {} 已存在，请换一个文件名", out.display());
+            }
+            // VACUUM INTO takes a consistent snapshot while the server keeps running.
+            sqlx::query("VACUUM INTO $1").bind(out.to_string_lossy().to_string()).execute(writer).await?;
+            let size = std::fs::metadata(out)?.len();
+            println!("已备份到 {}（{:.1} MB）", out.display(), size as f64 / 1e6);
+            Ok(())
+        }
+        Db::Postgres(_) => {
+            anyhow::bail!(
+                "PostgreSQL 请使用 pg_dump 备份，例如：pg_dump -Fc -f wushe.dump \"$DATABASE_URL\"（见 README）"
+            )
+        }
+    }
+}
+
+async fn verify_audit(db: &Db) -> anyhow::Result<bool> {
+    let pb = progress::bar(0, "校验审计日志哈希链");
+    let report = wushe_store::accounts::audit::verify(db, |done, total| {
+        pb.set_length(total.max(0) as u64);
+        pb.set_position(done.max(0) as u64);
+    })
+    .await?;
+    pb.finish_and_clear();
+    match report.broken {
+        None => {
+            println!("审计日志完整：共 {} 条，哈希链校验通过", report.entries);
+            Ok(true)
+        }
+        Some((id, why)) => {
+            println!("审计日志被篡改：第 {id} 条起校验失败：{why}（此前 {} 条完好）", report.entries);
+            Ok(false)
+        }
+    }
+}

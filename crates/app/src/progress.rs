@@ -1,0 +1,14 @@
+//! Terminal progress bars for long CLI work (first start, imports, benchmarks).
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+pub fn bar(len: u64, what: &str) -> ProgressBar {
+    let pb = ProgressBar::new(len);
+    pb.set_style(
+        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({percent}%) {elapsed}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    pb.set_message(what.to_string());
+    pb
+}

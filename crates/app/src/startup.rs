@@ -1,0 +1,43 @@
+//! Bringing a deployment up: open the database, migrate, load the division table on first
+//! start, make sure the key file exists.
+
+use std::time::Instant;
+
+use anyhow::Context;
+use wushe_store::regions;
+use wushe_store::Db;
+
+use crate::config::Config;
+use crate::progress;
+
+pub async fn open(cfg: &Config) -> anyhow::Result<Db> {
+    let db = Db::connect(&cfg.database_url, &cfg.db_options())
+        .await
+        .with_context(|| format!("无法打开数据库 {}", wushe_store::db::redact_url(&cfg.database_url)))?;
+    db.migrate().await.context("数据库迁移失败")?;
+    Ok(db)
+}
+
+/// Load the shipped division table if this database has none. Returns whether it loaded.
+pub async fn ensure_divisions(db: &Db) -> anyhow::Result<bool> {
+    if regions::loaded_edition(db).await?.is_some() {
+        return Ok(false);
+    }
+    let t = Instant::now();
+    let rows = regions::parse_table(regions::DIVISIONS_2023_GZ, &|_| true)?;
+    let pb = progress::bar(rows.len() as u64, "首次启动：载入全国行政区划");
+    regions::load(db, &rows, |n| pb.set_position(n as u64)).await?;
+    pb.finish_and_clear();
+    println!(
+        "已载入 {} 个行政区划（{} 年版），用时 {:.1} 秒",
+        rows.len(),
+        regions::DIVISION_EDITION,
+        t.elapsed().as_secs_f64()
+    );
+    Ok(true)
+}
+
+pub fn ensure_keys(cfg: &Config) -> anyhow::Result<()> {
+    wushe_store::crypto::KeyRing::load_or_create(&cfg.key_file()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(())
+}

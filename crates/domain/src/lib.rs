@@ -1,0 +1,5 @@
+//! Wushe domain: pure types and rules (codes, privacy masking, …). No I/O.
+
+pub mod accounts;
+pub mod codes;
+pub mod privacy;

@@ -1,0 +1,3 @@
+//! Personal information protection (PIPL): masking for screens, exports and public lists.
+
+pub mod mask;

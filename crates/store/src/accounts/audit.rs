@@ -1,0 +1,237 @@
+//! The append-only, hash-chained audit log. Each entry's hash covers its fields and the hash
+//! of the entry before it, so editing or deleting any entry breaks the chain at that point.
+//! Entries are written in the same transaction as the change they describe.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use sha2::{Digest, Sha256};
+use sqlx::FromRow;
+use wushe_domain::accounts::Scope;
+
+use crate::{on_db, on_tx, Db, Page, Paged, StoreError, Tx};
+
+/// Who did it and from where.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Actor {
+    pub user_id: Option<i64>,
+    pub username: Option<String>,
+    pub role: Option<String>,
+    pub ip: Option<String>,
+    pub request_id: Option<String>,
+}
+
+/// What happened to which record; `division_code` and `organization_id` place the entry in a
+/// scope so officials see the log of their own region only.
+#[derive(Debug, Clone)]
+pub struct Event<'a> {
+    pub action: &'a str,
+    pub entity: &'a str,
+    pub entity_id: Option<String>,
+    pub division_code: &'a str,
+    pub organization_id: Option<i64>,
+    pub summary: serde_json::Value,
+}
+
+#[derive(Debug, Clone, FromRow, serde::Serialize)]
+pub struct AuditRow {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub user_id: Option<i64>,
+    pub username: Option<String>,
+    pub role: Option<String>,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: Option<String>,
+    pub division_code: String,
+    pub organization_id: Option<i64>,
+    pub summary: String,
+    pub ip: Option<String>,
+    pub request_id: Option<String>,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+const COLS: &str = "id, at, user_id, username, role, action, entity, entity_id, division_code, organization_id, \
+                    summary, ip, request_id, prev_hash, hash";
+
+fn entry_hash(r: &AuditRow) -> String {
+    let mut h = Sha256::new();
+    let fields: [String; 14] = [
+        r.id.to_string(),
+        r.at.to_rfc3339_opts(SecondsFormat::Micros, true),
+        r.user_id.map(|v| v.to_string()).unwrap_or_default(),
+        r.username.clone().unwrap_or_default(),
+        r.role.clone().unwrap_or_default(),
+        r.action.clone(),
+        r.entity.clone(),
+        r.entity_id.clone().unwrap_or_default(),
+        r.division_code.clone(),
+        r.organization_id.map(|v| v.to_string()).unwrap_or_default(),
+        r.summary.clone(),
+        r.ip.clone().unwrap_or_default(),
+        r.request_id.clone().unwrap_or_default(),
+        r.prev_hash.clone(),
+    ];
+    for f in &fields {
+        // Length-prefix each field so that no two different entries serialize alike.
+        h.update((f.len() as u64).to_be_bytes());
+        h.update(f.as_bytes());
+    }
+    hex::encode(h.finalize())
+}
+
+/// Append one entry inside the caller's transaction.
+pub async fn append(tx: &mut Tx, actor: &Actor, ev: &Event<'_>) -> Result<i64, StoreError> {
+    // Bumping the head both allocates the id and takes the row lock (PostgreSQL) that
+    // serializes writers of the chain; SQLite already has a single writer.
+    let (seq, prev_hash): (i64, String) =
+        on_tx!(tx, |c| sqlx::query_as("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
+            .fetch_one(c)
+            .await)?;
+    let mut row = AuditRow {
+        id: seq,
+        at: crate::time::now(),
+        user_id: actor.user_id,
+        username: actor.username.clone(),
+        role: actor.role.clone(),
+        action: ev.action.to_string(),
+        entity: ev.entity.to_string(),
+        entity_id: ev.entity_id.clone(),
+        division_code: ev.division_code.to_string(),
+        organization_id: ev.organization_id,
+        summary: ev.summary.to_string(),
+        ip: actor.ip.clone(),
+        request_id: actor.request_id.clone(),
+        prev_hash,
+        hash: String::new(),
+    };
+    row.hash = entry_hash(&row);
+    let sql = format!(
+        "INSERT INTO audit_log ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+    );
+    on_tx!(tx, |c| sqlx::query(&sql)
+        .bind(row.id)
+        .bind(row.at)
+        .bind(row.user_id)
+        .bind(&row.username)
+        .bind(&row.role)
+        .bind(&row.action)
+        .bind(&row.entity)
+        .bind(&row.entity_id)
+        .bind(&row.division_code)
+        .bind(row.organization_id)
+        .bind(&row.summary)
+        .bind(&row.ip)
+        .bind(&row.request_id)
+        .bind(&row.prev_hash)
+        .bind(&row.hash)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    on_tx!(tx, |c| sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
+        .bind(&row.hash)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(seq)
+}
+
+/// Append in a transaction of its own (logins, full views: events with no other write).
+pub async fn append_now(db: &Db, actor: &Actor, ev: &Event<'_>) -> Result<i64, StoreError> {
+    let mut tx = db.begin().await?;
+    let id = append(&mut tx, actor, ev).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+pub struct AuditFilter {
+    pub user_id: Option<i64>,
+    pub username: Option<String>,
+    pub entity: Option<String>,
+    pub entity_id: Option<String>,
+    pub action: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// The log of a scope, newest first.
+pub async fn list(db: &Db, scope: &Scope, f: &AuditFilter, page: &Page) -> Result<Paged<AuditRow>, StoreError> {
+    let where_sql = " WHERE division_code LIKE $1 AND ($2 IS NULL OR organization_id = $2) \
+                     AND ($3 IS NULL OR user_id = $3) AND ($4 IS NULL OR username = $4) \
+                     AND ($5 IS NULL OR entity = $5) AND ($6 IS NULL OR entity_id = $6) \
+                     AND ($7 IS NULL OR action = $7) AND ($8 IS NULL OR at >= $8) AND ($9 IS NULL OR at < $9)";
+    let like = format!("{}%", crate::escape_like(&scope.division));
+    macro_rules! bind_filters {
+        ($q:expr) => {
+            $q.bind(&like)
+                .bind(scope.organization_id)
+                .bind(f.user_id)
+                .bind(&f.username)
+                .bind(&f.entity)
+                .bind(&f.entity_id)
+                .bind(&f.action)
+                .bind(f.from)
+                .bind(f.to)
+        };
+    }
+    let count_sql = format!("SELECT COUNT(*) FROM audit_log{where_sql}");
+    let (total,): (i64,) = on_db!(db, |c| bind_filters!(sqlx::query_as(&count_sql)).fetch_one(c).await)?;
+    let sql = format!("SELECT {COLS} FROM audit_log{where_sql} ORDER BY id DESC LIMIT $10 OFFSET $11");
+    let items = on_db!(db, |c| bind_filters!(sqlx::query_as::<_, AuditRow>(&sql))
+        .bind(page.limit())
+        .bind(page.offset())
+        .fetch_all(c)
+        .await)?;
+    Ok(Paged { items, total, page: page.clone() })
+}
+
+/// Result of walking the whole chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifyReport {
+    pub entries: i64,
+    /// The first entry at which the chain breaks, with the reason.
+    pub broken: Option<(i64, String)>,
+}
+
+/// Recompute every hash in id order and check the links, the id sequence and the head.
+pub async fn verify(db: &Db, mut progress: impl FnMut(i64, i64)) -> Result<VerifyReport, StoreError> {
+    let (head_seq, head_hash): (i64, String) =
+        on_db!(db, |c| sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(c).await)?;
+    let mut prev = "0".repeat(64);
+    let mut expected_id = 1i64;
+    let mut last_id = 0i64;
+    let batch = 5000i64;
+    loop {
+        let sql = format!("SELECT {COLS} FROM audit_log WHERE id > $1 ORDER BY id LIMIT $2");
+        let rows = on_db!(db, |c| sqlx::query_as::<_, AuditRow>(&sql).bind(last_id).bind(batch).fetch_all(c).await)?;
+        if rows.is_empty() {
+            break;
+        }
+        for r in &rows {
+            if r.id != expected_id {
+                let why = format!("缺少第 {expected_id} 条记录（可能被删除）");
+                return Ok(VerifyReport { entries: expected_id - 1, broken: Some((expected_id, why)) });
+            }
+            if r.prev_hash != prev {
+                return Ok(VerifyReport {
+                    entries: r.id - 1, broken: Some((r.id, "与上一条记录的链接不符".into()))
+                });
+            }
+            if entry_hash(r) != r.hash {
+                return Ok(VerifyReport {
+                    entries: r.id - 1,
+                    broken: Some((r.id, "内容与哈希不符（记录被篡改）".into())),
+                });
+            }
+            prev = r.hash.clone();
+            expected_id += 1;
+            last_id = r.id;
+        }
+        progress(last_id, head_seq);
+    }
+    if last_id != head_seq || prev != head_hash {
+        let why = format!("链尾不符：最后一条为第 {last_id} 条，登记的链头为第 {head_seq} 条（末尾记录可能被删除）");
+        return Ok(VerifyReport { entries: last_id, broken: Some((last_id + 1, why)) });
+    }
+    Ok(VerifyReport { entries: last_id, broken: None })
+}

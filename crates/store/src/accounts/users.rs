@@ -1,0 +1,192 @@
+//! User accounts. Every list and load takes the caller's scope.
+
+use chrono::{DateTime, Utc};
+use sqlx::FromRow;
+use wushe_domain::accounts::{Role, Scope};
+
+use crate::{on_db, on_tx, Db, StoreError, Tx};
+
+#[derive(Debug, Clone, FromRow, serde::Serialize)]
+pub struct UserRow {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    #[serde(skip)]
+    pub password_hash: String,
+    pub role: String,
+    pub scope_division: String,
+    pub organization_id: Option<i64>,
+    pub active: bool,
+    pub failed_logins: i32,
+    pub locked_until: Option<DateTime<Utc>>,
+    pub password_changed_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl UserRow {
+    pub fn role(&self) -> Role {
+        // Roles are written only through `Role::as_str`; an unknown one gets the least power.
+        Role::parse(&self.role).unwrap_or(Role::Resident)
+    }
+
+    pub fn scope(&self) -> Scope {
+        Scope { division: self.scope_division.clone(), organization_id: self.organization_id }
+    }
+}
+
+const COLS: &str = "id, username, display_name, password_hash, role, scope_division, organization_id, active, \
+                    failed_logins, locked_until, password_changed_at, created_at";
+
+pub struct NewUser<'a> {
+    pub username: &'a str,
+    pub display_name: &'a str,
+    pub password_hash: &'a str,
+    pub role: Role,
+    pub scope: &'a Scope,
+    pub created_by: Option<i64>,
+}
+
+pub async fn create(tx: &mut Tx, u: &NewUser<'_>) -> Result<i64, StoreError> {
+    let now = crate::time::now();
+    let sql = "INSERT INTO users (username, display_name, password_hash, role, scope_division, organization_id, \
+               active, failed_logins, password_changed_at, created_at, created_by) \
+               VALUES ($1, $2, $3, $4, $5, $6, TRUE, 0, $7, $7, $8) RETURNING id";
+    let res: Result<(i64,), sqlx::Error> = on_tx!(tx, |c| sqlx::query_as(sql)
+        .bind(u.username)
+        .bind(u.display_name)
+        .bind(u.password_hash)
+        .bind(u.role.as_str())
+        .bind(&u.scope.division)
+        .bind(u.scope.organization_id)
+        .bind(now)
+        .bind(u.created_by)
+        .fetch_one(c)
+        .await);
+    match res {
+        Ok((id,)) => Ok(id),
+        Err(e) => {
+            let e = StoreError::from(e);
+            if e.is_unique_violation() {
+                Err(StoreError::Conflict(format!("用户名「{}」已存在", u.username)))
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Load by username for login: unscoped by necessity, and used only by authentication.
+pub async fn find_for_login(db: &Db, username: &str) -> Result<Option<UserRow>, StoreError> {
+    let sql = format!("SELECT {COLS} FROM users WHERE username = $1");
+    Ok(on_db!(db, |c| sqlx::query_as::<_, UserRow>(&sql).bind(username).fetch_optional(c).await)?)
+}
+
+/// Load the user behind an authenticated session or token.
+pub async fn find_by_id_unscoped(db: &Db, id: i64) -> Result<Option<UserRow>, StoreError> {
+    let sql = format!("SELECT {COLS} FROM users WHERE id = $1");
+    Ok(on_db!(db, |c| sqlx::query_as::<_, UserRow>(&sql).bind(id).fetch_optional(c).await)?)
+}
+
+/// Load a user the caller may see: the user's scope must lie inside the caller's.
+pub async fn get(db: &Db, scope: &Scope, id: i64) -> Result<UserRow, StoreError> {
+    let row = find_by_id_unscoped(db, id).await?.ok_or(StoreError::NotFound)?;
+    if scope.contains(&row.scope()) {
+        Ok(row)
+    } else {
+        Err(StoreError::NotFound)
+    }
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct UserFilter {
+    pub q: Option<String>,
+    pub role: Option<Role>,
+}
+
+pub async fn list(
+    db: &Db,
+    scope: &Scope,
+    f: &UserFilter,
+    page: &crate::Page,
+) -> Result<crate::Paged<UserRow>, StoreError> {
+    let where_sql = " WHERE scope_division LIKE $1 \
+                     AND ($2 IS NULL OR username LIKE $2 ESCAPE '\\' OR display_name LIKE $2 ESCAPE '\\') \
+                     AND ($3 IS NULL OR role = $3) AND ($4 IS NULL OR organization_id = $4)";
+    let like_scope = format!("{}%", scope.division);
+    let q = f.q.as_deref().map(|q| format!("%{}%", crate::escape_like(q)));
+    let role = f.role.map(|r| r.as_str());
+    let org = scope.organization_id;
+    let count_sql = format!("SELECT COUNT(*) FROM users{where_sql}");
+    let (total,): (i64,) =
+        on_db!(db, |c| sqlx::query_as(&count_sql).bind(&like_scope).bind(&q).bind(role).bind(org).fetch_one(c).await)?;
+    let sql = format!("SELECT {COLS} FROM users{where_sql} ORDER BY id LIMIT $5 OFFSET $6");
+    let items = on_db!(db, |c| sqlx::query_as::<_, UserRow>(&sql)
+        .bind(&like_scope)
+        .bind(&q)
+        .bind(role)
+        .bind(org)
+        .bind(page.limit())
+        .bind(page.offset())
+        .fetch_all(c)
+        .await)?;
+    Ok(crate::Paged { items, total, page: page.clone() })
+}
+
+pub async fn record_login_failure(
+    db: &Db,
+    id: i64,
+    failed: i32,
+    locked_until: Option<DateTime<Utc>>,
+) -> Result<(), StoreError> {
+    let mut tx = db.begin().await?;
+    on_tx!(&mut tx, |c| sqlx::query("UPDATE users SET failed_logins = $1, locked_until = $2 WHERE id = $3")
+        .bind(failed)
+        .bind(locked_until)
+        .bind(id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    tx.commit().await
+}
+
+pub async fn record_login_success(tx: &mut Tx, id: i64) -> Result<(), StoreError> {
+    on_tx!(tx, |c| sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
+        .bind(id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn set_password(tx: &mut Tx, id: i64, password_hash: &str) -> Result<(), StoreError> {
+    on_tx!(tx, |c| {
+        sqlx::query(
+        "UPDATE users SET password_hash = $1, password_changed_at = $2, failed_logins = 0, locked_until = NULL WHERE id = $3"
+    )
+    .bind(password_hash)
+    .bind(crate::time::now())
+    .bind(id)
+    .execute(c)
+    .await.map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
+pub async fn set_active(tx: &mut Tx, id: i64, active: bool) -> Result<(), StoreError> {
+    on_tx!(tx, |c| sqlx::query("UPDATE users SET active = $1, failed_logins = 0, locked_until = NULL WHERE id = $2")
+        .bind(active)
+        .bind(id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn count_in_scope(db: &Db, scope: &Scope) -> Result<i64, StoreError> {
+    let like = format!("{}%", scope.division);
+    let (n,): (i64,) = on_db!(db, |c| sqlx::query_as("SELECT COUNT(*) FROM users WHERE scope_division LIKE $1")
+        .bind(&like)
+        .fetch_one(c)
+        .await)?;
+    Ok(n)
+}

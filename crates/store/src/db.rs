@@ -1,0 +1,239 @@
+//! The database handle: one enum over the two native sqlx pools.
+//!
+//! Every query is written once in portable SQL and expanded into both arms by [`on_db!`] or
+//! [`on_tx!`], so each arm is type-checked against its own backend. No `sqlx::Any`.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+
+use crate::StoreError;
+
+/// Which backend a [`Db`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "SQLite",
+            Backend::Postgres => "PostgreSQL",
+        }
+    }
+}
+
+/// SQLite keeps one writer connection (writes never contend for the lock) and a pool of
+/// readers; PostgreSQL has one pool.
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite { writer: SqlitePool, reader: SqlitePool },
+    Postgres(PgPool),
+}
+
+/// A write transaction on either backend.
+pub enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+/// Run the same body against the reader pool of either backend.
+/// `on_db!(db, |c| sqlx::query("…").fetch_all(c).await)`
+#[macro_export]
+macro_rules! on_db {
+    ($db:expr, |$c:ident| $body:expr) => {
+        match $db {
+            $crate::db::Db::Sqlite { reader, .. } => {
+                let $c = reader;
+                $body
+            }
+            $crate::db::Db::Postgres(pool) => {
+                let $c = pool;
+                $body
+            }
+        }
+    };
+}
+
+/// Run the same body inside a transaction of either backend: `$c` is `&mut *conn`.
+#[macro_export]
+macro_rules! on_tx {
+    ($tx:expr, |$c:ident| $body:expr) => {
+        match $tx {
+            $crate::db::Tx::Sqlite(t) => {
+                let $c = &mut **t;
+                $body
+            }
+            $crate::db::Tx::Postgres(t) => {
+                let $c = &mut **t;
+                $body
+            }
+        }
+    };
+}
+
+/// Options for opening a database.
+#[derive(Debug, Clone)]
+pub struct DbOptions {
+    /// Readers in the SQLite pool, or connections in the PostgreSQL pool.
+    pub max_connections: u32,
+    /// `synchronous=FULL` (default) survives power loss; NORMAL only a process crash.
+    pub sqlite_synchronous_full: bool,
+}
+
+impl Default for DbOptions {
+    fn default() -> Self {
+        Self { max_connections: 8, sqlite_synchronous_full: true }
+    }
+}
+
+impl Db {
+    /// Open the database named by a URL: `sqlite://path` or `postgres://…`.
+    pub async fn connect(url: &str, opts: &DbOptions) -> Result<Db, StoreError> {
+        if let Some(rest) = url.strip_prefix("sqlite:") {
+            let path = rest.trim_start_matches("//");
+            let path = path.split('?').next().unwrap_or(path);
+            Self::open_sqlite(Path::new(path), opts).await
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let o = PgConnectOptions::from_str(url)
+                .map_err(|e| StoreError::Config(format!("PostgreSQL 连接串无效：{e}")))?;
+            Self::open_postgres(o, opts).await
+        } else {
+            Err(StoreError::Config(format!(
+                "不支持的数据库地址「{}」：只支持 sqlite://文件路径 或 postgres://用户:密码@主机/库名",
+                redact_url(url)
+            )))
+        }
+    }
+
+    pub async fn open_sqlite(path: &Path, opts: &DbOptions) -> Result<Db, StoreError> {
+        if let Some(dir) = path.parent() {
+            if !dir.as_os_str().is_empty() {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| StoreError::Config(format!("无法创建数据目录 {}：{e}", dir.display())))?;
+            }
+        }
+        let base = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10))
+            .synchronous(if opts.sqlite_synchronous_full { SqliteSynchronous::Full } else { SqliteSynchronous::Normal })
+            .pragma("wal_autocheckpoint", "4000")
+            .pragma("cache_size", "-32000")
+            .pragma("temp_store", "memory");
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(base.clone())
+            .await?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(opts.max_connections.max(1))
+            .min_connections(1)
+            .connect_with(base.read_only(true))
+            .await?;
+        Ok(Db::Sqlite { writer, reader })
+    }
+
+    pub async fn open_postgres(o: PgConnectOptions, opts: &DbOptions) -> Result<Db, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(opts.max_connections.max(2))
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(o)
+            .await?;
+        Ok(Db::Postgres(pool))
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Db::Sqlite { .. } => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Begin a write transaction. On SQLite it is `BEGIN IMMEDIATE` on the single writer, so
+    /// a transaction never fails half-way for want of the write lock.
+    pub async fn begin(&self) -> Result<Tx, StoreError> {
+        Ok(match self {
+            Db::Sqlite { writer, .. } => Tx::Sqlite(writer.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
+    /// Apply the migrations of this backend.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match self {
+            Db::Sqlite { writer, .. } => sqlx::migrate!("./migrations/sqlite").run(writer).await?,
+            Db::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
+        }
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Db::Sqlite { writer, reader } => {
+                reader.close().await;
+                writer.close().await;
+            }
+            Db::Postgres(pool) => pool.close().await,
+        }
+    }
+
+    /// Cheap liveness probe used by `/healthz`.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        on_db!(self, |c| sqlx::query("SELECT 1").execute(c).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<(), StoreError> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Postgres(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+
+    pub async fn rollback(self) -> Result<(), StoreError> {
+        match self {
+            Tx::Sqlite(t) => t.rollback().await?,
+            Tx::Postgres(t) => t.rollback().await?,
+        }
+        Ok(())
+    }
+}
+
+/// Hide the password in a database URL before it is shown or logged.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.find(':') {
+                Some(colon) => format!("{}://{}:***{}", &url[..s], &creds[..colon], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn redacts_password() {
+        assert_eq!(redact_url("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact_url("sqlite://a.db"), "sqlite://a.db");
+    }
+}

@@ -1,0 +1,95 @@
+//! The JSON API under `/api/v1`. Routes and the OpenAPI document come from one list.
+
+pub mod audit;
+pub mod auth;
+pub mod regions;
+pub mod users;
+
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts};
+use axum::Router;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// JSON body whose rejections become Chinese validation errors.
+#[derive(FromRequest)]
+#[from_request(via(axum::Json), rejection(AppError))]
+pub struct ApiJson<T>(pub T);
+
+impl From<JsonRejection> for AppError {
+    fn from(r: JsonRejection) -> Self {
+        match r {
+            JsonRejection::MissingJsonContentType(_) => {
+                AppError::UnsupportedMediaType("请求内容类型应为 application/json".into())
+            }
+            JsonRejection::JsonSyntaxError(e) => AppError::BadRequest(format!("JSON 格式错误：{}", e.body_text())),
+            JsonRejection::JsonDataError(e) => AppError::BadRequest(format!("JSON 字段不符合要求：{}", e.body_text())),
+            JsonRejection::BytesRejection(_) => AppError::PayloadTooLarge,
+            other => AppError::BadRequest(format!("无法读取请求体：{}", other.body_text())),
+        }
+    }
+}
+
+/// Query string whose rejections become Chinese errors.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(AppError))]
+pub struct ApiQuery<T>(pub T);
+
+impl From<QueryRejection> for AppError {
+    fn from(r: QueryRejection) -> Self {
+        AppError::BadRequest(format!("查询参数错误：{}", r.body_text()))
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "五社联动服务平台 API", version = "1", description = "Wushe JSON API. 认证：`Authorization: Bearer <token>`（由 POST /api/v1/auth/token 取得）或浏览器会话（不安全请求须带 X-CSRF-Token）。"),
+    components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
+    modifiers(&Security),
+    tags((name = "auth", description = "登录与令牌"), (name = "regions", description = "行政区划"),
+         (name = "users", description = "用户与权限"), (name = "audit", description = "审计日志"))
+)]
+struct ApiDoc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(crate::auth::SESSION_COOKIE))),
+        );
+    }
+}
+
+/// The API routes and the OpenAPI document describing exactly them.
+pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(auth::issue_token))
+        .routes(routes!(auth::me))
+        .routes(routes!(auth::list_tokens, auth::create_token))
+        .routes(routes!(auth::revoke_token))
+        .routes(routes!(regions::search))
+        .routes(routes!(regions::get_region))
+        .routes(routes!(regions::children))
+        .routes(routes!(users::list, users::create))
+        .routes(routes!(users::get_user))
+        .routes(routes!(users::set_active))
+        .routes(routes!(audit::list))
+        .split_for_parts()
+}
+
+/// The spec as served at `/api/openapi.json` (also snapshot-tested).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    router().1
+}

@@ -1,0 +1,226 @@
+//! Who is asking: the signed-in user from a session cookie or a Bearer token, the request's
+//! origin for the audit log, and the CSRF guard on every unsafe request.
+
+use axum::body::Body;
+use axum::extract::{FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{header, Method};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use tower_sessions::Session;
+use wushe_domain::accounts::{Role, Scope};
+use wushe_store::accounts::audit::Actor;
+use wushe_store::accounts::{tokens, users};
+
+use crate::error::AppError;
+use crate::state::AppState;
+
+pub const SESSION_COOKIE: &str = "wushe_sid";
+pub const CSRF_KEY: &str = "csrf";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+pub const CSRF_FIELD: &str = "_csrf";
+
+/// What the session remembers of a signed-in user.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AuthSession {
+    pub user_id: i64,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CurrentUser {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    #[schema(value_type = String)]
+    pub role: Role,
+    pub role_label: &'static str,
+    /// Division prefix of the user's scope; empty = the whole deployment.
+    pub scope_division: String,
+    pub organization_id: Option<i64>,
+    #[serde(skip)]
+    pub via_token: bool,
+}
+
+impl CurrentUser {
+    pub fn scope(&self) -> Scope {
+        Scope { division: self.scope_division.clone(), organization_id: self.organization_id }
+    }
+
+    pub fn from_row(u: users::UserRow, via_token: bool) -> CurrentUser {
+        let role = u.role();
+        CurrentUser {
+            id: u.id,
+            username: u.username,
+            display_name: u.display_name,
+            role,
+            role_label: role.label(),
+            scope_division: u.scope_division,
+            organization_id: u.organization_id,
+            via_token,
+        }
+    }
+
+    pub fn require(&self, allowed: bool) -> Result<(), AppError> {
+        if allowed {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(format!("您的角色（{}）无权进行此操作", self.role.label())))
+        }
+    }
+}
+
+/// Where a request came from, for the audit log.
+#[derive(Debug, Clone, Default)]
+pub struct RequestMeta {
+    pub ip: Option<String>,
+    pub request_id: Option<String>,
+}
+
+impl RequestMeta {
+    pub fn actor(&self, user: Option<&CurrentUser>) -> Actor {
+        Actor {
+            user_id: user.map(|u| u.id),
+            username: user.map(|u| u.username.clone()),
+            role: user.map(|u| u.role.as_str().to_string()),
+            ip: self.ip.clone(),
+            request_id: self.request_id.clone(),
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for RequestMeta {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let ip =
+            parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_string());
+        let request_id = parts.headers.get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_string);
+        Ok(RequestMeta { ip, request_id })
+    }
+}
+
+fn bearer(parts: &Parts) -> Option<&str> {
+    let v = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    v.strip_prefix("Bearer ").map(str::trim)
+}
+
+fn has_session_cookie(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|c| c.split(';').any(|p| p.trim().starts_with(&format!("{SESSION_COOKIE}="))))
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if let Some(cached) = parts.extensions.get::<CurrentUser>() {
+            return Ok(cached.clone());
+        }
+        let user = if let Some(secret) = bearer(parts) {
+            let Some(uid) = tokens::authenticate(&state.db, secret).await? else {
+                return Err(AppError::Unauthenticated);
+            };
+            let row = users::find_by_id_unscoped(&state.db, uid).await?.ok_or(AppError::Unauthenticated)?;
+            if !row.active {
+                return Err(AppError::Forbidden("账户已停用".into()));
+            }
+            CurrentUser::from_row(row, true)
+        } else {
+            let session = Session::from_request_parts(parts, state).await.map_err(|(_, m)| AppError::internal(m))?;
+            let auth: Option<AuthSession> =
+                session.get(wushe_store::accounts::sessions::SESSION_AUTH_KEY).await.map_err(AppError::internal)?;
+            let Some(auth) = auth else {
+                let fresh = session.get::<String>(CSRF_KEY).await.map_err(AppError::internal)?.is_none();
+                return Err(if fresh && has_session_cookie(&parts.headers) {
+                    AppError::SessionExpired
+                } else {
+                    AppError::Unauthenticated
+                });
+            };
+            let row = users::find_by_id_unscoped(&state.db, auth.user_id).await?;
+            match row {
+                Some(r) if r.active => CurrentUser::from_row(r, false),
+                _ => {
+                    session.flush().await.map_err(AppError::internal)?;
+                    return Err(AppError::SessionExpired);
+                }
+            }
+        };
+        parts.extensions.insert(user.clone());
+        Ok(user)
+    }
+}
+
+/// The CSRF token of this session, created on first use.
+pub async fn csrf_token(session: &Session) -> Result<String, AppError> {
+    if let Some(t) = session.get::<String>(CSRF_KEY).await.map_err(AppError::internal)? {
+        return Ok(t);
+    }
+    let t = crate::random_token(24);
+    session.insert(CSRF_KEY, &t).await.map_err(AppError::internal)?;
+    Ok(t)
+}
+
+fn is_safe(m: &Method) -> bool {
+    matches!(*m, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Reject unsafe requests that ride on a session cookie without the session's CSRF token
+/// (header `X-CSRF-Token`, or form field `_csrf`). Bearer-token requests carry no ambient
+/// credential and pass; the login form is always checked (login CSRF).
+pub async fn csrf_guard(req: Request, next: Next) -> Response {
+    if is_safe(req.method()) {
+        return next.run(req).await;
+    }
+    let is_login = req.uri().path() == "/login";
+    if req.headers().contains_key(header::AUTHORIZATION) || (!is_login && !has_session_cookie(req.headers())) {
+        return next.run(req).await;
+    }
+    let Some(session) = req.extensions().get::<Session>().cloned() else {
+        return AppError::Csrf.into_response();
+    };
+    let expected = match session.get::<String>(CSRF_KEY).await {
+        Ok(Some(t)) => t,
+        _ => return AppError::Csrf.into_response(),
+    };
+    if let Some(sent) = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()) {
+        if constant_time_eq(sent.as_bytes(), expected.as_bytes()) {
+            return next.run(req).await;
+        }
+        return AppError::Csrf.into_response();
+    }
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return AppError::Csrf.into_response();
+    }
+    // Read the form to find the token, then hand the same bytes on to the handler.
+    let (parts, body) = req.into_parts();
+    let bytes = match axum::body::to_bytes(body, 2 * 1024 * 1024).await {
+        Ok(b) => b,
+        Err(_) => return AppError::PayloadTooLarge.into_response(),
+    };
+    let sent = form_urlencoded_field(&bytes, CSRF_FIELD);
+    match sent {
+        Some(t) if constant_time_eq(t.as_bytes(), expected.as_bytes()) => {
+            next.run(Request::from_parts(parts, Body::from(bytes))).await
+        }
+        _ => AppError::Csrf.into_response(),
+    }
+}
+
+fn form_urlencoded_field(body: &[u8], name: &str) -> Option<String> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).ok()?;
+    pairs.into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
+}

@@ -1,0 +1,224 @@
+//! One error type for the web layer, rendered two ways: a JSON envelope under `/api`, an HTML
+//! page (or an htmx fragment) everywhere else. Handlers return `AppError`; the
+//! [`render_errors`] middleware picks the rendering from the request.
+
+use axum::extract::Request;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
+use serde::Serialize;
+use wushe_store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// A field failed a rule: names the field and the rule.
+    #[error("{field}：{message}")]
+    Validation { field: String, message: String },
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("请先登录")]
+    Unauthenticated,
+    #[error("登录已过期，请重新登录")]
+    SessionExpired,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Locked(String),
+    #[error("页面已过期或来源不明（CSRF 校验失败），请刷新页面后重试")]
+    Csrf,
+    #[error("请求体过大")]
+    PayloadTooLarge,
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("请求过于频繁，请稍后再试")]
+    TooManyRequests,
+    /// The cause is logged with the request id; the user sees only the request id.
+    #[error("服务器内部错误")]
+    Internal(String),
+}
+
+impl AppError {
+    pub fn validation(field: impl Into<String>, message: impl Into<String>) -> AppError {
+        AppError::Validation { field: field.into(), message: message.into() }
+    }
+
+    pub fn internal(e: impl std::fmt::Display) -> AppError {
+        AppError::Internal(e.to_string())
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Unauthenticated | AppError::SessionExpired => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) | AppError::Csrf => StatusCode::FORBIDDEN,
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Locked(_) => StatusCode::LOCKED,
+            AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Validation { .. } => "validation_failed",
+            AppError::BadRequest(_) => "bad_request",
+            AppError::Unauthenticated => "unauthenticated",
+            AppError::SessionExpired => "session_expired",
+            AppError::Forbidden(_) => "forbidden",
+            AppError::Csrf => "csrf_failed",
+            AppError::NotFound(_) => "not_found",
+            AppError::Conflict(_) => "conflict",
+            AppError::Locked(_) => "locked",
+            AppError::PayloadTooLarge => "payload_too_large",
+            AppError::UnsupportedMediaType(_) => "unsupported_media_type",
+            AppError::TooManyRequests => "too_many_requests",
+            AppError::Internal(_) => "internal",
+        }
+    }
+
+    fn field(&self) -> Option<&str> {
+        match self {
+            AppError::Validation { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => AppError::NotFound("记录不存在或不在您的管辖范围内".into()),
+            StoreError::Conflict(m) => AppError::Conflict(m),
+            other => AppError::Internal(other.to_string()),
+        }
+    }
+}
+
+/// The JSON error envelope of the API (also in the OpenAPI spec).
+#[derive(Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Machine-readable code, e.g. `validation_failed`.
+    pub code: String,
+    /// Message for people, in Chinese.
+    pub message: String,
+    /// The field at fault, for validation errors.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// Quote this id when reporting a problem.
+    pub request_id: String,
+}
+
+/// Carried in the response extensions until [`render_errors`] renders it.
+#[derive(Clone, Debug)]
+struct PendingError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    field: Option<String>,
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        if let AppError::Internal(cause) = &self {
+            tracing::error!(%cause, "internal error");
+        }
+        let pending = PendingError {
+            status: self.status(),
+            code: self.code(),
+            message: self.to_string(),
+            field: self.field().map(str::to_string),
+        };
+        let mut res = self.status().into_response();
+        res.extensions_mut().insert(pending);
+        res
+    }
+}
+
+/// Messages for errors raised outside our handlers (router, extractors, layers).
+fn default_error(status: StatusCode) -> Option<(&'static str, &'static str)> {
+    Some(match status {
+        StatusCode::NOT_FOUND => ("not_found", "页面或资源不存在"),
+        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "不支持该请求方法"),
+        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "请求体过大"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", "请求内容类型不受支持"),
+        StatusCode::BAD_REQUEST => ("bad_request", "请求格式错误"),
+        StatusCode::UNPROCESSABLE_ENTITY => ("validation_failed", "请求内容无法处理"),
+        StatusCode::REQUEST_TIMEOUT => ("timeout", "请求超时"),
+        StatusCode::TOO_MANY_REQUESTS => ("too_many_requests", "请求过于频繁，请稍后再试"),
+        StatusCode::INTERNAL_SERVER_ERROR => ("internal", "服务器内部错误"),
+        _ => return None,
+    })
+}
+
+pub fn is_api_path(path: &str) -> bool {
+    path.starts_with("/api/")
+}
+
+/// Render every error response of the app: JSON under `/api`, HTML elsewhere; htmx requests
+/// get a small fragment (with `HX-Retarget` to the page's message area).
+pub async fn render_errors(req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_string();
+    let htmx = req.headers().contains_key("hx-request");
+    let request_id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-").to_string();
+    let res = next.run(req).await;
+    let status = res.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return res;
+    }
+    let pending = match res.extensions().get::<PendingError>() {
+        Some(p) => p.clone(),
+        None => {
+            // Bodies that we did not produce (axum rejections, layers): replace with ours.
+            let Some((code, message)) = default_error(status) else { return res };
+            PendingError { status, code, message: message.to_string(), field: None }
+        }
+    };
+    let mut headers = res.headers().clone();
+    headers.remove(header::CONTENT_LENGTH);
+    headers.remove(header::CONTENT_TYPE);
+    let mut out = if is_api_path(&path) {
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: pending.code.to_string(),
+                message: pending.message.clone(),
+                field: pending.field.clone(),
+                request_id: request_id.clone(),
+            },
+        };
+        (pending.status, axum::Json(body)).into_response()
+    } else if htmx {
+        let html = format!(
+            "<div class=\"alert alert-danger\" role=\"alert\">{}<small class=\"d-block text-muted\">请求编号：{}</small></div>",
+            crate::ui::escape(&pending.message),
+            crate::ui::escape(&request_id)
+        );
+        let mut r = (pending.status, Html(html)).into_response();
+        r.headers_mut().insert("hx-retarget", HeaderValue::from_static("#messages"));
+        r.headers_mut().insert("hx-reswap", HeaderValue::from_static("innerHTML"));
+        r
+    } else if pending.code == "unauthenticated" || pending.code == "session_expired" {
+        let to = format!("/login?next={}&reason={}", crate::ui::url_encode(&path), pending.code);
+        axum::response::Redirect::to(&to).into_response()
+    } else {
+        crate::ui::error_page(pending.status, &pending.message, &request_id)
+    };
+    for (k, v) in headers.iter() {
+        if k == header::SET_COOKIE || k.as_str().starts_with("x-") || k == header::RETRY_AFTER {
+            out.headers_mut().append(k, v.clone());
+        }
+    }
+    out
+}

@@ -1,0 +1,5 @@
+//! Use cases shared by the UI and the API handlers: each validates input, applies the domain
+//! rule, calls the store and writes the audit entry in the same transaction.
+
+pub mod accounts;
+pub mod regions;

@@ -1,0 +1,209 @@
+//! The server-rendered Chinese UI (askama + htmx). Handlers call the same services as the API.
+
+pub mod account;
+pub mod audit;
+pub mod auth;
+pub mod home;
+pub mod regions;
+pub mod users;
+
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use tower_sessions::Session;
+use wushe_domain::accounts::Role;
+
+use crate::auth::{csrf_token, CurrentUser};
+use crate::error::AppError;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home::index))
+        .route("/login", get(auth::login_form).post(auth::login))
+        .route("/logout", post(auth::logout))
+        .route("/regions", get(regions::root))
+        .route("/regions/search", get(regions::search))
+        .route("/regions/{code}", get(regions::show))
+        .route("/users", get(users::list).post(users::create))
+        .route("/users/new", get(users::new_form))
+        .route("/users/{id}", get(users::show))
+        .route("/users/{id}/active", post(users::set_active))
+        .route("/audit", get(audit::list))
+        .route("/account", get(account::index))
+        .route("/account/password", post(account::change_password))
+        .route("/account/tokens", post(account::create_token))
+        .route("/account/tokens/{id}/revoke", post(account::revoke_token))
+}
+
+pub struct NavItem {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub active: bool,
+}
+
+pub struct Crumb {
+    pub href: String,
+    pub label: String,
+}
+
+/// What every page's frame needs: the user, the CSRF token, navigation for the role.
+pub struct Layout {
+    pub title: String,
+    pub user: Option<CurrentUser>,
+    pub csrf: String,
+    pub nav: Vec<NavItem>,
+    pub crumbs: Vec<Crumb>,
+    pub scope_label: String,
+    pub css: String,
+    pub app_css: String,
+    pub js_bootstrap: String,
+    pub js_htmx: String,
+    pub js_echarts: String,
+    pub js_app: String,
+}
+
+impl Layout {
+    pub async fn new(
+        session: &Session,
+        user: Option<&CurrentUser>,
+        title: &str,
+        section: &str,
+    ) -> Result<Layout, AppError> {
+        // Token-authenticated requests carry no cookie, so they need no CSRF token (and must
+        // not create a session on every call).
+        let csrf = if user.is_some_and(|u| u.via_token) { String::new() } else { csrf_token(session).await? };
+        let mut nav = Vec::new();
+        if let Some(u) = user {
+            let items: [(&'static str, &'static str, &'static str, bool); 5] = [
+                ("/", "首页", "home", true),
+                ("/regions", "行政区划", "regions", true),
+                ("/users", "用户管理", "users", u.role.manages_users()),
+                ("/audit", "审计日志", "audit", u.role.reads_audit()),
+                ("/account", "我的账户", "account", true),
+            ];
+            for (href, label, key, shown) in items {
+                if shown {
+                    nav.push(NavItem { href, label, active: key == section });
+                }
+            }
+        }
+        let scope_label = match user {
+            Some(u) if u.scope_division.is_empty() => "全国".to_string(),
+            Some(u) => u.scope_division.clone(),
+            None => String::new(),
+        };
+        Ok(Layout {
+            title: title.to_string(),
+            user: user.cloned(),
+            csrf,
+            nav,
+            crumbs: Vec::new(),
+            scope_label,
+            css: crate::assets::url("bootstrap.min.css"),
+            app_css: crate::assets::url("app.css"),
+            js_bootstrap: crate::assets::url("bootstrap.bundle.min.js"),
+            js_htmx: crate::assets::url("htmx.min.js"),
+            js_echarts: crate::assets::url("echarts.min.js"),
+            js_app: crate::assets::url("app.js"),
+        })
+    }
+
+    pub fn crumb(mut self, href: impl Into<String>, label: impl Into<String>) -> Layout {
+        self.crumbs.push(Crumb { href: href.into(), label: label.into() });
+        self
+    }
+
+    pub fn is(&self, role: &str) -> bool {
+        self.user.as_ref().is_some_and(|u| u.role == Role::parse(role).unwrap_or(Role::Resident))
+    }
+}
+
+/// Render a template into a response, turning template errors into a 500 with request id.
+pub fn render<T: Template>(t: &T) -> Result<Response, AppError> {
+    let html = t.render().map_err(AppError::internal)?;
+    Ok(Html(html).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "errors/error.html")]
+struct ErrorPage<'a> {
+    status: u16,
+    reason: &'a str,
+    message: &'a str,
+    request_id: &'a str,
+    css: String,
+}
+
+pub fn error_page(status: StatusCode, message: &str, request_id: &str) -> Response {
+    let page = ErrorPage {
+        status: status.as_u16(),
+        reason: match status.as_u16() {
+            400 | 422 => "请求有误",
+            401 => "需要登录",
+            403 => "无权访问",
+            404 => "未找到",
+            409 => "数据冲突",
+            413 => "内容过大",
+            423 => "账户已锁定",
+            429 => "请求过多",
+            _ => "出错了",
+        },
+        message,
+        request_id,
+        css: crate::assets::url("bootstrap.min.css"),
+    };
+    let html = page
+        .render()
+        .unwrap_or_else(|_| format!("<h1>{}</h1><p>请求编号：{}</p>", escape(message), escape(request_id)));
+    (status, Html(html)).into_response()
+}
+
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+pub fn url_encode(s: &str) -> String {
+    serde_urlencoded::to_string([("", s)]).map(|e| e.trim_start_matches('=').to_string()).unwrap_or_default()
+}
+
+/// A page-level message after a form post (shown once).
+pub const FLASH_KEY: &str = "flash";
+
+pub async fn take_flash(session: &Session) -> Option<String> {
+    session.remove::<String>(FLASH_KEY).await.ok().flatten()
+}
+
+pub async fn set_flash(session: &Session, msg: &str) {
+    let _ = session.insert(FLASH_KEY, msg).await;
+}
+
+/// Format a count with thousands separators for display.
+pub fn thousands(n: i64) -> String {
+    let s = n.abs().to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
