@@ -1,1 +1,231 @@
+//! Dev-only test support: a fresh database on either backend per test, a small slice of the
+//! real division table, account fixtures and an in-process HTTP client for the whole app.
+//!
+//! PostgreSQL tests run when `WUSHE_TEST_PG_URL` points at a server (for example
+//! `postgres://wushe:wushe@127.0.0.1:5432/wushe_test`); each test gets its own schema. Under
+//! CI (`CI` set) a missing variable fails the PostgreSQL tests instead of skipping them.
 
+pub mod http;
+
+use std::sync::OnceLock;
+
+use wushe_domain::accounts::{Role, Scope};
+use wushe_store::accounts::audit::{self, Actor, Event};
+use wushe_store::accounts::{password, users};
+use wushe_store::{on_db, regions, registry, Db, DbOptions};
+
+pub use http::TestApp;
+
+pub const PG_ENV: &str = "WUSHE_TEST_PG_URL";
+pub const PASSWORD: &str = "Wushe@2026";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A migrated, empty database that cleans up after itself.
+pub struct TestDb {
+    pub db: Db,
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+    pg_schema: Option<(String, String)>,
+}
+
+impl TestDb {
+    /// A fresh database, or `None` when PostgreSQL is not configured outside CI.
+    pub async fn new(backend: Backend) -> Option<TestDb> {
+        let t = match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}", dir.path().join("test.db").display());
+                let db = Db::connect(&url, &DbOptions::default()).await.expect("open sqlite");
+                TestDb { db, url, _dir: Some(dir), pg_schema: None }
+            }
+            Backend::Postgres => {
+                let base = match std::env::var(PG_ENV) {
+                    Ok(u) if !u.is_empty() => u,
+                    _ => {
+                        if std::env::var_os("CI").is_some() {
+                            panic!("CI 中必须设置 {PG_ENV}，PostgreSQL 测试不能跳过");
+                        }
+                        eprintln!("跳过 PostgreSQL 测试：未设置 {PG_ENV}");
+                        return None;
+                    }
+                };
+                let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+                let admin = Db::connect(&base, &DbOptions { max_connections: 2, ..Default::default() })
+                    .await
+                    .expect("connect postgres");
+                on_db!(&admin, |c| sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(c).await.map(|_| ()))
+                    .expect("create schema");
+                admin.close().await;
+                let sep = if base.contains('?') { '&' } else { '?' };
+                let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
+                let db = Db::connect(&url, &DbOptions { max_connections: 5, ..Default::default() })
+                    .await
+                    .expect("connect schema");
+                TestDb { db, url, _dir: None, pg_schema: Some((base, schema)) }
+            }
+        };
+        t.db.migrate().await.expect("migrate");
+        Some(t)
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((base, schema)) = self.pg_schema.take() {
+            // Drop the schema from a helper thread: Drop cannot await.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+                rt.block_on(async {
+                    if let Ok(admin) = Db::connect(&base, &DbOptions { max_connections: 1, ..Default::default() }).await
+                    {
+                        let _ = on_db!(&admin, |c| sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+                            .execute(c)
+                            .await
+                            .map(|_| ()));
+                        admin.close().await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+/// Define a test that runs on both backends: `db_test!(name, |db| async move { … });`
+/// expands to `name::sqlite` and `name::postgres`. The closure gets a migrated `Db` with the
+/// Hubei slice of the division table loaded.
+#[macro_export]
+macro_rules! db_test {
+    ($name:ident, |$db:ident| $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn run($db: ::wushe_store::Db) {
+                $body.await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let t = $crate::TestDb::new($crate::Backend::Sqlite).await.expect("sqlite");
+                $crate::load_test_divisions(&t.db).await;
+                run(t.db.clone()).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some(t) = $crate::TestDb::new($crate::Backend::Postgres).await else { return };
+                $crate::load_test_divisions(&t.db).await;
+                run(t.db.clone()).await;
+                t.db.close().await;
+            }
+        }
+    };
+}
+
+/// Codes kept in the test slice: every province, Hubei's cities and counties, everything in
+/// 武昌区 (420106) and 洪山区 (420111), and 东莞 (4419, a city without counties).
+pub fn test_division_filter(code: &str) -> bool {
+    code.len() == 2
+        || (code.starts_with("42") && code.len() <= 6)
+        || code.starts_with("420106")
+        || code.starts_with("420111")
+        || (code.starts_with("4419") && code.len() <= 9)
+        || code == "44"
+}
+
+pub fn test_divisions() -> &'static [regions::Division] {
+    static ROWS: OnceLock<Vec<regions::Division>> = OnceLock::new();
+    ROWS.get_or_init(|| regions::parse_table(regions::DIVISIONS_2023_GZ, &test_division_filter).expect("parse table"))
+}
+
+pub async fn load_test_divisions(db: &Db) {
+    regions::load(db, test_divisions(), |_| {}).await.expect("load divisions");
+}
+
+/// One argon2 hash of [`PASSWORD`], shared by all fixtures (hashing is slow by design).
+pub fn password_hash() -> &'static str {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| password::hash(PASSWORD))
+}
+
+/// Create a user directly in the store (with its audit entry); returns the id.
+pub async fn create_user(db: &Db, username: &str, role: Role, scope: &str, org: Option<i64>) -> i64 {
+    let scope = Scope { division: scope.to_string(), organization_id: org };
+    let mut tx = db.begin().await.expect("begin");
+    let id = users::create(
+        &mut tx,
+        &users::NewUser {
+            username,
+            display_name: username,
+            password_hash: password_hash(),
+            role,
+            scope: &scope,
+            created_by: None,
+        },
+    )
+    .await
+    .expect("create user");
+    audit::append(
+        &mut tx,
+        &Actor { username: Some("fixture".into()), ..Default::default() },
+        &Event {
+            action: "create",
+            entity: "user",
+            entity_id: Some(id.to_string()),
+            division_code: &scope.division,
+            organization_id: org,
+            summary: serde_json::json!({"after": {"username": username}}),
+        },
+    )
+    .await
+    .expect("audit");
+    tx.commit().await.expect("commit");
+    id
+}
+
+pub async fn create_org(db: &Db, name: &str, division12: &str) -> i64 {
+    let mut tx = db.begin().await.expect("begin");
+    let id = registry::create_organization(
+        &mut tx,
+        &registry::NewOrganization {
+            name,
+            credit_code: None,
+            org_type: "social_work_agency",
+            division_code: division12,
+        },
+    )
+    .await
+    .expect("create org");
+    tx.commit().await.expect("commit");
+    id
+}
+
+/// The demo-like cast: admin, province, two county officials, a station worker, an org staff.
+pub async fn seed_cast(db: &Db) -> Cast {
+    let org = create_org(db, "武昌区测试社工中心", "420106000000").await;
+    Cast {
+        admin: create_user(db, "admin", Role::Admin, "", None).await,
+        province: create_user(db, "province", Role::Official, "42", None).await,
+        county: create_user(db, "county", Role::Official, "420106", None).await,
+        county2: create_user(db, "county2", Role::Official, "420111", None).await,
+        station: create_user(db, "station", Role::SocialWorker, "420106001", None).await,
+        org_staff: create_user(db, "org", Role::OrgStaff, "420106", Some(org)).await,
+        org,
+    }
+}
+
+pub struct Cast {
+    pub admin: i64,
+    pub province: i64,
+    pub county: i64,
+    pub county2: i64,
+    pub station: i64,
+    pub org_staff: i64,
+    pub org: i64,
+}

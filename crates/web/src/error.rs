@@ -181,7 +181,12 @@ pub async fn render_errors(req: Request, next: Next) -> Response {
     let pending = match res.extensions().get::<PendingError>() {
         Some(p) => p.clone(),
         None => {
-            // Bodies that we did not produce (axum rejections, layers): replace with ours.
+            // A page or JSON a handler rendered on purpose (a form shown again with its
+            // error) stays; plain-text bodies from axum rejections and layers get ours.
+            let ct = res.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+            if ct.starts_with("text/html") || ct.starts_with("application/json") {
+                return res;
+            }
             let Some((code, message)) = default_error(status) else { return res };
             PendingError { status, code, message: message.to_string(), field: None }
         }
