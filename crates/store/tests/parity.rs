@@ -26,16 +26,15 @@ async fn sqlite_schema(db: &Db) -> (Schema, Indexes) {
                 .await)
             .unwrap();
         schema.insert(t.clone(), cols.into_iter().map(|(n, nn)| (n, nn == 1)).collect());
-        let idx: Vec<(String,)> =
-            on_db!(db, |c| {
-                sqlx::query_as(
+        let idx: Vec<(String,)> = on_db!(db, |c| {
+            sqlx::query_as(
             "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = $1 AND sql IS NOT NULL ORDER BY name"
         )
         .bind(&t)
         .fetch_all(c)
         .await
-            })
-            .unwrap();
+        })
+        .unwrap();
         for (i,) in idx {
             let cols: Vec<(String,)> =
                 on_db!(db, |c| sqlx::query_as("SELECT name FROM pragma_index_info($1) ORDER BY seqno")

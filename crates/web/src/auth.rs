@@ -38,6 +38,8 @@ pub struct CurrentUser {
     /// Division prefix of the user's scope; empty = the whole deployment.
     pub scope_division: String,
     pub organization_id: Option<i64>,
+    /// Name of the scope's region (全国 for the whole deployment).
+    pub scope_name: String,
     #[serde(skip)]
     pub via_token: bool,
 }
@@ -55,10 +57,21 @@ impl CurrentUser {
             display_name: u.display_name,
             role,
             role_label: role.label(),
+            scope_name: if u.scope_division.is_empty() { "全国".into() } else { u.scope_division.clone() },
             scope_division: u.scope_division,
             organization_id: u.organization_id,
             via_token,
         }
+    }
+
+    /// Replace the scope code by the region's name for display.
+    async fn with_scope_name(mut self, db: &wushe_store::Db) -> Result<CurrentUser, AppError> {
+        if let Ok(code) = wushe_domain::codes::division::DivisionCode::parse(&self.scope_division) {
+            if let Some(d) = wushe_store::regions::get(db, &code).await? {
+                self.scope_name = d.name;
+            }
+        }
+        Ok(self)
     }
 
     pub fn require(&self, allowed: bool) -> Result<(), AppError> {
@@ -150,6 +163,7 @@ impl FromRequestParts<AppState> for CurrentUser {
                 }
             }
         };
+        let user = user.with_scope_name(&state.db).await?;
         parts.extensions.insert(user.clone());
         Ok(user)
     }

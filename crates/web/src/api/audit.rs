@@ -88,7 +88,7 @@ impl AuditParams {
 }
 
 /// The audit log of your scope, newest first.
-#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditParams),
+#[utoipa::path(operation_id = "listAudit", get, path = "/api/v1/audit", tag = "audit", params(AuditParams),
     responses((status = 200, body = AuditPage), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]
 pub async fn list(

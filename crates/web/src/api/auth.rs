@@ -28,7 +28,7 @@ pub struct TokenResponse {
 }
 
 /// Exchange a username and password for an API token.
-#[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth", request_body = TokenRequest,
+#[utoipa::path(operation_id = "issueToken", post, path = "/api/v1/auth/token", tag = "auth", request_body = TokenRequest,
     responses((status = 201, body = TokenResponse), (status = 400, body = ErrorBody), (status = 423, body = ErrorBody)))]
 pub async fn issue_token(
     State(state): State<AppState>,
@@ -43,7 +43,7 @@ pub async fn issue_token(
 }
 
 /// The signed-in user.
-#[utoipa::path(get, path = "/api/v1/me", tag = "auth",
+#[utoipa::path(operation_id = "getMe", get, path = "/api/v1/me", tag = "auth",
     responses((status = 200, body = CurrentUser), (status = 401, body = ErrorBody)), security(("bearer" = []), ("session" = [])))]
 pub async fn me(user: CurrentUser) -> Json<CurrentUser> {
     Json(user)
@@ -60,7 +60,7 @@ pub struct TokenInfo {
 }
 
 /// The signed-in user's API tokens.
-#[utoipa::path(get, path = "/api/v1/tokens", tag = "auth",
+#[utoipa::path(operation_id = "listTokens", get, path = "/api/v1/tokens", tag = "auth",
     responses((status = 200, body = Vec<TokenInfo>), (status = 401, body = ErrorBody)), security(("bearer" = []), ("session" = [])))]
 pub async fn list_tokens(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Vec<TokenInfo>>, AppError> {
     let rows = tokens::list_for_user(&state.db, user.id).await?;
@@ -83,7 +83,7 @@ pub struct NewToken {
 }
 
 /// Create a token for the signed-in user.
-#[utoipa::path(post, path = "/api/v1/tokens", tag = "auth", request_body = NewToken,
+#[utoipa::path(operation_id = "createToken", post, path = "/api/v1/tokens", tag = "auth", request_body = NewToken,
     responses((status = 201, body = TokenResponse), (status = 422, body = ErrorBody)), security(("bearer" = []), ("session" = [])))]
 pub async fn create_token(
     State(state): State<AppState>,
@@ -96,7 +96,7 @@ pub async fn create_token(
 }
 
 /// Revoke one of the signed-in user's tokens.
-#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "auth", params(("id" = i64, Path)),
+#[utoipa::path(operation_id = "revokeToken", delete, path = "/api/v1/tokens/{id}", tag = "auth", params(("id" = i64, Path)),
     responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = []), ("session" = [])))]
 pub async fn revoke_token(
     State(state): State<AppState>,

@@ -93,7 +93,7 @@ pub struct SearchParams {
 }
 
 /// Find regions in your scope by name fragment or code.
-#[utoipa::path(get, path = "/api/v1/regions", tag = "regions", params(SearchParams),
+#[utoipa::path(operation_id = "searchRegions", get, path = "/api/v1/regions", tag = "regions", params(SearchParams),
     responses((status = 200, body = Vec<RegionDto>), (status = 422, body = ErrorBody)), security(("bearer" = []), ("session" = [])))]
 pub async fn search(
     State(state): State<AppState>,
@@ -105,7 +105,7 @@ pub async fn search(
 }
 
 /// One region with its parents, children and counts at every level below.
-#[utoipa::path(get, path = "/api/v1/regions/{code}", tag = "regions", params(("code" = String, Path, description = "2/4/6/9/12-digit code")),
+#[utoipa::path(operation_id = "getRegion", get, path = "/api/v1/regions/{code}", tag = "regions", params(("code" = String, Path, description = "2/4/6/9/12-digit code")),
     responses((status = 200, body = RegionDetail), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]
 pub async fn get_region(
@@ -119,7 +119,7 @@ pub async fn get_region(
 }
 
 /// The regions directly below a region.
-#[utoipa::path(get, path = "/api/v1/regions/{code}/children", tag = "regions", params(("code" = String, Path)),
+#[utoipa::path(operation_id = "listRegionChildren", get, path = "/api/v1/regions/{code}/children", tag = "regions", params(("code" = String, Path)),
     responses((status = 200, body = Vec<RegionDto>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]
 pub async fn children(

@@ -63,7 +63,7 @@ pub struct ListParams {
 }
 
 /// Users inside your scope.
-#[utoipa::path(get, path = "/api/v1/users", tag = "users", params(ListParams),
+#[utoipa::path(operation_id = "listUsers", get, path = "/api/v1/users", tag = "users", params(ListParams),
     responses((status = 200, body = UserPage), (status = 403, body = ErrorBody)), security(("bearer" = []), ("session" = [])))]
 pub async fn list(
     State(state): State<AppState>,
@@ -87,7 +87,7 @@ pub async fn list(
 }
 
 /// Create a user inside your scope, with a role no higher than your own.
-#[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = NewUserInput,
+#[utoipa::path(operation_id = "createUser", post, path = "/api/v1/users", tag = "users", request_body = NewUserInput,
     responses((status = 201, body = UserDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]
 pub async fn create(
@@ -101,7 +101,7 @@ pub async fn create(
 }
 
 /// One user inside your scope.
-#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", params(("id" = i64, Path)),
+#[utoipa::path(operation_id = "getUser", get, path = "/api/v1/users/{id}", tag = "users", params(("id" = i64, Path)),
     responses((status = 200, body = UserDto), (status = 404, body = ErrorBody)), security(("bearer" = []), ("session" = [])))]
 pub async fn get_user(
     State(state): State<AppState>,
@@ -118,7 +118,7 @@ pub struct ActiveInput {
 }
 
 /// Enable (and unlock) or disable a user inside your scope.
-#[utoipa::path(put, path = "/api/v1/users/{id}/active", tag = "users", params(("id" = i64, Path)), request_body = ActiveInput,
+#[utoipa::path(operation_id = "setUserActive", put, path = "/api/v1/users/{id}/active", tag = "users", params(("id" = i64, Path)), request_body = ActiveInput,
     responses((status = 200, body = UserDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]
 pub async fn set_active(

@@ -13,7 +13,6 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use tower_sessions::Session;
-use wushe_domain::accounts::Role;
 
 use crate::auth::{csrf_token, CurrentUser};
 use crate::error::AppError;
@@ -90,11 +89,7 @@ impl Layout {
                 }
             }
         }
-        let scope_label = match user {
-            Some(u) if u.scope_division.is_empty() => "全国".to_string(),
-            Some(u) => u.scope_division.clone(),
-            None => String::new(),
-        };
+        let scope_label = user.map(|u| u.scope_name.clone()).unwrap_or_default();
         Ok(Layout {
             title: title.to_string(),
             user: user.cloned(),
@@ -114,10 +109,6 @@ impl Layout {
     pub fn crumb(mut self, href: impl Into<String>, label: impl Into<String>) -> Layout {
         self.crumbs.push(Crumb { href: href.into(), label: label.into() });
         self
-    }
-
-    pub fn is(&self, role: &str) -> bool {
-        self.user.as_ref().is_some_and(|u| u.role == Role::parse(role).unwrap_or(Role::Resident))
     }
 }
 
@@ -196,7 +187,7 @@ pub fn thousands(n: i64) -> String {
     let s = n.abs().to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
