@@ -24,16 +24,14 @@ pub async fn ensure_divisions(db: &Db) -> anyhow::Result<bool> {
         return Ok(false);
     }
     let t = Instant::now();
-    let rows = regions::parse_table(regions::DIVISIONS_2023_GZ, &|_| true)?;
-    let pb = progress::bar(rows.len() as u64, "首次启动：载入全国行政区划");
-    regions::load(db, &rows, |n| pb.set_position(n as u64)).await?;
+    let pb = progress::bar(0, "首次启动：载入全国行政区划");
+    let n = regions::load_table(db, regions::DIVISIONS_2023_GZ, &|_| true, |done, total| {
+        pb.set_length(total as u64);
+        pb.set_position(done as u64);
+    })
+    .await?;
     pb.finish_and_clear();
-    println!(
-        "已载入 {} 个行政区划（{} 年版），用时 {:.1} 秒",
-        rows.len(),
-        regions::DIVISION_EDITION,
-        t.elapsed().as_secs_f64()
-    );
+    println!("已载入 {n} 个行政区划（{} 年版），用时 {:.1} 秒", regions::DIVISION_EDITION, t.elapsed().as_secs_f64());
     Ok(true)
 }
 

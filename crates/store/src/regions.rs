@@ -134,32 +134,58 @@ impl Division {
     }
 }
 
+/// The kept lines of the table as (code, name), in file order (parents before children).
+fn table_rows<'a>(
+    gz: &'a [u8],
+    keep: &'a dyn Fn(&str) -> bool,
+) -> impl Iterator<Item = Result<(DivisionCode, String), StoreError>> + 'a {
+    let reader = BufReader::new(flate2::read::GzDecoder::new(gz));
+    reader.lines().enumerate().filter_map(move |(n, line)| {
+        let parsed = (|| {
+            let line = line?;
+            let Some((code, name)) = line.split_once('\t') else {
+                return Err(StoreError::Integrity(format!("区划表第 {} 行格式错误", n + 1)));
+            };
+            let code = DivisionCode::parse_exact(code)
+                .map_err(|e| StoreError::Integrity(format!("区划表第 {} 行代码「{code}」无效：{e}", n + 1)))?;
+            Ok((code, name.to_string()))
+        })();
+        match parsed {
+            Ok((code, _)) if !keep(code.prefix()) => None,
+            other => Some(other),
+        }
+    })
+}
+
+/// First pass: every region above village level with its descendant counts (villages have
+/// none), and the number of kept rows. About 45k entries for the whole country, so the
+/// second pass can stream 620k villages without holding them.
+fn count_descendants(gz: &[u8], keep: &dyn Fn(&str) -> bool) -> Result<(HashMap<String, Division>, usize), StoreError> {
+    let mut upper: HashMap<String, Division> = HashMap::with_capacity(50_000);
+    let mut total = 0usize;
+    for row in table_rows(gz, keep) {
+        let (code, name) = row?;
+        total += 1;
+        for anc in code.ancestors() {
+            if let Some(d) = upper.get_mut(anc.prefix()) {
+                d.count(&code);
+            }
+        }
+        if code.level() != Level::Village {
+            upper.insert(code.prefix().to_string(), Division::new(&code, &name));
+        }
+    }
+    Ok((upper, total))
+}
+
 /// Parse the shipped table into rows with their descendant counts. `keep` selects codes (by
 /// significant-digit form); tests load a small part of the country.
 pub fn parse_table(gz: &[u8], keep: &dyn Fn(&str) -> bool) -> Result<Vec<Division>, StoreError> {
-    let reader = BufReader::new(flate2::read::GzDecoder::new(gz));
-    let mut rows: Vec<Division> = Vec::with_capacity(680_000);
-    let mut index: HashMap<String, usize> = HashMap::with_capacity(680_000);
-    for (n, line) in reader.lines().enumerate() {
-        let line = line?;
-        let Some((code, name)) = line.split_once('\t') else {
-            return Err(StoreError::Integrity(format!("区划表第 {} 行格式错误", n + 1)));
-        };
-        let code = DivisionCode::parse_exact(code)
-            .map_err(|e| StoreError::Integrity(format!("区划表第 {} 行代码「{code}」无效：{e}", n + 1)))?;
-        if !keep(code.prefix()) {
-            continue;
-        }
-        let row = Division::new(&code, name);
-        for anc in code.ancestors() {
-            if let Some(&i) = index.get(anc.prefix()) {
-                rows[i].count(&code);
-            }
-        }
-        index.insert(row.code.clone(), rows.len());
-        rows.push(row);
-    }
-    Ok(rows)
+    let (mut upper, total) = count_descendants(gz, keep)?;
+    table_rows(gz, keep)
+        .map(|row| row.map(|(code, name)| upper.remove(code.prefix()).unwrap_or_else(|| Division::new(&code, &name))))
+        .collect::<Result<Vec<_>, _>>()
+        .inspect(|rows| debug_assert_eq!(rows.len(), total))
 }
 
 /// Edition year of the loaded table, or None before the first load.
@@ -171,15 +197,38 @@ pub async fn loaded_edition(db: &Db) -> Result<Option<String>, StoreError> {
     Ok(row.map(|r| r.0))
 }
 
-/// Insert the rows in one transaction (all or nothing), calling `progress` with the number
-/// written so far.
-pub async fn load(db: &Db, rows: &[Division], mut progress: impl FnMut(usize)) -> Result<(), StoreError> {
+/// Load the table (the kept part of it) in one transaction, all or nothing, streaming the
+/// villages in chunks so memory stays small. `progress(done, total)` follows the rows.
+pub async fn load_table(
+    db: &Db,
+    gz: &[u8],
+    keep: &dyn Fn(&str) -> bool,
+    mut progress: impl FnMut(usize, usize),
+) -> Result<usize, StoreError> {
+    let (mut upper, total) = count_descendants(gz, keep)?;
     let mut tx = db.begin().await?;
     on_tx!(&mut tx, |c| sqlx::query("DELETE FROM divisions").execute(c).await.map(|r| r.rows_affected()))?;
     // 14 columns × 1,000 rows stays under both backends' bind-parameter limits.
-    for (i, chunk) in rows.chunks(1000).enumerate() {
-        insert_chunk(&mut tx, chunk).await?;
-        progress((i * 1000 + chunk.len()).min(rows.len()));
+    const CHUNK: usize = 1000;
+    let mut rows = table_rows(gz, keep);
+    let mut chunk: Vec<Division> = Vec::with_capacity(CHUNK);
+    let mut done = 0usize;
+    loop {
+        // Fill a chunk synchronously (decompression is fast), then insert it.
+        chunk.clear();
+        for row in rows.by_ref() {
+            let (code, name) = row?;
+            chunk.push(upper.remove(code.prefix()).unwrap_or_else(|| Division::new(&code, &name)));
+            if chunk.len() == CHUNK {
+                break;
+            }
+        }
+        if chunk.is_empty() {
+            break;
+        }
+        insert_chunk(&mut tx, &chunk).await?;
+        done += chunk.len();
+        progress(done, total);
     }
     on_tx!(&mut tx, |c| sqlx::query(
         "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
@@ -189,7 +238,8 @@ pub async fn load(db: &Db, rows: &[Division], mut progress: impl FnMut(usize)) -
     .execute(c)
     .await
     .map(|r| r.rows_affected()))?;
-    tx.commit().await
+    tx.commit().await?;
+    Ok(done)
 }
 
 async fn insert_chunk(tx: &mut Tx, chunk: &[Division]) -> Result<(), StoreError> {

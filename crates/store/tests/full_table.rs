@@ -32,10 +32,11 @@ fn shipped_table_has_every_level() {
 }
 
 db_test!(full_load_is_complete, |db| async move {
-    let rows = regions::parse_table(regions::DIVISIONS_2023_GZ, &|_| true).unwrap();
-    let mut last = 0;
-    regions::load(&db, &rows, |n| last = n).await.unwrap();
-    assert_eq!(last, rows.len());
+    let mut last = (0, 0);
+    let n = regions::load_table(&db, regions::DIVISIONS_2023_GZ, &|_| true, |done, total| last = (done, total))
+        .await
+        .unwrap();
+    assert_eq!((n, last), (665_276, (665_276, 665_276)));
     let provinces = regions::children(&db, None).await.unwrap();
     assert_eq!(provinces.len(), 31);
     let n = regions::Division::national(&provinces);

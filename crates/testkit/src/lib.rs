@@ -139,13 +139,10 @@ pub fn test_division_filter(code: &str) -> bool {
         || code == "44"
 }
 
-pub fn test_divisions() -> &'static [regions::Division] {
-    static ROWS: OnceLock<Vec<regions::Division>> = OnceLock::new();
-    ROWS.get_or_init(|| regions::parse_table(regions::DIVISIONS_2023_GZ, &test_division_filter).expect("parse table"))
-}
-
 pub async fn load_test_divisions(db: &Db) {
-    regions::load(db, test_divisions(), |_| {}).await.expect("load divisions");
+    regions::load_table(db, regions::DIVISIONS_2023_GZ, &test_division_filter, |_, _| {})
+        .await
+        .expect("load divisions");
 }
 
 /// One argon2 hash of [`PASSWORD`], shared by all fixtures (hashing is slow by design).
