@@ -17,7 +17,7 @@ pub static DIVISIONS_2023_GZ: &[u8] = include_bytes!("../../../data/divisions-20
 pub const DIVISION_EDITION: &str = "2023";
 const META_EDITION: &str = "division_edition";
 
-#[derive(Debug, Clone, FromRow, serde::Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, FromRow, serde::Serialize, PartialEq, Eq)]
 pub struct Division {
     pub code: String,
     pub name: String,
@@ -63,15 +63,7 @@ impl Division {
             level: code.level() as i16,
             parent_code: code.parent().map(|p| p.prefix().to_string()),
             kind,
-            n_city: 0,
-            n_county: 0,
-            n_township: 0,
-            n_village: 0,
-            n_subdistrict: 0,
-            n_town: 0,
-            n_rural_township: 0,
-            n_community: 0,
-            n_rural_village: 0,
+            ..Default::default()
         }
     }
 
@@ -103,22 +95,7 @@ impl Division {
 
     /// The deployment-wide root: totals over all provinces.
     pub fn national(provinces: &[Division]) -> Division {
-        let mut n = Division {
-            code: String::new(),
-            name: "全国".into(),
-            level: 0,
-            parent_code: None,
-            kind: None,
-            n_city: 0,
-            n_county: 0,
-            n_township: 0,
-            n_village: 0,
-            n_subdistrict: 0,
-            n_town: 0,
-            n_rural_township: 0,
-            n_community: 0,
-            n_rural_village: 0,
-        };
+        let mut n = Division { name: "全国".into(), ..Default::default() };
         for p in provinces {
             n.n_city += p.n_city;
             n.n_county += p.n_county;

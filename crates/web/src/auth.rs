@@ -169,6 +169,17 @@ impl FromRequestParts<AppState> for CurrentUser {
     }
 }
 
+/// Sign `user_id` in on this session under a new session id (no fixation) and without the
+/// old CSRF token; used at login and after a password change.
+pub async fn start_session(session: &Session, user_id: i64) -> Result<(), AppError> {
+    session.cycle_id().await.map_err(AppError::internal)?;
+    session.remove::<String>(CSRF_KEY).await.map_err(AppError::internal)?;
+    session
+        .insert(wushe_store::accounts::sessions::SESSION_AUTH_KEY, AuthSession { user_id })
+        .await
+        .map_err(AppError::internal)
+}
+
 /// The CSRF token of this session, created on first use.
 pub async fn csrf_token(session: &Session) -> Result<String, AppError> {
     if let Some(t) = session.get::<String>(CSRF_KEY).await.map_err(AppError::internal)? {

@@ -57,6 +57,13 @@ impl Level {
     }
 }
 
+impl Level {
+    /// The level a code of this many digits names (12 digits: village).
+    pub fn for_len(len: usize) -> Option<Level> {
+        Level::ALL.into_iter().find(|l| l.prefix_len() == len)
+    }
+}
+
 impl fmt::Display for Level {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.label())
@@ -131,14 +138,7 @@ impl DivisionCode {
     /// `441900003`, `350527000`). The code is not looked up in any table.
     pub fn parse(input: &str) -> Result<DivisionCode, CodeError> {
         let s = input.trim();
-        let level = match s.len() {
-            2 => Level::Province,
-            4 => Level::City,
-            6 => Level::County,
-            9 => Level::Township,
-            12 => Level::Village, // refined below
-            _ => return Err(CodeError::DivisionFormat),
-        };
+        let level = Level::for_len(s.len()).ok_or(CodeError::DivisionFormat)?; // 12: refined below
         let mut c = Self::exact(s, level)?;
         if s.len() == 12 {
             let last = GROUPS
@@ -155,14 +155,7 @@ impl DivisionCode {
     /// table lists them; used when loading the table.
     pub fn parse_exact(input: &str) -> Result<DivisionCode, CodeError> {
         let s = input.trim();
-        let level = match s.len() {
-            2 => Level::Province,
-            4 => Level::City,
-            6 => Level::County,
-            9 => Level::Township,
-            12 => Level::Village,
-            _ => return Err(CodeError::DivisionFormat),
-        };
+        let level = Level::for_len(s.len()).ok_or(CodeError::DivisionFormat)?;
         let c = Self::exact(s, level)?;
         c.check_structure()?;
         Ok(c)

@@ -7,7 +7,7 @@ use tower_sessions::Session;
 use wushe_store::accounts::{sessions, tokens};
 
 use super::{render, set_flash, take_flash, Layout};
-use crate::auth::{AuthSession, CurrentUser, RequestMeta, CSRF_KEY};
+use crate::auth::{start_session, CurrentUser, RequestMeta};
 use crate::error::AppError;
 use crate::service::accounts as svc;
 use crate::state::AppState;
@@ -75,12 +75,7 @@ pub async fn change_password(
         Ok(()) => {
             // End every other session of this user; keep this one under a new id.
             sessions::delete_for_user(&state.db, user.id).await?;
-            session.cycle_id().await.map_err(AppError::internal)?;
-            session.remove::<String>(CSRF_KEY).await.map_err(AppError::internal)?;
-            session
-                .insert(wushe_store::accounts::sessions::SESSION_AUTH_KEY, AuthSession { user_id: user.id })
-                .await
-                .map_err(AppError::internal)?;
+            start_session(&session, user.id).await?;
             set_flash(&session, "密码已修改，其他设备上的登录已退出").await;
             Ok(Redirect::to("/account").into_response())
         }

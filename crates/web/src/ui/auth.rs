@@ -4,10 +4,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 use tower_sessions::Session;
-use wushe_store::accounts::sessions::SESSION_AUTH_KEY;
 
 use super::{render, Layout};
-use crate::auth::{AuthSession, RequestMeta, CSRF_KEY};
+use crate::auth::{start_session, RequestMeta};
 use crate::error::AppError;
 use crate::service::accounts as svc;
 use crate::state::AppState;
@@ -61,10 +60,7 @@ pub async fn login(
 ) -> Result<Response, AppError> {
     match svc::login(&state, &meta, &f.username, &f.password).await {
         Ok(user) => {
-            // A new session id at login (no fixation), with a fresh CSRF token.
-            session.cycle_id().await.map_err(AppError::internal)?;
-            session.remove::<String>(CSRF_KEY).await.map_err(AppError::internal)?;
-            session.insert(SESSION_AUTH_KEY, AuthSession { user_id: user.id }).await.map_err(AppError::internal)?;
+            start_session(&session, user.id).await?;
             Ok(Redirect::to(&safe_next(f.next.as_deref())).into_response())
         }
         Err(e @ (AppError::BadRequest(_) | AppError::Locked(_) | AppError::Forbidden(_))) => {
