@@ -1,12 +1,23 @@
 //! The demo data set: Hubei (42), the province of the first seed policy. Accounts for every
 //! role, all with the documented demo password.
 
+use std::collections::HashSet;
+
 use anyhow::Context;
+use chrono::{Duration, NaiveDate};
 use wushe_domain::accounts::{Role, Scope};
-use wushe_domain::codes::credit_code;
+use wushe_domain::codes::division::DivisionCode;
+use wushe_domain::registry::org::{self as rules, OrgStatus, OrgType, RegistryRules, StatusEvent};
 use wushe_store::accounts::audit::{self, Actor, Event};
 use wushe_store::accounts::{password, users};
-use wushe_store::{on_db, on_tx, registry, Db};
+use wushe_store::registry::banned;
+use wushe_store::{on_db, on_tx, regions, Db};
+use wushe_web::auth::CurrentUser;
+use wushe_web::service::registry::{self, NewOrgInput};
+use wushe_web::{AppState, WebConfig};
+
+use crate::progress;
+use crate::synth::Synth;
 
 pub const DEMO_PASSWORD: &str = "Wushe@2026";
 const SEEDED_KEY: &str = "demo_seeded";
@@ -87,16 +98,6 @@ pub const ACCOUNTS: &[DemoAccount] = &[
     },
 ];
 
-/// A valid unified social credit code for a civil-affairs-registered organization
-/// (5 = civil affairs, 2 = social-service organization) in `division6`.
-pub fn demo_credit_code(division6: &str, serial: u32) -> String {
-    let body8 = format!("MA{serial:06}");
-    let org_check = credit_code::org_code_check_char(&body8).expect("valid org code body");
-    let first17 = format!("52{division6}{body8}{org_check}");
-    let check = credit_code::check_char(&first17).expect("valid credit code body");
-    format!("{first17}{check}")
-}
-
 pub async fn is_seeded(db: &Db) -> anyhow::Result<bool> {
     let row: Option<(String,)> = on_db!(db, |c| sqlx::query_as("SELECT value FROM meta WHERE key = $1")
         .bind(SEEDED_KEY)
@@ -105,49 +106,128 @@ pub async fn is_seeded(db: &Db) -> anyhow::Result<bool> {
     Ok(row.is_some())
 }
 
+/// The demo organization of the `org` account.
+const DEMO_ORG: &str = "武昌区心连心社会工作服务中心";
+
+/// The eleven national bodies in the Ministry of Civil Affairs' fourth 2021 list of illegal
+/// social organizations whose websites were shut down.
+const BANNED_2021_4: [&str; 11] = [
+    "中国教师继续教育协会",
+    "中国人民文艺家协会",
+    "中国智慧教育联合会",
+    "中国宠物产业联盟",
+    "中国包装联盟",
+    "中国美术高考教育联盟",
+    "全国房地产 CIO 联盟",
+    "全国校园文学联盟",
+    "中国境外学位与学生信息中心",
+    "中国清洁服务行业国家等级资质评定中心",
+    "丝绸之路国际公益美术馆",
+];
+
+async fn create_user(
+    tx: &mut wushe_store::Tx,
+    actor: &Actor,
+    a: &DemoAccount,
+    hash: &str,
+    org: Option<i64>,
+) -> anyhow::Result<i64> {
+    let scope = Scope { division: a.scope.to_string(), organization_id: org };
+    let id = users::create(
+        tx,
+        &users::NewUser {
+            username: a.username,
+            display_name: a.display_name,
+            password_hash: hash,
+            role: a.role,
+            scope: &scope,
+            created_by: None,
+        },
+    )
+    .await?;
+    audit::append(
+        tx,
+        actor,
+        &Event {
+            action: "create",
+            entity: "user",
+            entity_id: Some(id.to_string()),
+            division_code: a.scope,
+            organization_id: org,
+            summary: serde_json::json!({"after": {"username": a.username, "role": a.role.as_str(), "scope_division": a.scope}}),
+        },
+    )
+    .await?;
+    Ok(id)
+}
+
+/// Seed the demo province once: accounts, the banned list, and a few thousand organizations
+/// across Hubei's counties with realistic status histories. Everything goes through the same
+/// validation and writing code as the UI and API, in one transaction.
 pub async fn seed(db: &Db) -> anyhow::Result<()> {
     if is_seeded(db).await? {
         return Ok(());
     }
     let hash = tokio::task::spawn_blocking(|| password::hash(DEMO_PASSWORD)).await?;
-    let actor = Actor { username: Some("demo".into()), role: Some("system".into()), ..Default::default() };
+    let system = Actor { username: Some("demo".into()), role: Some("system".into()), ..Default::default() };
+    let state = AppState::new(db.clone(), WebConfig::default());
+
+    // Accounts first (the admin acts for the seeding), the org account after its organization.
     let mut tx = db.begin().await?;
-    let code = demo_credit_code("420106", 1);
-    let org_id = registry::create_organization(
-        &mut tx,
-        &registry::NewOrganization {
-            name: "武昌区心连心社会工作服务中心",
-            credit_code: Some(&code),
-            org_type: "social_work_agency",
-            division_code: "420106000000",
-        },
-    )
-    .await
-    .context("创建演示组织失败")?;
-    audit::append(
-        &mut tx,
-        &actor,
-        &Event {
-            action: "create",
-            entity: "organization",
-            entity_id: Some(org_id.to_string()),
-            division_code: "420106000000",
-            organization_id: Some(org_id),
-            summary: serde_json::json!({"after": {"name": "武昌区心连心社会工作服务中心", "credit_code": code}}),
-        },
-    )
-    .await?;
-    for a in ACCOUNTS {
-        let scope = Scope { division: a.scope.to_string(), organization_id: a.org.then_some(org_id) };
-        let id = users::create(
+    let mut admin_id = 0;
+    for a in ACCOUNTS.iter().filter(|a| !a.org) {
+        let id = create_user(&mut tx, &system, a, &hash, None).await?;
+        if a.role == Role::Admin {
+            admin_id = id;
+        }
+    }
+    tx.commit().await?;
+    let admin_row = users::find_by_id_unscoped(db, admin_id).await?.context("演示管理员账户缺失")?;
+    let admin = CurrentUser::from_row(admin_row, false);
+    let actor = Actor {
+        user_id: Some(admin.id),
+        username: Some(admin.username.clone()),
+        role: Some("admin".into()),
+        ..Default::default()
+    };
+
+    let mut synth = Synth::new(2026);
+    let orgs = plan_organizations(db, &mut synth).await?;
+    let pb = progress::bar(orgs.len() as u64 + 1, "生成演示社会组织");
+    let mut valid = Vec::with_capacity(orgs.len());
+    for (input, extra) in orgs {
+        let mut v = registry::validate_new_org(&state, &admin, input).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        for ev in extra {
+            // Keep only the later decisions the state machine allows.
+            if rules::check_transition(&v.history, ev.status, ev.effective, &RegistryRules::default()).is_ok() {
+                v.history.push(ev);
+            }
+        }
+        valid.push(v);
+    }
+    let mut tx = db.begin().await?;
+    let mut org_id = None;
+    for (i, v) in valid.iter().enumerate() {
+        let id =
+            registry::write_new_org(&mut tx, &actor, Some(admin.id), v).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        if i == 0 {
+            org_id = Some(id);
+        }
+        pb.inc(1);
+    }
+    for a in ACCOUNTS.iter().filter(|a| a.org) {
+        create_user(&mut tx, &system, a, &hash, org_id).await?;
+    }
+    for name in BANNED_2021_4 {
+        let id = banned::create(
             &mut tx,
-            &users::NewUser {
-                username: a.username,
-                display_name: a.display_name,
-                password_hash: &hash,
-                role: a.role,
-                scope: &scope,
-                created_by: None,
+            &banned::NewBanned {
+                name,
+                banned_on: NaiveDate::from_ymd_opt(2021, 12, 31).expect("date"),
+                authority: "民政部",
+                document_number: Some("2021年第四批被关停网站的非法社会组织名单"),
+                note: Some("演示数据：名单来自民政部 2021 年第四批公告，日期记为当年年末，具体日期以公告为准"),
+                division_code: "",
             },
         )
         .await?;
@@ -156,11 +236,11 @@ pub async fn seed(db: &Db) -> anyhow::Result<()> {
             &actor,
             &Event {
                 action: "create",
-                entity: "user",
+                entity: "banned_organization",
                 entity_id: Some(id.to_string()),
-                division_code: a.scope,
-                organization_id: scope.organization_id,
-                summary: serde_json::json!({"after": {"username": a.username, "role": a.role.as_str(), "scope_division": a.scope}}),
+                division_code: "",
+                organization_id: None,
+                summary: serde_json::json!({"after": {"name": name, "authority": "民政部"}}),
             },
         )
         .await?;
@@ -172,7 +252,119 @@ pub async fn seed(db: &Db) -> anyhow::Result<()> {
         .await
         .map(|r| r.rows_affected()))?;
     tx.commit().await?;
+    pb.finish_and_clear();
+    println!("已生成演示数据：{} 个社会组织，{} 个非法社会组织", valid.len(), BANNED_2021_4.len());
     Ok(())
+}
+
+/// New organizations for every county of Hubei, the demo organization first, each with the
+/// later status decisions to try (recognition as a charity, fundraising qualification).
+async fn plan_organizations(db: &Db, synth: &mut Synth) -> anyhow::Result<Vec<(NewOrgInput, Vec<StatusEvent>)>> {
+    let mut out = vec![(
+        NewOrgInput {
+            name: DEMO_ORG.into(),
+            credit_code: Some(synth.credit_code("52", "420106")),
+            org_type: OrgType::SocialWorkAgency.as_str().into(),
+            division_code: "420106".into(),
+            registration_authority: "武汉市武昌区民政局".into(),
+            registered_on: "2016-05-20".into(),
+            legal_representative: Some("刘洋".into()),
+            contact_person: Some("刘洋".into()),
+            contact_phone: Some("027-88886666".into()),
+            address: Some("武汉市武昌区积玉桥街道和平大道 1 号".into()),
+            ..Default::default()
+        },
+        Vec::new(),
+    )];
+    let mut names: HashSet<String> = HashSet::from([DEMO_ORG.to_string()]);
+    let hubei = DivisionCode::parse("42").expect("code");
+    let types = [
+        (OrgType::SocialWorkAgency, 5),
+        (OrgType::VolunteerOrganization, 5),
+        (OrgType::CommunitySocialOrganization, 6),
+        (OrgType::SocialServiceOrganization, 4),
+        (OrgType::Association, 3),
+        (OrgType::CharityOrganization, 2),
+        (OrgType::Foundation, 1),
+        (OrgType::IndustryAssociation, 1),
+        (OrgType::HubOrganization, 1),
+    ];
+    let weighted: Vec<OrgType> = types.iter().flat_map(|(t, w)| std::iter::repeat_n(*t, *w)).collect();
+    let today = wushe_web::service::registry::today();
+    for city in regions::children(db, Some(&hubei)).await? {
+        let city_code = DivisionCode::parse(&city.code)?;
+        for county in regions::children(db, Some(&city_code)).await? {
+            let county_code = DivisionCode::parse(&county.code)?;
+            let townships = regions::children(db, Some(&county_code)).await?;
+            let authority = format!("{}民政局", county.name);
+            for _ in 0..synth.range(15, 40) {
+                let t = *synth.pick(&weighted);
+                let name = synth.org_name(&county.name, t);
+                if !names.insert(name.clone()) {
+                    continue;
+                }
+                let reg_type = match t {
+                    OrgType::Foundation => "53",
+                    OrgType::Association | OrgType::IndustryAssociation | OrgType::HubOrganization => "51",
+                    _ => "52",
+                };
+                let county6 = &county.code[..6];
+                let registered =
+                    NaiveDate::from_ymd_opt(2008, 1, 1).expect("date") + Duration::days(synth.range(0, 6500) as i64);
+                let registered = registered.min(today);
+                let place =
+                    if !townships.is_empty() && synth.chance(0.6) { Some(synth.pick(&townships)) } else { None };
+                let division = place.map(|p| p.code.clone()).unwrap_or_else(|| county.code.clone());
+                let address =
+                    format!("{}{}{}号", county.name, place.map(|p| p.name.as_str()).unwrap_or(""), synth.range(1, 300));
+                let mut extra = Vec::new();
+                if matches!(
+                    t,
+                    OrgType::SocialServiceOrganization
+                        | OrgType::Foundation
+                        | OrgType::Association
+                        | OrgType::SocialWorkAgency
+                ) && synth.chance(0.25)
+                {
+                    let recognized = (registered + Duration::days(synth.range(180, 2500) as i64)).min(today);
+                    extra.push(StatusEvent::new(OrgStatus::RecognizedCharity, recognized));
+                }
+                let charity_from =
+                    extra.first().map(|e| e.effective).or((t == OrgType::CharityOrganization).then_some(registered));
+                if let Some(since) = charity_from {
+                    if synth.chance(0.4) {
+                        let qualified = (since + Duration::days(synth.range(366, 1500) as i64)).min(today);
+                        extra.push(StatusEvent::new(OrgStatus::FundraisingQualified, qualified));
+                    }
+                }
+                if synth.chance(0.02) {
+                    let last = extra.last().map(|e| e.effective).unwrap_or(registered);
+                    extra.push(StatusEvent::new(
+                        OrgStatus::Deregistered,
+                        (last + Duration::days(synth.range(30, 900) as i64)).min(today),
+                    ));
+                }
+                let contact = synth.person_name();
+                out.push((
+                    NewOrgInput {
+                        credit_code: Some(synth.credit_code(reg_type, county6)),
+                        org_type: t.as_str().into(),
+                        division_code: division,
+                        registration_authority: authority.clone(),
+                        registered_on: registered.to_string(),
+                        legal_representative: Some(synth.person_name()),
+                        contact_person: Some(contact),
+                        contact_phone: Some(synth.mobile()),
+                        address: Some(address),
+                        name,
+                        ..Default::default()
+                    },
+                    extra,
+                ));
+            }
+        }
+    }
+    Ok(out)
 }
 
 pub fn print_accounts(url: &str) {

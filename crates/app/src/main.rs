@@ -5,6 +5,7 @@ mod config;
 mod demo;
 mod progress;
 mod startup;
+mod synth;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

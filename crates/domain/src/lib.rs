@@ -3,3 +3,4 @@
 pub mod accounts;
 pub mod codes;
 pub mod privacy;
+pub mod registry;

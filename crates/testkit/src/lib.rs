@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 use wushe_domain::accounts::{Role, Scope};
 use wushe_store::accounts::audit::{self, Actor, Event};
 use wushe_store::accounts::{password, users};
-use wushe_store::{on_db, regions, registry, Db, DbOptions};
+use wushe_store::{on_db, regions, Db, DbOptions};
 
 pub use http::TestApp;
 
@@ -186,19 +186,26 @@ pub async fn create_user(db: &Db, username: &str, role: Role, scope: &str, org: 
     id
 }
 
+/// A registered social-work agency (registered 2020-01-01), through the same code path as
+/// the UI and API.
 pub async fn create_org(db: &Db, name: &str, division12: &str) -> i64 {
+    use wushe_domain::registry::org::initial_history;
+    let v = wushe_web::service::registry::ValidOrg {
+        name: name.to_string(),
+        credit_code: None,
+        types: vec![wushe_domain::registry::org::OrgType::SocialWorkAgency],
+        code: wushe_domain::codes::division::DivisionCode::parse(division12).expect("division"),
+        authority: "测试民政局".into(),
+        phone: None,
+        legal: None,
+        contact: None,
+        address: None,
+        document_number: None,
+        history: initial_history(chrono::NaiveDate::from_ymd_opt(2020, 1, 1).expect("date"), false),
+    };
     let mut tx = db.begin().await.expect("begin");
-    let id = registry::create_organization(
-        &mut tx,
-        &registry::NewOrganization {
-            name,
-            credit_code: None,
-            org_type: "social_work_agency",
-            division_code: division12,
-        },
-    )
-    .await
-    .expect("create org");
+    let id =
+        wushe_web::service::registry::write_new_org(&mut tx, &Actor::default(), None, &v).await.expect("create org");
     tx.commit().await.expect("commit");
     id
 }

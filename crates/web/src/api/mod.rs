@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod auth;
 pub mod regions;
+pub mod registry;
 pub mod users;
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
@@ -52,7 +53,8 @@ impl From<QueryRejection> for AppError {
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
     modifiers(&Security),
     tags((name = "auth", description = "登录与令牌"), (name = "regions", description = "行政区划"),
-         (name = "users", description = "用户与权限"), (name = "audit", description = "审计日志"))
+         (name = "users", description = "用户与权限"), (name = "audit", description = "审计日志"),
+         (name = "registry", description = "社会组织登记"), (name = "public", description = "公开查询（无需登录）"))
 )]
 struct ApiDoc;
 
@@ -86,6 +88,12 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(users::get_user))
         .routes(routes!(users::set_active))
         .routes(routes!(audit::list))
+        .routes(routes!(registry::list, registry::create))
+        .routes(routes!(registry::get_org))
+        .routes(routes!(registry::change_status))
+        .routes(routes!(registry::public_lookup))
+        .routes(routes!(registry::list_banned))
+        .routes(routes!(registry::create_banned))
         .split_for_parts()
 }
 

@@ -4,7 +4,8 @@ use wushe_domain::accounts::{self as rules, Role, Scope};
 use wushe_store::accounts::audit::{self, Event};
 use wushe_store::accounts::users::{self, NewUser, UserRow};
 use wushe_store::accounts::{password, sessions, tokens};
-use wushe_store::{regions, registry};
+use wushe_store::regions;
+use wushe_store::registry::organizations as orgs;
 
 use crate::auth::{CurrentUser, RequestMeta};
 use crate::error::AppError;
@@ -126,7 +127,7 @@ pub async fn create_user(
     let scope = Scope { division: scope_division, organization_id: input.organization_id };
     rules::check_grant(actor.role, &actor.scope(), role, &scope).map_err(|e| AppError::Forbidden(e.to_string()))?;
     if let Some(org_id) = scope.organization_id {
-        let org = registry::get_organization(&state.db, &actor.scope(), org_id)
+        let org = orgs::get_organization(&state.db, &actor.scope(), org_id)
             .await
             .map_err(|_| AppError::validation("所属组织", "组织不存在或不在您的管辖范围内"))?;
         if !org.division_code.starts_with(&scope.division) {

@@ -2,7 +2,8 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
 use tower_sessions::Session;
-use wushe_store::{accounts::users, regions, registry};
+use wushe_store::registry::organizations as orgs;
+use wushe_store::{accounts::users, regions};
 
 use super::{render, take_flash, Layout};
 use crate::auth::CurrentUser;
@@ -48,7 +49,7 @@ pub async fn index(State(state): State<AppState>, session: Session, user: Curren
     let view = svc::scope_root(&state, &user).await?;
     let scope = user.scope();
     let users_total = super::thousands(users::count_in_scope(&state.db, &scope).await?);
-    let orgs_total = super::thousands(registry::count_in_scope(&state.db, &scope).await?);
+    let orgs_total = super::thousands(orgs::count_in_scope(&state.db, &scope).await?);
     let edition = regions::loaded_edition(&state.db).await?.unwrap_or_else(|| "未加载".into());
     let layout = Layout::new(&session, Some(&user), "首页", "home").await?.crumb("/", "首页");
     let region_href = if user.scope_division.is_empty() {

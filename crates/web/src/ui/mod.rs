@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod home;
 pub mod regions;
+pub mod registry;
 pub mod users;
 
 use askama::Template;
@@ -31,6 +32,11 @@ pub fn router() -> Router<AppState> {
         .route("/users/{id}", get(users::show))
         .route("/users/{id}/active", post(users::set_active))
         .route("/audit", get(audit::list))
+        .route("/organizations", get(registry::list).post(registry::create))
+        .route("/organizations/new", get(registry::new_form))
+        .route("/organizations/{id}", get(registry::show))
+        .route("/organizations/{id}/status", post(registry::change_status))
+        .route("/public/organizations", get(registry::public_lookup))
         .route("/account", get(account::index))
         .route("/account/password", post(account::change_password))
         .route("/account/tokens", post(account::create_token))
@@ -76,9 +82,10 @@ impl Layout {
         let csrf = if user.is_some_and(|u| u.via_token) { String::new() } else { csrf_token(session).await? };
         let mut nav = Vec::new();
         if let Some(u) = user {
-            let items: [(&'static str, &'static str, &'static str, bool); 5] = [
+            let items: [(&'static str, &'static str, &'static str, bool); 6] = [
                 ("/", "首页", "home", true),
                 ("/regions", "行政区划", "regions", true),
+                ("/organizations", "社会组织", "organizations", true),
                 ("/users", "用户管理", "users", u.role.manages_users()),
                 ("/audit", "审计日志", "audit", u.role.reads_audit()),
                 ("/account", "我的账户", "account", true),

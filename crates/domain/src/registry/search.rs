@@ -1,0 +1,151 @@
+//! Folding and n-grams for Chinese fragment search.
+//!
+//! Names are indexed by the distinct unigrams and bigrams (by character) of their folded
+//! form. A query of one character looks up its unigram; a longer query looks up each of its
+//! bigrams, so a two-character fragment such as 社工 or 慈善 is a single index lookup. The
+//! grams are necessary but do not fix the order, so candidates are confirmed with
+//! [`contains`] (or an SQL `LIKE` on the folded name).
+
+use std::collections::HashSet;
+
+use super::fold_width;
+
+/// Punctuation and symbols dropped by [`fold`] (besides ASCII punctuation, whitespace and
+/// control characters). 々, 〆 and 〇 (U+3005–U+3007) are kept: they occur in names.
+fn is_dropped(c: char) -> bool {
+    c.is_whitespace()
+        || c.is_control()
+        || c.is_ascii_punctuation()
+        || matches!(c,
+            '\u{00A1}'..='\u{00BF}'     // Latin-1 punctuation and signs, incl. · « »
+            | '×' | '÷'
+            | '\u{200B}'..='\u{200F}'   // zero-width spaces and marks
+            | '\u{2010}'..='\u{206F}'   // general punctuation: dashes, quotes, •, ‧, …
+            | '\u{2190}'..='\u{21FF}'   // arrows
+            | '\u{2200}'..='\u{22FF}'   // mathematical operators, incl. ∙ ⋅
+            | '\u{3001}'..='\u{3004}'   // 、。〃〄
+            | '\u{3008}'..='\u{3020}'   // 〈〉《》「」『』【】〔〕 …
+            | '\u{3030}' | '\u{303D}'
+            | '\u{30FB}'                // ・
+            | '\u{FE10}'..='\u{FE1F}'   // vertical forms
+            | '\u{FE30}'..='\u{FE6F}'   // CJK compatibility and small forms
+            | '\u{FEFF}'
+            | '\u{FF5F}'..='\u{FF65}'   // half-width CJK punctuation
+            | '\u{FFE0}'..='\u{FFEE}') // full-width signs ￥ ￠ …
+}
+
+fn fold_char(c: char) -> Option<char> {
+    let c = fold_width(c);
+    if is_dropped(c) {
+        None
+    } else {
+        Some(c.to_ascii_lowercase())
+    }
+}
+
+/// The search form of a string: full-width ASCII folded to half-width, ASCII lower-cased,
+/// whitespace and common punctuation (including the middle dot of names) removed.
+/// `fold(fold(s)) == fold(s)`, and folding works character by character, so a substring of
+/// a folded string is its own folded form.
+pub fn fold(s: &str) -> String {
+    s.chars().filter_map(fold_char).collect()
+}
+
+fn push_distinct(out: &mut Vec<String>, seen: &mut HashSet<String>, g: String) {
+    if seen.insert(g.clone()) {
+        out.push(g);
+    }
+}
+
+/// The grams indexed for a name: the distinct unigrams, then the distinct bigrams, of its
+/// folded form, each in order of first occurrence.
+pub fn grams(s: &str) -> Vec<String> {
+    let chars: Vec<char> = fold(s).chars().collect();
+    let mut out = Vec::with_capacity(chars.len() * 2);
+    let mut seen = HashSet::with_capacity(chars.len() * 2);
+    for &c in &chars {
+        push_distinct(&mut out, &mut seen, c.to_string());
+    }
+    for w in chars.windows(2) {
+        push_distinct(&mut out, &mut seen, w.iter().collect());
+    }
+    out
+}
+
+/// The grams to look up for a query: nothing for an empty (folded) query, its unigram for a
+/// single character, otherwise its distinct bigrams in order of first occurrence.
+pub fn query_grams(q: &str) -> Vec<String> {
+    let chars: Vec<char> = fold(q).chars().collect();
+    match chars.len() {
+        0 => Vec::new(),
+        1 => vec![chars[0].to_string()],
+        _ => {
+            let mut out = Vec::with_capacity(chars.len() - 1);
+            let mut seen = HashSet::with_capacity(chars.len() - 1);
+            for w in chars.windows(2) {
+                push_distinct(&mut out, &mut seen, w.iter().collect());
+            }
+            out
+        }
+    }
+}
+
+/// Whether the folded `name` contains the folded query (an empty query matches everything).
+pub fn contains(name: &str, q: &str) -> bool {
+    fold(name).contains(&fold(q))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strs(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn folding() {
+        assert_eq!(fold("  武昌区 阳光社会工作服务中心 "), "武昌区阳光社会工作服务中心");
+        assert_eq!(fold("ＡＢＣ公益（武汉）"), "abc公益武汉");
+        assert_eq!(fold("买买提·艾力"), "买买提艾力");
+        assert_eq!(fold("《慈善》——「社工」、Hello, World!"), "慈善社工helloworld");
+        assert_eq!(fold("全国房地产 CIO 联盟"), "全国房地产cio联盟");
+        assert_eq!(fold("王〇々"), "王〇々");
+        assert_eq!(fold("a\u{200B}b\u{FEFF}c\u{3000}d"), "abcd");
+        assert_eq!(fold(""), "");
+    }
+
+    #[test]
+    fn grams_of_a_name() {
+        assert_eq!(grams("社工社工"), strs(&["社", "工", "社工", "工社"]));
+        assert_eq!(grams("慈善"), strs(&["慈", "善", "慈善"]));
+        assert_eq!(grams("王"), strs(&["王"]));
+        assert!(grams(" ，").is_empty());
+        let g = grams("武昌区阳光社会工作服务中心");
+        assert!(g.contains(&"社会".to_string()));
+        assert!(g.contains(&"阳".to_string()));
+    }
+
+    #[test]
+    fn query_grams_by_length() {
+        assert!(query_grams("  ").is_empty());
+        assert_eq!(query_grams("社"), strs(&["社"]));
+        assert_eq!(query_grams("社工"), strs(&["社工"]));
+        assert_eq!(query_grams("慈善会"), strs(&["慈善", "善会"]));
+        assert_eq!(query_grams("哈哈哈"), strs(&["哈哈"]));
+        assert_eq!(query_grams("ＣＩＯ"), strs(&["ci", "io"]));
+    }
+
+    #[test]
+    fn two_character_fragments_are_found() {
+        for (name, q) in
+            [("洪山区社工服务中心", "社工"), ("湖北省乐善慈善基金会", "慈善"), ("积玉桥社区老年人协会", "老年")]
+        {
+            let g = grams(name);
+            assert!(query_grams(q).iter().all(|x| g.contains(x)), "{name} {q}");
+            assert!(contains(name, q));
+        }
+        assert!(!contains("湖北省乐善慈善基金会", "善慈会"));
+        assert!(contains("Anna Lee", "alee"));
+    }
+}

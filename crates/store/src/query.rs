@@ -1,0 +1,100 @@
+//! Dynamic filters: SQL text with `$n` placeholders built at run time, and the values to bind,
+//! run on either backend. Used where a list's WHERE clause depends on the filters given.
+
+use sqlx::postgres::PgRow;
+use sqlx::sqlite::SqliteRow;
+use sqlx::FromRow;
+
+use crate::{Db, StoreError};
+
+#[derive(Debug, Clone)]
+pub enum Param {
+    Text(String),
+    Int(i64),
+}
+
+/// A WHERE clause under construction: `and("name = {}", Param)` numbers the placeholder.
+#[derive(Debug, Default, Clone)]
+pub struct Filter {
+    clauses: Vec<String>,
+    pub params: Vec<Param>,
+}
+
+impl Filter {
+    pub fn new() -> Filter {
+        Filter::default()
+    }
+
+    /// Add a condition; each `{}` in `clause` becomes the next placeholder, bound to the
+    /// next of `values`.
+    pub fn and(&mut self, clause: &str, values: Vec<Param>) -> &mut Filter {
+        let mut out = String::new();
+        let mut parts = clause.split("{}");
+        out.push_str(parts.next().unwrap_or_default());
+        for (part, v) in parts.zip(values) {
+            self.params.push(v);
+            out.push_str(&format!("${}", self.params.len()));
+            out.push_str(part);
+        }
+        self.clauses.push(out);
+        self
+    }
+
+    /// The next placeholder number (for LIMIT/OFFSET after the filter).
+    pub fn next_placeholder(&self) -> usize {
+        self.params.len() + 1
+    }
+
+    pub fn where_sql(&self) -> String {
+        if self.clauses.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", self.clauses.join(" AND "))
+        }
+    }
+}
+
+macro_rules! bind_all {
+    ($q:expr, $params:expr) => {{
+        let mut q = $q;
+        for p in $params {
+            q = match p {
+                Param::Text(s) => q.bind(s.clone()),
+                Param::Int(i) => q.bind(*i),
+            };
+        }
+        q
+    }};
+}
+
+pub async fn fetch_all<T>(db: &Db, sql: &str, params: &[Param]) -> Result<Vec<T>, StoreError>
+where
+    T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin,
+{
+    Ok(match db {
+        Db::Sqlite { reader, .. } => bind_all!(sqlx::query_as::<_, T>(sql), params).fetch_all(reader).await?,
+        Db::Postgres(pool) => bind_all!(sqlx::query_as::<_, T>(sql), params).fetch_all(pool).await?,
+    })
+}
+
+pub async fn fetch_count(db: &Db, sql: &str, params: &[Param]) -> Result<i64, StoreError> {
+    let (n,): (i64,) = match db {
+        Db::Sqlite { reader, .. } => bind_all!(sqlx::query_as(sql), params).fetch_one(reader).await?,
+        Db::Postgres(pool) => bind_all!(sqlx::query_as(sql), params).fetch_one(pool).await?,
+    };
+    Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_placeholders_in_order() {
+        let mut f = Filter::new();
+        f.and("a = {}", vec![Param::Int(1)])
+            .and("(b LIKE {} OR c LIKE {})", vec![Param::Text("x".into()), Param::Text("y".into())]);
+        assert_eq!(f.where_sql(), " WHERE a = $1 AND (b LIKE $2 OR c LIKE $3)");
+        assert_eq!(f.next_placeholder(), 4);
+    }
+}

@@ -1,0 +1,454 @@
+//! Registry use cases: organizations (creation, status changes under the domain's state
+//! machine), the banned list, and the public lookup.
+
+use chrono::NaiveDate;
+use serde::Deserialize;
+use wushe_domain::accounts::Role;
+use wushe_domain::codes::credit_code::CreditCode;
+use wushe_domain::registry::org::{self as rules, OrgStatus, OrgType, RegistryRules, StatusEvent};
+use wushe_domain::registry::person::normalize_phone;
+use wushe_store::accounts::audit::{self, Actor, Event};
+use wushe_store::registry::banned::{self, BannedRow, NewBanned};
+use wushe_store::registry::organizations::{self as orgs, NewOrganization, NewStatus, OrganizationRow, StatusRow};
+use wushe_store::{regions, Page, Tx};
+
+use crate::auth::{CurrentUser, RequestMeta};
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// Today in Beijing time: decisions and registrations are dated locally.
+pub fn today() -> NaiveDate {
+    (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()
+}
+
+fn parse_date(field: &str, s: &str) -> Result<NaiveDate, AppError> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| AppError::validation(field, "日期格式应为 YYYY-MM-DD"))
+}
+
+fn opt_text(field: &str, s: &Option<String>, max: usize) -> Result<Option<String>, AppError> {
+    match s.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) if v.chars().count() > max => Err(AppError::validation(field, format!("不能超过 {max} 个字符"))),
+        Some(v) => Ok(Some(v.to_string())),
+    }
+}
+
+fn can_register(user: &CurrentUser) -> bool {
+    matches!(user.role, Role::Admin | Role::Official)
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+pub struct NewOrgInput {
+    pub name: String,
+    /// 统一社会信用代码 (18 characters, check digit verified).
+    #[serde(default)]
+    pub credit_code: Option<String>,
+    /// Main type key, e.g. `social_work_agency`.
+    pub org_type: String,
+    /// Further types or recognitions the organization holds.
+    #[serde(default)]
+    pub other_types: Vec<String>,
+    /// Region of activity: a current division code (2–12 digits) inside your scope.
+    pub division_code: String,
+    pub registration_authority: String,
+    /// YYYY-MM-DD
+    pub registered_on: String,
+    #[serde(default)]
+    pub legal_representative: Option<String>,
+    #[serde(default)]
+    pub contact_person: Option<String>,
+    #[serde(default)]
+    pub contact_phone: Option<String>,
+    #[serde(default)]
+    pub address: Option<String>,
+    #[serde(default)]
+    pub document_number: Option<String>,
+}
+
+/// An organization with its types and full status history.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct OrgDetail {
+    pub org: OrganizationRow,
+    pub types: Vec<String>,
+    pub history: Vec<StatusRow>,
+}
+
+/// What the organization row keeps of the domain's standing.
+fn store_standing(s: &rules::Standing) -> orgs::Standing<'static> {
+    orgs::Standing {
+        status: s.status.map(OrgStatus::as_str).unwrap_or("registered"),
+        is_charity: s.is_charity,
+        fundraising_qualified: s.fundraising_qualified,
+    }
+}
+
+fn parse_type(field: &str, key: &str) -> Result<OrgType, AppError> {
+    OrgType::parse(key.trim()).ok_or_else(|| AppError::validation(field, format!("未知的组织类型「{key}」")))
+}
+
+/// A new organization that passed every check, ready to be written.
+#[derive(Debug, Clone)]
+pub struct ValidOrg {
+    pub name: String,
+    pub credit_code: Option<CreditCode>,
+    pub types: Vec<OrgType>,
+    pub code: wushe_domain::codes::division::DivisionCode,
+    pub authority: String,
+    pub phone: Option<String>,
+    pub legal: Option<String>,
+    pub contact: Option<String>,
+    pub address: Option<String>,
+    pub document_number: Option<String>,
+    /// Status history to record, oldest first (valid under the domain's state machine).
+    pub history: Vec<StatusEvent>,
+}
+
+/// Check a new organization against every rule; nothing is written.
+pub async fn validate_new_org(state: &AppState, user: &CurrentUser, input: NewOrgInput) -> Result<ValidOrg, AppError> {
+    user.require(can_register(user))?;
+    let name = input.name.trim();
+    if name.chars().count() < 2 || name.chars().count() > 100 {
+        return Err(AppError::validation("组织名称", "应为 2–100 个字符"));
+    }
+    let credit_code = match input.credit_code.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+        Some(c) => Some(CreditCode::parse(c).map_err(|e| AppError::validation("统一社会信用代码", e.to_string()))?),
+        None => None,
+    };
+    let main_type = parse_type("组织类型", &input.org_type)?;
+    let mut types = vec![main_type];
+    for t in &input.other_types {
+        let t = parse_type("其他类型", t)?;
+        if !types.contains(&t) {
+            types.push(t);
+        }
+    }
+    let code = crate::service::regions::parse_code("活动区域", &input.division_code)?;
+    if !code.is_within(&user.scope_division) {
+        return Err(AppError::Forbidden(format!("活动区域 {} 不在您的管辖范围内", code.prefix())));
+    }
+    if !regions::exists(&state.db, &code).await? {
+        return Err(AppError::validation("活动区域", format!("区划代码 {} 不存在", code.prefix())));
+    }
+    let authority = input.registration_authority.trim();
+    if authority.is_empty() || authority.chars().count() > 100 {
+        return Err(AppError::validation("登记管理机关", "不能为空，且不超过 100 个字符"));
+    }
+    let registered_on = parse_date("登记日期", &input.registered_on)?;
+    if registered_on > today() {
+        return Err(AppError::validation("登记日期", "不能晚于今天"));
+    }
+    let phone = match input.contact_phone.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+        Some(p) => Some(normalize_phone(p).map_err(|m| AppError::validation("联系电话", m))?),
+        None => None,
+    };
+    Ok(ValidOrg {
+        name: name.to_string(),
+        credit_code,
+        code,
+        authority: authority.to_string(),
+        phone,
+        legal: opt_text("法定代表人", &input.legal_representative, 50)?,
+        contact: opt_text("联系人", &input.contact_person, 50)?,
+        address: opt_text("地址", &input.address, 200)?,
+        document_number: opt_text("文号", &input.document_number, 100)?,
+        // Registered directly as a charity organization: recognized on the registration date.
+        history: rules::initial_history(registered_on, main_type == OrgType::CharityOrganization),
+        types,
+    })
+}
+
+/// Write a validated organization, its status history and the audit entry in `tx`.
+pub async fn write_new_org(
+    tx: &mut Tx,
+    actor: &Actor,
+    recorded_by: Option<i64>,
+    v: &ValidOrg,
+) -> Result<i64, AppError> {
+    rules::validate_history(&v.history, &RegistryRules::default())
+        .map_err(|(_, e)| AppError::Conflict(e.to_string()))?;
+    let type_keys: Vec<&str> = v.types.iter().map(|t| t.as_str()).collect();
+    let registered_on = v.history.first().map(|e| e.effective);
+    let id = orgs::create_organization(
+        tx,
+        &NewOrganization {
+            name: &v.name,
+            credit_code: v.credit_code.as_ref().map(|c| c.as_str()),
+            org_type: type_keys[0],
+            types: &type_keys,
+            division_code: v.code.full(),
+            registration_authority: Some(&v.authority),
+            registered_on,
+            legal_representative: v.legal.as_deref(),
+            contact_person: v.contact.as_deref(),
+            contact_phone: v.phone.as_deref(),
+            address: v.address.as_deref(),
+        },
+    )
+    .await?;
+    for i in 0..v.history.len() {
+        let ev = &v.history[i];
+        orgs::append_status(
+            tx,
+            id,
+            &NewStatus {
+                status: ev.status.as_str(),
+                effective_on: ev.effective,
+                authority: &v.authority,
+                document_number: if i == 0 { v.document_number.as_deref() } else { None },
+                note: None,
+                recorded_by,
+            },
+            &store_standing(&rules::standing(&v.history[..=i])),
+        )
+        .await?;
+    }
+    audit::append(
+        tx,
+        actor,
+        &Event {
+            action: "create",
+            entity: "organization",
+            entity_id: Some(id.to_string()),
+            division_code: v.code.full(),
+            organization_id: Some(id),
+            summary: serde_json::json!({"after": {"name": v.name, "credit_code": v.credit_code.as_ref().map(|c| c.as_str()),
+                "types": type_keys, "division_code": v.code.prefix(), "registered_on": registered_on,
+                "status": store_standing(&rules::standing(&v.history)).status}}),
+        },
+    )
+    .await?;
+    Ok(id)
+}
+
+pub async fn create_organization(
+    state: &AppState,
+    user: &CurrentUser,
+    meta: &RequestMeta,
+    input: NewOrgInput,
+) -> Result<OrgDetail, AppError> {
+    let v = validate_new_org(state, user, input).await?;
+    let mut tx = state.db.begin().await?;
+    let id = write_new_org(&mut tx, &meta.actor(Some(user)), Some(user.id), &v).await?;
+    tx.commit().await?;
+    detail(state, user, id).await
+}
+
+pub async fn detail(state: &AppState, user: &CurrentUser, id: i64) -> Result<OrgDetail, AppError> {
+    let org = orgs::get_organization(&state.db, &user.scope(), id).await?;
+    let types = orgs::types_of(&state.db, id).await?;
+    let history = orgs::status_history(&state.db, id).await?;
+    Ok(OrgDetail { org, types, history })
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct StatusInput {
+    /// registered | recognized_charity | fundraising_qualified | suspended | revoked | deregistered
+    pub status: String,
+    /// YYYY-MM-DD
+    pub effective_on: String,
+    /// 决定机关
+    pub authority: String,
+    #[serde(default)]
+    pub document_number: Option<String>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+fn history_events(history: &[StatusRow]) -> Vec<StatusEvent> {
+    history
+        .iter()
+        .filter_map(|h| OrgStatus::parse(&h.status).map(|status| StatusEvent { status, effective: h.effective_on }))
+        .collect()
+}
+
+/// Record a status decision; the domain's state machine decides whether it is allowed.
+pub async fn change_status(
+    state: &AppState,
+    user: &CurrentUser,
+    meta: &RequestMeta,
+    id: i64,
+    input: StatusInput,
+) -> Result<OrgDetail, AppError> {
+    user.require(can_register(user))?;
+    let before = detail(state, user, id).await?;
+    let to = OrgStatus::parse(input.status.trim())
+        .ok_or_else(|| AppError::validation("状态", format!("未知的状态「{}」", input.status)))?;
+    let on = parse_date("生效日期", &input.effective_on)?;
+    if on > today() {
+        return Err(AppError::validation("生效日期", "不能晚于今天"));
+    }
+    let authority = input.authority.trim();
+    if authority.is_empty() || authority.chars().count() > 100 {
+        return Err(AppError::validation("决定机关", "不能为空，且不超过 100 个字符"));
+    }
+    let doc = opt_text("文号", &input.document_number, 100)?;
+    let note = opt_text("说明", &input.note, 500)?;
+    let mut events = history_events(&before.history);
+    rules::check_transition(&events, to, on, &RegistryRules::default())
+        .map_err(|e| AppError::Conflict(e.to_string()))?;
+    events.push(StatusEvent { status: to, effective: on });
+    let standing = rules::standing(&events);
+    let mut tx = state.db.begin().await?;
+    orgs::append_status(
+        &mut tx,
+        id,
+        &NewStatus {
+            status: to.as_str(),
+            effective_on: on,
+            authority,
+            document_number: doc.as_deref(),
+            note: note.as_deref(),
+            recorded_by: Some(user.id),
+        },
+        &store_standing(&standing),
+    )
+    .await?;
+    audit::append(
+        &mut tx,
+        &meta.actor(Some(user)),
+        &Event {
+            action: "update",
+            entity: "organization",
+            entity_id: Some(id.to_string()),
+            division_code: &before.org.division_code,
+            organization_id: Some(id),
+            summary: serde_json::json!({"before": {"status": before.org.status}, "after": {"status": store_standing(&standing).status,
+                "decision": to.as_str(), "effective_on": on, "authority": authority, "document_number": doc}}),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    detail(state, user, id).await
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct BannedInput {
+    pub name: String,
+    /// YYYY-MM-DD
+    pub banned_on: String,
+    pub authority: String,
+    #[serde(default)]
+    pub document_number: Option<String>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+pub async fn add_banned(
+    state: &AppState,
+    user: &CurrentUser,
+    meta: &RequestMeta,
+    input: BannedInput,
+) -> Result<i64, AppError> {
+    user.require(can_register(user))?;
+    let name = input.name.trim();
+    if name.chars().count() < 2 || name.chars().count() > 100 {
+        return Err(AppError::validation("组织名称", "应为 2–100 个字符"));
+    }
+    let on = parse_date("取缔日期", &input.banned_on)?;
+    let authority = input.authority.trim();
+    if authority.is_empty() {
+        return Err(AppError::validation("取缔机关", "不能为空"));
+    }
+    let doc = opt_text("文号", &input.document_number, 100)?;
+    let note = opt_text("说明", &input.note, 500)?;
+    let division = user.scope_division.clone();
+    let mut tx = state.db.begin().await?;
+    let id = banned::create(
+        &mut tx,
+        &NewBanned {
+            name,
+            banned_on: on,
+            authority,
+            document_number: doc.as_deref(),
+            note: note.as_deref(),
+            division_code: &division,
+        },
+    )
+    .await?;
+    audit::append(
+        &mut tx,
+        &meta.actor(Some(user)),
+        &Event {
+            action: "create",
+            entity: "banned_organization",
+            entity_id: Some(id.to_string()),
+            division_code: &division,
+            organization_id: None,
+            summary: serde_json::json!({"after": {"name": name, "banned_on": on, "authority": authority}}),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// One answer of the public lookup.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct PublicOrg {
+    pub name: String,
+    pub credit_code: Option<String>,
+    /// Main type key (absent for banned organizations).
+    pub org_type: Option<String>,
+    pub org_type_label: Option<String>,
+    /// registered | recognized_charity | fundraising_qualified | suspended | revoked | deregistered | banned
+    pub status: String,
+    pub status_label: String,
+    pub is_charity: bool,
+    pub fundraising_qualified: bool,
+    /// Registration authority, or the authority that banned it.
+    pub authority: Option<String>,
+    /// Registration date, or the date of the ban.
+    pub date: Option<NaiveDate>,
+    pub region: Option<String>,
+}
+
+pub async fn public_lookup(state: &AppState, q: &str) -> Result<Vec<PublicOrg>, AppError> {
+    let q = q.trim();
+    if q.chars().count() < 2 {
+        return Err(AppError::validation("q", "请至少输入 2 个字，或完整的统一社会信用代码"));
+    }
+    if q.chars().count() > 60 {
+        return Err(AppError::validation("q", "查询内容不能超过 60 个字符"));
+    }
+    let mut out = Vec::new();
+    for b in banned::list(&state.db, Some(q), &Page::new(Some(1), Some(20))).await?.items {
+        out.push(banned_answer(b));
+    }
+    for o in orgs::public_lookup(&state.db, q, 30).await? {
+        let region = match wushe_domain::codes::division::DivisionCode::parse(&o.division_code) {
+            Ok(c) => regions::get(&state.db, &c).await?.map(|d| d.name),
+            Err(_) => None,
+        };
+        let status = OrgStatus::parse(&o.status);
+        out.push(PublicOrg {
+            org_type_label: OrgType::parse(&o.org_type).map(|t| t.label().to_string()),
+            org_type: Some(o.org_type),
+            name: o.name,
+            credit_code: o.credit_code,
+            status_label: status.map(|s| s.label().to_string()).unwrap_or_else(|| o.status.clone()),
+            status: o.status,
+            is_charity: o.is_charity,
+            fundraising_qualified: o.fundraising_qualified,
+            authority: o.registration_authority,
+            date: o.registered_on,
+            region,
+        });
+    }
+    Ok(out)
+}
+
+fn banned_answer(b: BannedRow) -> PublicOrg {
+    PublicOrg {
+        name: b.name,
+        credit_code: None,
+        org_type: None,
+        org_type_label: None,
+        status: "banned".into(),
+        status_label: "已取缔（非法社会组织）".into(),
+        is_charity: false,
+        fundraising_qualified: false,
+        authority: Some(b.authority),
+        date: Some(b.banned_on),
+        region: None,
+    }
+}

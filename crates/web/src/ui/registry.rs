@@ -1,0 +1,340 @@
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use serde::Deserialize;
+use tower_sessions::Session;
+use wushe_domain::accounts::Role;
+use wushe_domain::registry::org::{OrgStatus, OrgType};
+use wushe_store::registry::organizations as orgs;
+use wushe_store::{regions, Page};
+
+use super::{render, set_flash, take_flash, url_encode, Layout};
+use crate::api::registry::{OrgDetailDto, OrgDto, OrgListParams};
+use crate::auth::{CurrentUser, RequestMeta};
+use crate::error::AppError;
+use crate::service::registry::{self as svc, NewOrgInput, PublicOrg, StatusInput};
+use crate::state::AppState;
+
+fn can_register(u: &CurrentUser) -> bool {
+    matches!(u.role, Role::Admin | Role::Official)
+}
+
+fn type_options() -> Vec<(&'static str, &'static str)> {
+    OrgType::ALL.iter().map(|t| (t.as_str(), t.label())).collect()
+}
+
+fn status_options() -> Vec<(&'static str, &'static str)> {
+    OrgStatus::ALL.iter().map(|s| (s.as_str(), s.label())).collect()
+}
+
+#[derive(Template)]
+#[template(path = "registry/org_list.html")]
+struct ListPage {
+    layout: Layout,
+    flash: Option<String>,
+    items: Vec<OrgDto>,
+    total: i64,
+    q: String,
+    org_type: String,
+    status: String,
+    region: String,
+    types: Vec<(&'static str, &'static str)>,
+    statuses: Vec<(&'static str, &'static str)>,
+    can_register: bool,
+    page: u32,
+    pages: u32,
+    page_base: String,
+}
+
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    org_type: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    region: String,
+    page: Option<u32>,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    session: Session,
+    user: CurrentUser,
+    Query(p): Query<ListQuery>,
+) -> Result<Response, AppError> {
+    let params = OrgListParams {
+        q: Some(p.q.clone()),
+        region: Some(p.region.clone()),
+        org_type: Some(p.org_type.clone()),
+        status: Some(p.status.clone()),
+        sort: None,
+        page: p.page,
+        per_page: Some(20),
+    };
+    let res = orgs::list(&state.db, &user.scope(), &params.filter()?, &Page::new(p.page, Some(20))).await?;
+    let layout = Layout::new(&session, Some(&user), "社会组织", "organizations")
+        .await?
+        .crumb("/", "首页")
+        .crumb("/organizations", "社会组织");
+    let page_base = format!(
+        "/organizations?q={}&org_type={}&status={}&region={}&",
+        url_encode(&p.q),
+        url_encode(&p.org_type),
+        url_encode(&p.status),
+        url_encode(&p.region)
+    );
+    render(&ListPage {
+        layout,
+        flash: take_flash(&session).await,
+        total: res.total,
+        page: res.page.page,
+        pages: res.pages(),
+        items: res.items.into_iter().map(Into::into).collect(),
+        q: p.q,
+        org_type: p.org_type,
+        status: p.status,
+        region: p.region,
+        types: type_options(),
+        statuses: status_options(),
+        can_register: can_register(&user),
+        page_base,
+    })
+}
+
+#[derive(Deserialize, Default)]
+pub struct OrgForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    credit_code: String,
+    #[serde(default)]
+    org_type: String,
+    #[serde(default)]
+    division_code: String,
+    #[serde(default)]
+    registration_authority: String,
+    #[serde(default)]
+    registered_on: String,
+    #[serde(default)]
+    document_number: String,
+    #[serde(default)]
+    legal_representative: String,
+    #[serde(default)]
+    contact_person: String,
+    #[serde(default)]
+    contact_phone: String,
+    #[serde(default)]
+    address: String,
+}
+
+#[derive(Template)]
+#[template(path = "registry/org_new.html")]
+struct NewPage {
+    layout: Layout,
+    form: OrgForm,
+    error: Option<String>,
+    types: Vec<(&'static str, &'static str)>,
+}
+
+async fn new_page(
+    session: &Session,
+    user: &CurrentUser,
+    form: OrgForm,
+    error: Option<String>,
+) -> Result<Response, AppError> {
+    let layout = Layout::new(session, Some(user), "登记社会组织", "organizations")
+        .await?
+        .crumb("/", "首页")
+        .crumb("/organizations", "社会组织")
+        .crumb("", "登记");
+    render(&NewPage { layout, form, error, types: type_options() })
+}
+
+pub async fn new_form(session: Session, user: CurrentUser) -> Result<Response, AppError> {
+    user.require(can_register(&user))?;
+    let form = OrgForm {
+        division_code: user.scope_division.clone(),
+        org_type: "social_work_agency".into(),
+        ..Default::default()
+    };
+    new_page(&session, &user, form, None).await
+}
+
+fn opt(s: &str) -> Option<String> {
+    Some(s.trim().to_string()).filter(|v| !v.is_empty())
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    session: Session,
+    user: CurrentUser,
+    meta: RequestMeta,
+    Form(f): Form<OrgForm>,
+) -> Result<Response, AppError> {
+    let input = NewOrgInput {
+        name: f.name.clone(),
+        credit_code: opt(&f.credit_code),
+        org_type: f.org_type.clone(),
+        other_types: Vec::new(),
+        division_code: f.division_code.clone(),
+        registration_authority: f.registration_authority.clone(),
+        registered_on: f.registered_on.clone(),
+        legal_representative: opt(&f.legal_representative),
+        contact_person: opt(&f.contact_person),
+        contact_phone: opt(&f.contact_phone),
+        address: opt(&f.address),
+        document_number: opt(&f.document_number),
+    };
+    match svc::create_organization(&state, &user, &meta, input).await {
+        Ok(d) => {
+            set_flash(&session, &format!("已登记：{}", d.org.name)).await;
+            Ok(Redirect::to(&format!("/organizations/{}", d.org.id)).into_response())
+        }
+        Err(e @ (AppError::Validation { .. } | AppError::Conflict(_) | AppError::Forbidden(_))) => {
+            let status = e.status();
+            Ok((status, new_page(&session, &user, f, Some(e.to_string())).await?).into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "registry/org_show.html")]
+struct ShowPage {
+    layout: Layout,
+    flash: Option<String>,
+    d: OrgDetailDto,
+    type_labels: Vec<&'static str>,
+    region_name: String,
+    can_register: bool,
+    statuses: Vec<(&'static str, &'static str)>,
+    today: String,
+    error: Option<String>,
+}
+
+async fn show_page(
+    state: &AppState,
+    session: &Session,
+    user: &CurrentUser,
+    id: i64,
+    error: Option<String>,
+) -> Result<Response, AppError> {
+    let d: OrgDetailDto = svc::detail(state, user, id).await?.into();
+    let region_name = match wushe_domain::codes::division::DivisionCode::parse(&d.organization.division_code) {
+        Ok(c) => regions::get(&state.db, &c).await?.map(|r| r.name).unwrap_or_default(),
+        Err(_) => String::new(),
+    };
+    let type_labels = d.types.iter().filter_map(|t| OrgType::parse(t)).map(|t| t.label()).collect();
+    let layout = Layout::new(session, Some(user), &d.organization.name, "organizations")
+        .await?
+        .crumb("/", "首页")
+        .crumb("/organizations", "社会组织")
+        .crumb("", d.organization.name.clone());
+    render(&ShowPage {
+        layout,
+        flash: take_flash(session).await,
+        d,
+        type_labels,
+        region_name,
+        can_register: can_register(user),
+        statuses: status_options(),
+        today: svc::today().to_string(),
+        error,
+    })
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    session: Session,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    show_page(&state, &session, &user, id, None).await
+}
+
+#[derive(Deserialize)]
+pub struct StatusForm {
+    status: String,
+    effective_on: String,
+    authority: String,
+    #[serde(default)]
+    document_number: String,
+    #[serde(default)]
+    note: String,
+}
+
+pub async fn change_status(
+    State(state): State<AppState>,
+    session: Session,
+    user: CurrentUser,
+    meta: RequestMeta,
+    Path(id): Path<i64>,
+    Form(f): Form<StatusForm>,
+) -> Result<Response, AppError> {
+    let input = StatusInput {
+        status: f.status,
+        effective_on: f.effective_on,
+        authority: f.authority,
+        document_number: opt(&f.document_number),
+        note: opt(&f.note),
+    };
+    match svc::change_status(&state, &user, &meta, id, input).await {
+        Ok(d) => {
+            let label = OrgStatus::parse(&d.org.status).map(|s| s.label()).unwrap_or("");
+            set_flash(&session, &format!("已记录，当前状态：{label}")).await;
+            Ok(Redirect::to(&format!("/organizations/{id}")).into_response())
+        }
+        Err(e @ (AppError::Validation { .. } | AppError::Conflict(_))) => {
+            let status = e.status();
+            Ok((status, show_page(&state, &session, &user, id, Some(e.to_string())).await?).into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "public/lookup.html")]
+struct LookupPage {
+    layout: Layout,
+    q: String,
+    searched: bool,
+    results: Vec<PublicOrg>,
+    error: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct LookupQuery {
+    #[serde(default)]
+    q: String,
+}
+
+/// Public organization lookup (no login).
+pub async fn public_lookup(
+    State(state): State<AppState>,
+    session: Session,
+    Query(p): Query<LookupQuery>,
+) -> Result<Response, AppError> {
+    let layout =
+        Layout::new(&session, None, "社会组织查询", "public").await?.crumb("/public/organizations", "社会组织查询");
+    let q = p.q.trim().to_string();
+    if q.is_empty() {
+        return render(&LookupPage { layout, q, searched: false, results: Vec::new(), error: None });
+    }
+    match svc::public_lookup(&state, &q).await {
+        Ok(results) => render(&LookupPage { layout, q, searched: true, results, error: None }),
+        Err(e @ AppError::Validation { .. }) => {
+            let status = e.status();
+            let msg = match &e {
+                AppError::Validation { message, .. } => message.clone(),
+                _ => e.to_string(),
+            };
+            Ok((status, render(&LookupPage { layout, q, searched: false, results: Vec::new(), error: Some(msg) })?)
+                .into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
