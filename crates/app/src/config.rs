@@ -24,6 +24,10 @@ pub struct Config {
     pub body_limit: usize,
     /// `synchronous=FULL` on SQLite (durable against power loss).
     pub sqlite_synchronous_full: bool,
+    /// Login and token attempts per client IP per minute.
+    pub login_per_minute: u32,
+    /// Public lookups per client IP per minute.
+    pub public_per_minute: u32,
     /// tracing filter, e.g. `info` or `wushe=debug,tower_http=info`.
     pub log: String,
 }
@@ -39,6 +43,8 @@ impl Default for Config {
             db_max_connections: 8,
             body_limit: 2 * 1024 * 1024,
             sqlite_synchronous_full: true,
+            login_per_minute: 30,
+            public_per_minute: 120,
             log: "info,sqlx=warn,tower_http=warn".into(),
         }
     }
@@ -77,6 +83,8 @@ impl Config {
             secure_cookies: self.secure_cookies,
             session_idle_minutes: self.session_idle_minutes,
             body_limit: self.body_limit,
+            login_per_minute: self.login_per_minute,
+            public_per_minute: self.public_per_minute,
         }
     }
 

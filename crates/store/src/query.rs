@@ -11,6 +11,7 @@ use crate::{Db, StoreError};
 pub enum Param {
     Text(String),
     Int(i64),
+    Time(chrono::DateTime<chrono::Utc>),
 }
 
 /// A WHERE clause under construction: `and("name = {}", Param)` numbers the placeholder.
@@ -61,6 +62,7 @@ macro_rules! bind_all {
             q = match p {
                 Param::Text(s) => q.bind(s.clone()),
                 Param::Int(i) => q.bind(*i),
+                Param::Time(t) => q.bind(*t),
             };
         }
         q

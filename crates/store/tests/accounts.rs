@@ -116,6 +116,18 @@ db_test!(audit_chain_verifies_and_is_scoped, |db| async move {
     assert!(page.items.windows(2).all(|w| w[0].id > w[1].id), "newest first");
     let f = AuditFilter { entity_id: Some("2".into()), ..Default::default() };
     assert_eq!(audit::list(&db, &Scope::national(), &f, &Page::default()).await.unwrap().total, 2);
+    // time window
+    let now = chrono::Utc::now();
+    let f = AuditFilter {
+        from: Some(now - chrono::Duration::hours(1)),
+        to: Some(now + chrono::Duration::hours(1)),
+        ..Default::default()
+    };
+    assert_eq!(audit::list(&db, &Scope::national(), &f, &Page::default()).await.unwrap().total, 8);
+    let f = AuditFilter { from: Some(now + chrono::Duration::hours(1)), ..Default::default() };
+    assert_eq!(audit::list(&db, &Scope::national(), &f, &Page::default()).await.unwrap().total, 0);
+    let f = AuditFilter { to: Some(now - chrono::Duration::hours(1)), ..Default::default() };
+    assert_eq!(audit::list(&db, &Scope::national(), &f, &Page::default()).await.unwrap().total, 0);
 });
 
 db_test!(audit_log_refuses_updates_and_deletes, |db| async move {

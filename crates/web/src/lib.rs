@@ -5,6 +5,7 @@ pub mod api;
 pub mod assets;
 pub mod auth;
 pub mod error;
+pub mod ratelimit;
 pub mod service;
 pub mod state;
 pub mod ui;
@@ -63,6 +64,7 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/static/{hash}/{name}", get(assets::serve))
         .layer(middleware::from_fn(auth::csrf_guard))
+        .layer(middleware::from_fn_with_state(state.limits.clone(), ratelimit::limit))
         .layer(sessions)
         // Inner to outer: body limits, timeout, compression, error rendering (needs the request
         // id), tracing, and the request id itself outermost.

@@ -11,11 +11,21 @@ pub struct WebConfig {
     pub session_idle_minutes: i64,
     /// Largest accepted request body, bytes.
     pub body_limit: usize,
+    /// Login and token attempts per client IP per minute.
+    pub login_per_minute: u32,
+    /// Public lookups per client IP per minute.
+    pub public_per_minute: u32,
 }
 
 impl Default for WebConfig {
     fn default() -> Self {
-        WebConfig { secure_cookies: false, session_idle_minutes: 30, body_limit: 2 * 1024 * 1024 }
+        WebConfig {
+            secure_cookies: false,
+            session_idle_minutes: 30,
+            body_limit: 2 * 1024 * 1024,
+            login_per_minute: 30,
+            public_per_minute: 120,
+        }
     }
 }
 
@@ -23,10 +33,12 @@ impl Default for WebConfig {
 pub struct AppState {
     pub db: Db,
     pub config: Arc<WebConfig>,
+    pub limits: crate::ratelimit::Limits,
 }
 
 impl AppState {
     pub fn new(db: Db, config: WebConfig) -> AppState {
-        AppState { db, config: Arc::new(config) }
+        let limits = crate::ratelimit::Limits::new(config.login_per_minute, config.public_per_minute);
+        AppState { db, config: Arc::new(config), limits }
     }
 }

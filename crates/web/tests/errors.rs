@@ -85,3 +85,34 @@ db_test!(healthz_and_static_assets, |db| async move {
     let spec = c.get("/api/openapi.json").await.json();
     assert!(spec["paths"]["/api/v1/regions/{code}"]["get"].is_object());
 });
+
+db_test!(login_and_public_lookups_are_rate_limited, |db| async move {
+    seed_cast(&db).await;
+    let config = wushe_web::WebConfig { login_per_minute: 3, public_per_minute: 2, ..Default::default() };
+    let app = TestApp::with_config(db.clone(), config);
+    let mut c = app.client();
+    for _ in 0..3 {
+        let r = c
+            .json(
+                Method::POST,
+                "/api/v1/auth/token",
+                &serde_json::json!({"username": "county", "password": "wrong1234"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    }
+    let r = c
+        .json(Method::POST, "/api/v1/auth/token", &serde_json::json!({"username": "county", "password": PASSWORD}))
+        .await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.error_message().contains("请求过于频繁"));
+    assert!(r.headers.contains_key("retry-after"));
+    // pages that are not limited still answer
+    assert_eq!(c.get("/healthz").await.status, StatusCode::OK);
+    for _ in 0..2 {
+        assert_eq!(c.get("/api/v1/public/organizations?q=%E6%85%88%E5%96%84").await.status, StatusCode::OK);
+    }
+    let r = c.get("/public/organizations?q=%E6%85%88%E5%96%84").await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.body.contains("请求过于频繁"));
+});

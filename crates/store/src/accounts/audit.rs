@@ -7,6 +7,7 @@ use sha2::{Digest, Sha256};
 use sqlx::FromRow;
 use wushe_domain::accounts::Scope;
 
+use crate::query::{self, Filter, Param};
 use crate::{on_db, on_tx, Db, Page, Paged, StoreError, Tx};
 
 /// Who did it and from where.
@@ -156,32 +157,33 @@ pub struct AuditFilter {
 
 /// The log of a scope, newest first.
 pub async fn list(db: &Db, scope: &Scope, f: &AuditFilter, page: &Page) -> Result<Paged<AuditRow>, StoreError> {
-    let where_sql = " WHERE division_code LIKE $1 AND ($2 IS NULL OR organization_id = $2) \
-                     AND ($3 IS NULL OR user_id = $3) AND ($4 IS NULL OR username = $4) \
-                     AND ($5 IS NULL OR entity = $5) AND ($6 IS NULL OR entity_id = $6) \
-                     AND ($7 IS NULL OR action = $7) AND ($8 IS NULL OR at >= $8) AND ($9 IS NULL OR at < $9)";
-    let like = format!("{}%", crate::escape_like(&scope.division));
-    macro_rules! bind_filters {
-        ($q:expr) => {
-            $q.bind(&like)
-                .bind(scope.organization_id)
-                .bind(f.user_id)
-                .bind(&f.username)
-                .bind(&f.entity)
-                .bind(&f.entity_id)
-                .bind(&f.action)
-                .bind(f.from)
-                .bind(f.to)
-        };
+    let mut w = Filter::new();
+    w.and("division_code LIKE {}", vec![Param::Text(format!("{}%", crate::escape_like(&scope.division)))]);
+    if let Some(org) = scope.organization_id {
+        w.and("organization_id = {}", vec![Param::Int(org)]);
     }
-    let count_sql = format!("SELECT COUNT(*) FROM audit_log{where_sql}");
-    let (total,): (i64,) = on_db!(db, |c| bind_filters!(sqlx::query_as(&count_sql)).fetch_one(c).await)?;
-    let sql = format!("SELECT {COLS} FROM audit_log{where_sql} ORDER BY id DESC LIMIT $10 OFFSET $11");
-    let items = on_db!(db, |c| bind_filters!(sqlx::query_as::<_, AuditRow>(&sql))
-        .bind(page.limit())
-        .bind(page.offset())
-        .fetch_all(c)
-        .await)?;
+    if let Some(v) = f.user_id {
+        w.and("user_id = {}", vec![Param::Int(v)]);
+    }
+    for (col, v) in
+        [("username", &f.username), ("entity", &f.entity), ("entity_id", &f.entity_id), ("action", &f.action)]
+    {
+        if let Some(v) = v {
+            w.and(&format!("{col} = {{}}"), vec![Param::Text(v.clone())]);
+        }
+    }
+    if let Some(t) = f.from {
+        w.and("at >= {}", vec![Param::Time(t)]);
+    }
+    if let Some(t) = f.to {
+        w.and("at < {}", vec![Param::Time(t)]);
+    }
+    let total = query::fetch_count(db, &format!("SELECT COUNT(*) FROM audit_log{}", w.where_sql()), &w.params).await?;
+    let n = w.next_placeholder();
+    let sql = format!("SELECT {COLS} FROM audit_log{} ORDER BY id DESC LIMIT ${n} OFFSET ${}", w.where_sql(), n + 1);
+    let mut params = w.params.clone();
+    params.extend([Param::Int(page.limit()), Param::Int(page.offset())]);
+    let items = query::fetch_all::<AuditRow>(db, &sql, &params).await?;
     Ok(Paged { items, total, page: page.clone() })
 }
 

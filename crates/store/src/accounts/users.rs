@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use sqlx::FromRow;
 use wushe_domain::accounts::{Role, Scope};
 
+use crate::query::{self, Filter, Param};
 use crate::{on_db, on_tx, Db, StoreError, Tx};
 
 #[derive(Debug, Clone, FromRow, serde::Serialize)]
@@ -109,26 +110,27 @@ pub async fn list(
     f: &UserFilter,
     page: &crate::Page,
 ) -> Result<crate::Paged<UserRow>, StoreError> {
-    let where_sql = " WHERE scope_division LIKE $1 \
-                     AND ($2 IS NULL OR username LIKE $2 ESCAPE '\\' OR display_name LIKE $2 ESCAPE '\\') \
-                     AND ($3 IS NULL OR role = $3) AND ($4 IS NULL OR organization_id = $4)";
-    let like_scope = format!("{}%", scope.division);
-    let q = f.q.as_deref().map(|q| format!("%{}%", crate::escape_like(q)));
-    let role = f.role.map(|r| r.as_str());
-    let org = scope.organization_id;
-    let count_sql = format!("SELECT COUNT(*) FROM users{where_sql}");
-    let (total,): (i64,) =
-        on_db!(db, |c| sqlx::query_as(&count_sql).bind(&like_scope).bind(&q).bind(role).bind(org).fetch_one(c).await)?;
-    let sql = format!("SELECT {COLS} FROM users{where_sql} ORDER BY id LIMIT $5 OFFSET $6");
-    let items = on_db!(db, |c| sqlx::query_as::<_, UserRow>(&sql)
-        .bind(&like_scope)
-        .bind(&q)
-        .bind(role)
-        .bind(org)
-        .bind(page.limit())
-        .bind(page.offset())
-        .fetch_all(c)
-        .await)?;
+    let mut w = Filter::new();
+    w.and("scope_division LIKE {}", vec![Param::Text(format!("{}%", crate::escape_like(&scope.division)))]);
+    if let Some(org) = scope.organization_id {
+        w.and("organization_id = {}", vec![Param::Int(org)]);
+    }
+    if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        let like = format!("%{}%", crate::escape_like(q));
+        w.and(
+            "(username LIKE {} ESCAPE '\\' OR display_name LIKE {} ESCAPE '\\')",
+            vec![Param::Text(like.clone()), Param::Text(like)],
+        );
+    }
+    if let Some(role) = f.role {
+        w.and("role = {}", vec![Param::Text(role.as_str().to_string())]);
+    }
+    let total = query::fetch_count(db, &format!("SELECT COUNT(*) FROM users{}", w.where_sql()), &w.params).await?;
+    let n = w.next_placeholder();
+    let sql = format!("SELECT {COLS} FROM users{} ORDER BY id LIMIT ${n} OFFSET ${}", w.where_sql(), n + 1);
+    let mut params = w.params.clone();
+    params.extend([Param::Int(page.limit()), Param::Int(page.offset())]);
+    let items = query::fetch_all::<UserRow>(db, &sql, &params).await?;
     Ok(crate::Paged { items, total, page: page.clone() })
 }
 
