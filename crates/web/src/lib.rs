@@ -5,6 +5,7 @@ pub mod api;
 pub mod assets;
 pub mod auth;
 pub mod error;
+pub mod export;
 pub mod ratelimit;
 pub mod service;
 pub mod state;

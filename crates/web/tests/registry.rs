@@ -243,3 +243,48 @@ db_test!(organizations_in_the_ui, |db| async move {
     let list = ui.get("/organizations?q=%E5%90%8C%E5%BF%83").await.body; // 同心
     assert!(list.contains("武昌区同心志愿者协会"));
 });
+
+db_test!(exports_follow_the_filter_and_mask_by_role, |db| async move {
+    seed_cast(&db).await;
+    let app = TestApp::new(db.clone());
+    let mut api = app.client();
+    api.token_for("county", PASSWORD).await;
+    api.json(
+        Method::POST,
+        "/api/v1/organizations",
+        &org("积玉桥社区慈善互助会", Some(CODE_B), "420106001001", "2021-06-01"),
+    )
+    .await;
+    api.json(
+        Method::POST,
+        "/api/v1/organizations",
+        &org("武昌区阳光社会工作服务中心", Some(CODE_A), "420106", "2020-03-01"),
+    )
+    .await;
+    // CSV: BOM, header, exactly the rows the filter selects
+    let r = api.get("/api/v1/organizations?q=%E6%85%88%E5%96%84&format=csv").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.headers["content-type"].to_str().unwrap().starts_with("text/csv"));
+    assert!(r.headers["content-disposition"].to_str().unwrap().contains("attachment"));
+    let text = r.body.trim_start_matches('\u{feff}');
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(lines[0].starts_with("名称,统一社会信用代码"));
+    assert!(lines[1].contains("积玉桥社区慈善互助会") && lines[1].contains(CODE_B) && lines[1].contains("13812345678"));
+    // the whole scope, as xlsx
+    let r = api.send(Method::GET, "/api/v1/organizations?format=xlsx", None, vec![], &[]).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.headers["content-type"].to_str().unwrap().contains("spreadsheetml"));
+    assert!(r.body.as_bytes().starts_with(b"PK"), "an xlsx file is a zip archive");
+    // a station worker sees masked phones
+    let mut sw = app.client();
+    sw.token_for("station", PASSWORD).await;
+    let r = sw.get("/api/v1/organizations?format=csv").await;
+    assert!(r.body.contains("138****5678") && !r.body.contains("13812345678"), "{}", r.body);
+    // unknown format
+    let r = api.get("/api/v1/organizations?format=pdf").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // exports are audited (the station worker's too: it is inside the county)
+    let audit = api.get("/api/v1/audit?action=export").await.json();
+    assert_eq!(audit["total"], 3);
+});

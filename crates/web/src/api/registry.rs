@@ -1,5 +1,6 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -10,6 +11,7 @@ use wushe_store::Page;
 use super::{ApiJson, ApiQuery};
 use crate::auth::{CurrentUser, RequestMeta};
 use crate::error::{AppError, ErrorBody};
+use crate::export;
 use crate::service::registry::{self as svc, BannedInput, NewOrgInput, OrgDetail, PublicOrg, StatusInput};
 use crate::state::AppState;
 
@@ -125,6 +127,8 @@ pub struct OrgListParams {
     pub sort: Option<String>,
     pub page: Option<u32>,
     pub per_page: Option<u32>,
+    /// `csv` or `xlsx` to download every row the filter selects (not just one page).
+    pub format: Option<String>,
 }
 
 impl OrgListParams {
@@ -150,22 +154,34 @@ impl OrgListParams {
     }
 }
 
-/// Organizations inside your scope.
+/// Organizations inside your scope; with `format=csv|xlsx` the whole selection as a file.
 #[utoipa::path(operation_id = "listOrganizations", get, path = "/api/v1/organizations", tag = "registry", params(OrgListParams),
-    responses((status = 200, body = OrgPage), (status = 401, body = ErrorBody)), security(("bearer" = []), ("session" = [])))]
+    responses((status = 200, description = "JSON page, or a CSV / xlsx file with format=", content(
+        (OrgPage = "application/json"),
+        (String = "text/csv"),
+        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
 pub async fn list(
     State(state): State<AppState>,
     user: CurrentUser,
+    meta: RequestMeta,
     ApiQuery(p): ApiQuery<OrgListParams>,
-) -> Result<Json<OrgPage>, AppError> {
+) -> Result<Response, AppError> {
+    let filter = p.filter()?;
+    if let Some(format) = export::Format::parse(p.format.as_deref())? {
+        let table = svc::export_organizations(&state, &user, &meta, &filter).await?;
+        return export::download(&table, format);
+    }
     let page = Page::new(p.page, p.per_page);
-    let res = orgs::list(&state.db, &user.scope(), &p.filter()?, &page).await?;
+    let res = orgs::list(&state.db, &user.scope(), &filter, &page).await?;
     Ok(Json(OrgPage {
         total: res.total,
         page: page.page,
         per_page: page.per_page,
         items: res.items.into_iter().map(Into::into).collect(),
-    }))
+    })
+    .into_response())
 }
 
 /// Register an organization in your scope (officials and administrators).

@@ -452,3 +452,80 @@ fn banned_answer(b: BannedRow) -> PublicOrg {
         region: None,
     }
 }
+
+/// Every organization the filter selects in the user's scope, as an export table; the
+/// export itself is audited. Contact phones are masked for roles that do not need them.
+pub async fn export_organizations(
+    state: &AppState,
+    user: &CurrentUser,
+    meta: &RequestMeta,
+    filter: &orgs::OrgFilter,
+) -> Result<crate::export::Table, AppError> {
+    let all = Page { page: 1, per_page: crate::export::MAX_ROWS as u32 };
+    let res = orgs::list(&state.db, &user.scope(), filter, &all).await?;
+    if res.total > crate::export::MAX_ROWS {
+        return Err(AppError::BadRequest(format!(
+            "共 {} 条，超过单次导出上限 {} 条，请缩小筛选范围",
+            res.total,
+            crate::export::MAX_ROWS
+        )));
+    }
+    let full_phone = matches!(user.role, Role::Admin | Role::Official);
+    let rows = res
+        .items
+        .iter()
+        .map(|o| {
+            let phone = o.contact_phone.clone().unwrap_or_default();
+            vec![
+                o.name.clone(),
+                o.credit_code.clone().unwrap_or_default(),
+                OrgType::parse(&o.org_type).map(|t| t.label().to_string()).unwrap_or_default(),
+                OrgStatus::parse(&o.status).map(|t| t.label().to_string()).unwrap_or_default(),
+                if o.is_charity { "是" } else { "否" }.to_string(),
+                if o.fundraising_qualified { "是" } else { "否" }.to_string(),
+                wushe_domain::codes::division::DivisionCode::parse(&o.division_code)
+                    .map(|c| c.prefix().to_string())
+                    .unwrap_or_default(),
+                o.registration_authority.clone().unwrap_or_default(),
+                o.registered_on.map(|d| d.to_string()).unwrap_or_default(),
+                o.legal_representative.clone().unwrap_or_default(),
+                o.contact_person.clone().unwrap_or_default(),
+                if full_phone || phone.is_empty() { phone } else { wushe_domain::privacy::mask::mask_phone(&phone) },
+                o.address.clone().unwrap_or_default(),
+            ]
+        })
+        .collect::<Vec<_>>();
+    audit::append_now(
+        &state.db,
+        &meta.actor(Some(user)),
+        &Event {
+            action: "export",
+            entity: "organization",
+            entity_id: None,
+            division_code: &user.scope_division,
+            organization_id: user.organization_id,
+            summary: serde_json::json!({"rows": rows.len(), "filter": {"q": filter.q, "region": filter.region,
+                "org_type": filter.org_type, "status": filter.status}}),
+        },
+    )
+    .await?;
+    Ok(crate::export::Table {
+        title: "社会组织".into(),
+        headers: vec![
+            "名称",
+            "统一社会信用代码",
+            "类型",
+            "状态",
+            "慈善组织",
+            "公开募捐资格",
+            "活动区域代码",
+            "登记管理机关",
+            "登记日期",
+            "法定代表人",
+            "联系人",
+            "联系电话",
+            "地址",
+        ],
+        rows,
+    })
+}

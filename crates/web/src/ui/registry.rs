@@ -45,6 +45,7 @@ struct ListPage {
     page: u32,
     pages: u32,
     page_base: String,
+    export_query: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -74,6 +75,7 @@ pub async fn list(
         sort: None,
         page: p.page,
         per_page: Some(20),
+        format: None,
     };
     let res = orgs::list(&state.db, &user.scope(), &params.filter()?, &Page::new(p.page, Some(20))).await?;
     let layout = Layout::new(&session, Some(&user), "社会组织", "organizations")
@@ -87,8 +89,16 @@ pub async fn list(
         url_encode(&p.status),
         url_encode(&p.region)
     );
+    let export_query = format!(
+        "q={}&org_type={}&status={}&region={}",
+        url_encode(&p.q),
+        url_encode(&p.org_type),
+        url_encode(&p.status),
+        url_encode(&p.region)
+    );
     render(&ListPage {
         layout,
+        export_query,
         flash: take_flash(&session).await,
         total: res.total,
         page: res.page.page,
