@@ -209,11 +209,6 @@ pub async fn get_organization(db: &Db, scope: &Scope, id: i64) -> Result<Organiz
     query::fetch_all::<OrganizationRow>(db, &sql, &f.params).await?.into_iter().next().ok_or(StoreError::NotFound)
 }
 
-pub async fn find_by_credit_code(db: &Db, credit_code: &str) -> Result<Option<OrganizationRow>, StoreError> {
-    let sql = format!("SELECT {COLS} FROM organizations o WHERE o.credit_code = $1");
-    Ok(query::fetch_all::<OrganizationRow>(db, &sql, &[Param::Text(credit_code.to_string())]).await?.into_iter().next())
-}
-
 #[derive(Debug, Default, Clone)]
 pub struct OrgFilter {
     /// Name fragment, or a credit code (exact).
