@@ -288,3 +288,62 @@ db_test!(exports_follow_the_filter_and_mask_by_role, |db| async move {
     let audit = api.get("/api/v1/audit?action=export").await.json();
     assert_eq!(audit["total"], 3);
 });
+
+db_test!(pairing_programmes, |db| async move {
+    seed_cast(&db).await;
+    let app = TestApp::new(db.clone());
+    let mut prov = app.client();
+    prov.token_for("province", PASSWORD).await;
+    let mk = |name: &str, division: &str| org(name, None, division, "2020-03-01");
+    let strong =
+        prov.json(Method::POST, "/api/v1/organizations", &mk("武昌区强援社会工作服务中心", "420106")).await.json()
+            ["organization"]["id"]
+            .as_i64()
+            .unwrap();
+    let weak =
+        prov.json(Method::POST, "/api/v1/organizations", &mk("洪山区新芽社会工作服务中心", "420111")).await.json()
+            ["organization"]["id"]
+            .as_i64()
+            .unwrap();
+    let pairing = |a: i64, b: i64, start: &str, end: &str| json!({"programme": "牵手计划 2026", "helper_org_id": a, "helped_org_id": b, "starts_on": start, "ends_on": end, "goals": "督导 12 次，培训 4 场"});
+    let r = prov.json(Method::POST, "/api/v1/pairings", &pairing(strong, weak, "2026-01-01", "2026-12-31")).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    // rules: not with itself, end after start, at most five years
+    let r = prov.json(Method::POST, "/api/v1/pairings", &pairing(strong, strong, "2026-01-01", "2026-12-31")).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    let r = prov.json(Method::POST, "/api/v1/pairings", &pairing(strong, weak, "2026-12-31", "2026-01-01")).await;
+    assert!(r.error_message().contains("必须晚于"));
+    let r = prov.json(Method::POST, "/api/v1/pairings", &pairing(strong, weak, "2026-01-01", "2032-01-01")).await;
+    assert!(r.error_message().contains("不能超过 5 年"));
+    // both counties' officials see it; a county official cannot pair across counties
+    let mut county = app.client();
+    county.token_for("county", PASSWORD).await;
+    let seen = county.get("/api/v1/pairings").await.json();
+    assert_eq!(seen.as_array().unwrap().len(), 1);
+    assert_eq!(seen[0]["helped_name"], "洪山区新芽社会工作服务中心");
+    let mut county2 = app.client();
+    county2.token_for("county2", PASSWORD).await;
+    assert_eq!(
+        county2.get(&format!("/api/v1/pairings?organization_id={weak}")).await.json().as_array().unwrap().len(),
+        1
+    );
+    let r = county.json(Method::POST, "/api/v1/pairings", &pairing(strong, weak, "2027-01-01", "2027-12-31")).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.json()["error"]["field"], "受助方");
+    // a revoked organization cannot join
+    let r = prov
+        .json(
+            Method::POST,
+            &format!("/api/v1/organizations/{weak}/status"),
+            &json!({"status": "revoked", "effective_on": "2026-02-01", "authority": "洪山区民政局"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let r = prov.json(Method::POST, "/api/v1/pairings", &pairing(strong, weak, "2027-01-01", "2027-12-31")).await;
+    assert!(r.error_message().contains("受助方"), "{}", r.body);
+    // shown on the organization page
+    let mut ui = app.client();
+    ui.login("province", PASSWORD).await;
+    let page = ui.get(&format!("/organizations/{strong}")).await.body;
+    assert!(page.contains("牵手计划 2026") && page.contains("洪山区新芽社会工作服务中心"));
+});

@@ -560,3 +560,76 @@ mod tests {
         assert_eq!(RegistryRules::default().fundraising_min_years, 1);
     }
 }
+
+/// Why a pairing programme (结对帮扶) was refused.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum PairingError {
+    #[error("帮扶方和受助方不能是同一个组织")]
+    SameOrganization,
+    #[error("结束日期 {end} 必须晚于开始日期 {start}")]
+    EndsBeforeStart { start: NaiveDate, end: NaiveDate },
+    #[error("结对期限不能超过 {0} 年")]
+    TooLong(u32),
+    #[error("{0}已不在正常活动状态，不能参加结对")]
+    Inactive(&'static str),
+}
+
+/// The longest pairing programme accepted, in years.
+pub const PAIRING_MAX_YEARS: u32 = 5;
+
+/// A pairing links two different, active organizations for a period of at most
+/// [`PAIRING_MAX_YEARS`] years.
+pub fn check_pairing(
+    helper_org: i64,
+    helped_org: i64,
+    helper_active: bool,
+    helped_active: bool,
+    start: NaiveDate,
+    end: NaiveDate,
+) -> Result<(), PairingError> {
+    if helper_org == helped_org {
+        return Err(PairingError::SameOrganization);
+    }
+    if end <= start {
+        return Err(PairingError::EndsBeforeStart { start, end });
+    }
+    if end > add_years(start, PAIRING_MAX_YEARS) {
+        return Err(PairingError::TooLong(PAIRING_MAX_YEARS));
+    }
+    if !helper_active {
+        return Err(PairingError::Inactive("帮扶方"));
+    }
+    if !helped_active {
+        return Err(PairingError::Inactive("受助方"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod pairing_tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn pairing_rules() {
+        assert_eq!(check_pairing(1, 2, true, true, d(2026, 1, 1), d(2027, 12, 31)), Ok(()));
+        assert_eq!(check_pairing(1, 1, true, true, d(2026, 1, 1), d(2027, 1, 1)), Err(PairingError::SameOrganization));
+        assert!(matches!(
+            check_pairing(1, 2, true, true, d(2026, 1, 1), d(2026, 1, 1)),
+            Err(PairingError::EndsBeforeStart { .. })
+        ));
+        assert_eq!(check_pairing(1, 2, true, true, d(2026, 1, 1), d(2031, 1, 1)), Ok(()));
+        assert_eq!(check_pairing(1, 2, true, true, d(2026, 1, 1), d(2031, 1, 2)), Err(PairingError::TooLong(5)));
+        assert_eq!(
+            check_pairing(1, 2, true, false, d(2026, 1, 1), d(2027, 1, 1)),
+            Err(PairingError::Inactive("受助方"))
+        );
+        assert!(check_pairing(1, 2, true, true, d(2026, 1, 1), d(2025, 1, 1))
+            .unwrap_err()
+            .to_string()
+            .contains("必须晚于"));
+    }
+}

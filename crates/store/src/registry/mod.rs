@@ -4,3 +4,4 @@
 pub mod banned;
 pub mod grams;
 pub mod organizations;
+pub mod pairings;

@@ -94,6 +94,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(registry::public_lookup))
         .routes(routes!(registry::list_banned))
         .routes(routes!(registry::create_banned))
+        .routes(routes!(registry::list_pairings, registry::create_pairing))
         .split_for_parts()
 }
 

@@ -298,3 +298,64 @@ pub async fn create_banned(
     let id = svc::add_banned(&state, &user, &meta, input).await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PairingDto {
+    pub id: i64,
+    pub programme: String,
+    pub helper_org_id: i64,
+    pub helper_name: String,
+    pub helped_org_id: i64,
+    pub helped_name: String,
+    pub starts_on: String,
+    pub ends_on: String,
+    pub goals: String,
+}
+
+impl From<wushe_store::registry::pairings::PairingRow> for PairingDto {
+    fn from(p: wushe_store::registry::pairings::PairingRow) -> Self {
+        PairingDto {
+            id: p.id,
+            programme: p.programme,
+            helper_org_id: p.helper_org_id,
+            helper_name: p.helper_name,
+            helped_org_id: p.helped_org_id,
+            helped_name: p.helped_name,
+            starts_on: p.starts_on.to_string(),
+            ends_on: p.ends_on.to_string(),
+            goals: p.goals,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct PairingParams {
+    /// Only the pairings of this organization.
+    pub organization_id: Option<i64>,
+}
+
+/// Pairing programmes (结对帮扶) reaching into your scope.
+#[utoipa::path(operation_id = "listPairings", get, path = "/api/v1/pairings", tag = "registry", params(PairingParams),
+    responses((status = 200, body = Vec<PairingDto>), (status = 401, body = ErrorBody)), security(("bearer" = []), ("session" = [])))]
+pub async fn list_pairings(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiQuery(p): ApiQuery<PairingParams>,
+) -> Result<Json<Vec<PairingDto>>, AppError> {
+    let rows = wushe_store::registry::pairings::list(&state.db, &user.scope(), p.organization_id).await?;
+    Ok(Json(rows.into_iter().map(Into::into).collect()))
+}
+
+/// Record a pairing programme between two organizations in your scope.
+#[utoipa::path(operation_id = "createPairing", post, path = "/api/v1/pairings", tag = "registry", request_body = svc::PairingInput,
+    responses((status = 201, body = Created), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn create_pairing(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    meta: RequestMeta,
+    ApiJson(input): ApiJson<svc::PairingInput>,
+) -> Result<(StatusCode, Json<Created>), AppError> {
+    let id = svc::create_pairing(&state, &user, &meta, input).await?;
+    Ok((StatusCode::CREATED, Json(Created { id })))
+}

@@ -10,6 +10,7 @@ use wushe_domain::registry::person::normalize_phone;
 use wushe_store::accounts::audit::{self, Actor, Event};
 use wushe_store::registry::banned::{self, BannedRow, NewBanned};
 use wushe_store::registry::organizations::{self as orgs, NewOrganization, NewStatus, OrganizationRow, StatusRow};
+use wushe_store::registry::pairings;
 use wushe_store::{regions, Page, Tx};
 
 use crate::auth::{CurrentUser, RequestMeta};
@@ -528,4 +529,78 @@ pub async fn export_organizations(
         ],
         rows,
     })
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct PairingInput {
+    /// Programme name, e.g. 牵手计划 2026.
+    pub programme: String,
+    /// The organization that helps.
+    pub helper_org_id: i64,
+    /// The organization (in a weaker area) that is helped.
+    pub helped_org_id: i64,
+    /// YYYY-MM-DD
+    pub starts_on: String,
+    /// YYYY-MM-DD
+    pub ends_on: String,
+    pub goals: String,
+}
+
+/// Record a pairing programme. The official must have both organizations in scope (a
+/// provincial official pairs across counties); the domain rule checks dates and standing.
+pub async fn create_pairing(
+    state: &AppState,
+    user: &CurrentUser,
+    meta: &RequestMeta,
+    input: PairingInput,
+) -> Result<i64, AppError> {
+    user.require(can_register(user))?;
+    let programme = input.programme.trim();
+    if programme.is_empty() || programme.chars().count() > 100 {
+        return Err(AppError::validation("项目名称", "不能为空，且不超过 100 个字符"));
+    }
+    let goals = input.goals.trim();
+    if goals.is_empty() || goals.chars().count() > 2000 {
+        return Err(AppError::validation("帮扶目标", "不能为空，且不超过 2000 个字符"));
+    }
+    let start = parse_date("开始日期", &input.starts_on)?;
+    let end = parse_date("结束日期", &input.ends_on)?;
+    let not_found = |field: &'static str| move |_| AppError::validation(field, "组织不存在或不在您的管辖范围内");
+    let helper =
+        orgs::get_organization(&state.db, &user.scope(), input.helper_org_id).await.map_err(not_found("帮扶方"))?;
+    let helped =
+        orgs::get_organization(&state.db, &user.scope(), input.helped_org_id).await.map_err(not_found("受助方"))?;
+    let active = |o: &OrganizationRow| OrgStatus::parse(&o.status).is_some_and(|s| s.is_active());
+    rules::check_pairing(helper.id, helped.id, active(&helper), active(&helped), start, end)
+        .map_err(|e| AppError::Conflict(e.to_string()))?;
+    let mut tx = state.db.begin().await?;
+    let id = pairings::create(
+        &mut tx,
+        &pairings::NewPairing {
+            programme,
+            helper_org_id: helper.id,
+            helped_org_id: helped.id,
+            starts_on: start,
+            ends_on: end,
+            goals,
+            created_by: Some(user.id),
+        },
+    )
+    .await?;
+    audit::append(
+        &mut tx,
+        &meta.actor(Some(user)),
+        &Event {
+            action: "create",
+            entity: "pairing",
+            entity_id: Some(id.to_string()),
+            division_code: &helped.division_code,
+            organization_id: Some(helped.id),
+            summary: serde_json::json!({"after": {"programme": programme, "helper": helper.name, "helped": helped.name,
+                "starts_on": start, "ends_on": end}}),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
 }

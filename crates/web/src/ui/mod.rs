@@ -36,6 +36,7 @@ pub fn router() -> Router<AppState> {
         .route("/organizations/new", get(registry::new_form))
         .route("/organizations/{id}", get(registry::show))
         .route("/organizations/{id}/status", post(registry::change_status))
+        .route("/organizations/{id}/pairings", post(registry::create_pairing))
         .route("/public/organizations", get(registry::public_lookup))
         .route("/account", get(account::index))
         .route("/account/password", post(account::change_password))

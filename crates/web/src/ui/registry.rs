@@ -224,6 +224,8 @@ struct ShowPage {
     statuses: Vec<(&'static str, &'static str)>,
     today: String,
     error: Option<String>,
+    pairings: Vec<crate::api::registry::PairingDto>,
+    pairing_error: Option<String>,
 }
 
 async fn show_page(
@@ -232,6 +234,7 @@ async fn show_page(
     user: &CurrentUser,
     id: i64,
     error: Option<String>,
+    pairing_error: Option<String>,
 ) -> Result<Response, AppError> {
     let d: OrgDetailDto = svc::detail(state, user, id).await?.into();
     let region_name = match wushe_domain::codes::division::DivisionCode::parse(&d.organization.division_code) {
@@ -254,6 +257,12 @@ async fn show_page(
         statuses: status_options(),
         today: svc::today().to_string(),
         error,
+        pairings: wushe_store::registry::pairings::list(&state.db, &user.scope(), Some(id))
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+        pairing_error,
     })
 }
 
@@ -263,7 +272,7 @@ pub async fn show(
     user: CurrentUser,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    show_page(&state, &session, &user, id, None).await
+    show_page(&state, &session, &user, id, None, None).await
 }
 
 #[derive(Deserialize)]
@@ -300,7 +309,7 @@ pub async fn change_status(
         }
         Err(e @ (AppError::Validation { .. } | AppError::Conflict(_))) => {
             let status = e.status();
-            Ok((status, show_page(&state, &session, &user, id, Some(e.to_string())).await?).into_response())
+            Ok((status, show_page(&state, &session, &user, id, Some(e.to_string()), None).await?).into_response())
         }
         Err(e) => Err(e),
     }
@@ -344,6 +353,51 @@ pub async fn public_lookup(
             };
             Ok((status, render(&LookupPage { layout, q, searched: false, results: Vec::new(), error: Some(msg) })?)
                 .into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PairingForm {
+    programme: String,
+    helped_org_id: String,
+    starts_on: String,
+    ends_on: String,
+    goals: String,
+}
+
+/// Add a pairing with this organization as the helper.
+pub async fn create_pairing(
+    State(state): State<AppState>,
+    session: Session,
+    user: CurrentUser,
+    meta: RequestMeta,
+    Path(id): Path<i64>,
+    Form(f): Form<PairingForm>,
+) -> Result<Response, AppError> {
+    let result = match f.helped_org_id.trim().parse::<i64>() {
+        Err(_) => Err(AppError::validation("受助组织编号", "应为数字")),
+        Ok(helped) => {
+            let input = svc::PairingInput {
+                programme: f.programme,
+                helper_org_id: id,
+                helped_org_id: helped,
+                starts_on: f.starts_on,
+                ends_on: f.ends_on,
+                goals: f.goals,
+            };
+            svc::create_pairing(&state, &user, &meta, input).await
+        }
+    };
+    match result {
+        Ok(_) => {
+            set_flash(&session, "已新增结对帮扶").await;
+            Ok(Redirect::to(&format!("/organizations/{id}")).into_response())
+        }
+        Err(e @ (AppError::Validation { .. } | AppError::Conflict(_))) => {
+            let status = e.status();
+            Ok((status, show_page(&state, &session, &user, id, None, Some(e.to_string())).await?).into_response())
         }
         Err(e) => Err(e),
     }
