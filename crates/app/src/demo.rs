@@ -11,7 +11,7 @@ use wushe_domain::registry::org::{self as rules, OrgStatus, OrgType, RegistryRul
 use wushe_store::accounts::audit::{self, Actor, Event};
 use wushe_store::accounts::{password, users};
 use wushe_store::registry::banned;
-use wushe_store::{on_db, on_tx, regions, Db};
+use wushe_store::{meta, regions, Db};
 use wushe_web::auth::CurrentUser;
 use wushe_web::service::registry::{self, NewOrgInput};
 use wushe_web::{AppState, WebConfig};
@@ -99,11 +99,7 @@ pub const ACCOUNTS: &[DemoAccount] = &[
 ];
 
 pub async fn is_seeded(db: &Db) -> anyhow::Result<bool> {
-    let row: Option<(String,)> = on_db!(db, |c| sqlx::query_as("SELECT value FROM meta WHERE key = $1")
-        .bind(SEEDED_KEY)
-        .fetch_optional(c)
-        .await)?;
-    Ok(row.is_some())
+    Ok(meta::get(db, SEEDED_KEY).await?.is_some())
 }
 
 /// The demo organization of the `org` account.
@@ -245,12 +241,7 @@ pub async fn seed(db: &Db) -> anyhow::Result<()> {
         )
         .await?;
     }
-    on_tx!(&mut tx, |c| sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2)")
-        .bind(SEEDED_KEY)
-        .bind(wushe_store::time::now().to_rfc3339())
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
+    meta::set(&mut tx, SEEDED_KEY, &wushe_store::time::now().to_rfc3339()).await?;
     tx.commit().await?;
     pb.finish_and_clear();
     println!("已生成演示数据：{} 个社会组织，{} 个非法社会组织", valid.len(), BANNED_2021_4.len());

@@ -67,6 +67,16 @@ impl Role {
         matches!(self, Role::Admin | Role::Official)
     }
 
+    /// Roles that register organizations, record their status decisions, pairings and bans.
+    pub fn manages_registry(self) -> bool {
+        matches!(self, Role::Admin | Role::Official)
+    }
+
+    /// Roles that see organizations' contact phones unmasked (in lists and exports).
+    pub fn sees_org_contacts(self) -> bool {
+        matches!(self, Role::Admin | Role::Official)
+    }
+
     /// Roles whose work needs full personal data (unmasked ID numbers, phones) of the people
     /// in their scope; every such full view is audited.
     pub fn may_view_full_personal_data(self) -> bool {

@@ -5,6 +5,7 @@ pub mod crypto;
 pub mod db;
 
 pub mod error;
+pub mod meta;
 pub mod query;
 pub mod time;
 

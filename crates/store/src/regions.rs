@@ -167,11 +167,7 @@ pub fn parse_table(gz: &[u8], keep: &dyn Fn(&str) -> bool) -> Result<Vec<Divisio
 
 /// Edition year of the loaded table, or None before the first load.
 pub async fn loaded_edition(db: &Db) -> Result<Option<String>, StoreError> {
-    let row: Option<(String,)> = on_db!(db, |c| sqlx::query_as("SELECT value FROM meta WHERE key = $1")
-        .bind(META_EDITION)
-        .fetch_optional(c)
-        .await)?;
-    Ok(row.map(|r| r.0))
+    crate::meta::get(db, META_EDITION).await
 }
 
 /// Load the table (the kept part of it) in one transaction, all or nothing, streaming the
@@ -207,14 +203,7 @@ pub async fn load_table(
         done += chunk.len();
         progress(done, total);
     }
-    on_tx!(&mut tx, |c| sqlx::query(
-        "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
-    )
-    .bind(META_EDITION)
-    .bind(DIVISION_EDITION)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
+    crate::meta::set(&mut tx, META_EDITION, DIVISION_EDITION).await?;
     tx.commit().await?;
     Ok(done)
 }

@@ -3,7 +3,6 @@
 
 use chrono::NaiveDate;
 use serde::Deserialize;
-use wushe_domain::accounts::Role;
 use wushe_domain::codes::credit_code::CreditCode;
 use wushe_domain::registry::org::{self as rules, OrgStatus, OrgType, RegistryRules, StatusEvent};
 use wushe_domain::registry::person::normalize_phone;
@@ -32,10 +31,6 @@ fn opt_text(field: &str, s: &Option<String>, max: usize) -> Result<Option<String
         Some(v) if v.chars().count() > max => Err(AppError::validation(field, format!("不能超过 {max} 个字符"))),
         Some(v) => Ok(Some(v.to_string())),
     }
-}
-
-fn can_register(user: &CurrentUser) -> bool {
-    matches!(user.role, Role::Admin | Role::Official)
 }
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
@@ -106,7 +101,7 @@ pub struct ValidOrg {
 
 /// Check a new organization against every rule; nothing is written.
 pub async fn validate_new_org(state: &AppState, user: &CurrentUser, input: NewOrgInput) -> Result<ValidOrg, AppError> {
-    user.require(can_register(user))?;
+    user.require(user.role.manages_registry())?;
     let name = input.name.trim();
     if name.chars().count() < 2 || name.chars().count() > 100 {
         return Err(AppError::validation("组织名称", "应为 2–100 个字符"));
@@ -270,7 +265,7 @@ pub async fn change_status(
     id: i64,
     input: StatusInput,
 ) -> Result<OrgDetail, AppError> {
-    user.require(can_register(user))?;
+    user.require(user.role.manages_registry())?;
     let before = detail(state, user, id).await?;
     let to = OrgStatus::parse(input.status.trim())
         .ok_or_else(|| AppError::validation("状态", format!("未知的状态「{}」", input.status)))?;
@@ -340,7 +335,7 @@ pub async fn add_banned(
     meta: &RequestMeta,
     input: BannedInput,
 ) -> Result<i64, AppError> {
-    user.require(can_register(user))?;
+    user.require(user.role.manages_registry())?;
     let name = input.name.trim();
     if name.chars().count() < 2 || name.chars().count() > 100 {
         return Err(AppError::validation("组织名称", "应为 2–100 个字符"));
@@ -471,7 +466,7 @@ pub async fn export_organizations(
             crate::export::MAX_ROWS
         )));
     }
-    let full_phone = matches!(user.role, Role::Admin | Role::Official);
+    let full_phone = user.role.sees_org_contacts();
     let rows = res
         .items
         .iter()
@@ -554,7 +549,7 @@ pub async fn create_pairing(
     meta: &RequestMeta,
     input: PairingInput,
 ) -> Result<i64, AppError> {
-    user.require(can_register(user))?;
+    user.require(user.role.manages_registry())?;
     let programme = input.programme.trim();
     if programme.is_empty() || programme.chars().count() > 100 {
         return Err(AppError::validation("项目名称", "不能为空，且不超过 100 个字符"));

@@ -4,7 +4,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 use tower_sessions::Session;
-use wushe_domain::accounts::Role;
 use wushe_domain::registry::org::{OrgStatus, OrgType};
 use wushe_store::registry::organizations as orgs;
 use wushe_store::{regions, Page};
@@ -15,10 +14,6 @@ use crate::auth::{CurrentUser, RequestMeta};
 use crate::error::AppError;
 use crate::service::registry::{self as svc, NewOrgInput, PublicOrg, StatusInput};
 use crate::state::AppState;
-
-fn can_register(u: &CurrentUser) -> bool {
-    matches!(u.role, Role::Admin | Role::Official)
-}
 
 fn type_options() -> Vec<(&'static str, &'static str)> {
     OrgType::ALL.iter().map(|t| (t.as_str(), t.label())).collect()
@@ -110,7 +105,7 @@ pub async fn list(
         region: p.region,
         types: type_options(),
         statuses: status_options(),
-        can_register: can_register(&user),
+        can_register: user.role.manages_registry(),
         page_base,
     })
 }
@@ -165,7 +160,7 @@ async fn new_page(
 }
 
 pub async fn new_form(session: Session, user: CurrentUser) -> Result<Response, AppError> {
-    user.require(can_register(&user))?;
+    user.require(user.role.manages_registry())?;
     let form = OrgForm {
         division_code: user.scope_division.clone(),
         org_type: "social_work_agency".into(),
@@ -253,7 +248,7 @@ async fn show_page(
         d,
         type_labels,
         region_name,
-        can_register: can_register(user),
+        can_register: user.role.manages_registry(),
         statuses: status_options(),
         today: svc::today().to_string(),
         error,
