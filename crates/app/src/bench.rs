@@ -363,7 +363,8 @@ async fn registry_bench(kind: &str, n_orgs: usize, queries: usize) -> anyhow::Re
     tx.commit().await?;
     let admin =
         wushe_web::auth::CurrentUser::from_row(users::find_by_id_unscoped(&db, uid).await?.context("用户")?, false);
-    let state = wushe_web::AppState::new(db.clone(), wushe_web::WebConfig::default());
+    let state =
+        wushe_web::AppState::new(db.clone(), wushe_store::crypto::KeyRing::generate(), wushe_web::WebConfig::default());
     let s = Instant::now();
     let table = svc::export_organizations(&state, &admin, &Default::default(), &OrgFilter::default())
         .await

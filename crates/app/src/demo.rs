@@ -1,7 +1,7 @@
 //! The demo data set: Hubei (42), the province of the first seed policy. Accounts for every
 //! role, all with the documented demo password.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use anyhow::Context;
 use chrono::{Duration, NaiveDate};
@@ -160,13 +160,13 @@ async fn create_user(
 /// Seed the demo province once: accounts, the banned list, and a few thousand organizations
 /// across Hubei's counties with realistic status histories. Everything goes through the same
 /// validation and writing code as the UI and API, in one transaction.
-pub async fn seed(db: &Db) -> anyhow::Result<()> {
+pub async fn seed(db: &Db, keys: &wushe_store::crypto::KeyRing) -> anyhow::Result<()> {
     if is_seeded(db).await? {
         return Ok(());
     }
     let hash = tokio::task::spawn_blocking(|| password::hash(DEMO_PASSWORD)).await?;
     let system = Actor { username: Some("demo".into()), role: Some("system".into()), ..Default::default() };
-    let state = AppState::new(db.clone(), WebConfig::default());
+    let state = AppState::new(db.clone(), keys.clone(), WebConfig::default());
 
     // Accounts first (the admin acts for the seeding), the org account after its organization.
     let mut tx = db.begin().await?;
@@ -203,11 +203,15 @@ pub async fn seed(db: &Db) -> anyhow::Result<()> {
     }
     let mut tx = db.begin().await?;
     let mut org_id = None;
+    let mut orgs_by_county: HashMap<String, Vec<i64>> = HashMap::new();
     for (i, v) in valid.iter().enumerate() {
         let id =
             registry::write_new_org(&mut tx, &actor, Some(admin.id), v).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         if i == 0 {
             org_id = Some(id);
+        }
+        if OrgStatus::parse(store_status(v)).is_some_and(|s| s.is_active()) {
+            orgs_by_county.entry(v.code.full()[..6].to_string()).or_default().push(id);
         }
         pb.inc(1);
     }
@@ -241,11 +245,197 @@ pub async fn seed(db: &Db) -> anyhow::Result<()> {
         )
         .await?;
     }
+    pb.finish_and_clear();
+    let counts = seed_people(&state, &admin, &mut tx, &mut synth, org_id, &orgs_by_county).await?;
     meta::set(&mut tx, SEEDED_KEY, &wushe_store::time::now().to_rfc3339()).await?;
     tx.commit().await?;
-    pb.finish_and_clear();
-    println!("已生成演示数据：{} 个社会组织，{} 个非法社会组织", valid.len(), BANNED_2021_4.len());
+    println!(
+        "已生成演示数据：{} 个社会组织，{} 个非法社会组织，{} 名志愿者，{} 名社会工作者，{} 名服务对象",
+        valid.len(),
+        BANNED_2021_4.len(),
+        counts[0],
+        counts[1],
+        counts[2]
+    );
     Ok(())
+}
+
+fn store_status(v: &registry::ValidOrg) -> &'static str {
+    rules::standing(&v.history).status.map(OrgStatus::as_str).unwrap_or("registered")
+}
+
+/// Counties of the province with their townships and villages (significant digits).
+struct CountyPlaces {
+    county6: String,
+    townships: Vec<String>,
+    villages: Vec<String>,
+}
+
+async fn places(db: &Db, province: &str) -> anyhow::Result<Vec<CountyPlaces>> {
+    let mut out = Vec::new();
+    let prov = DivisionCode::parse(province)?;
+    for city in regions::children(db, Some(&prov)).await? {
+        for county in regions::children(db, Some(&DivisionCode::parse(&city.code)?)).await? {
+            let code = DivisionCode::parse(&county.code)?;
+            let mut townships = Vec::new();
+            let mut villages = Vec::new();
+            for t in regions::children(db, Some(&code)).await? {
+                let tc = DivisionCode::parse(&t.code)?;
+                for v in regions::children(db, Some(&tc)).await? {
+                    villages.push(v.code);
+                }
+                townships.push(tc.prefix().to_string());
+            }
+            if !villages.is_empty() && code.full().len() >= 6 {
+                out.push(CountyPlaces { county6: code.full()[..6].to_string(), townships, villages });
+            }
+        }
+    }
+    Ok(out)
+}
+
+const AVAILABILITY: &[&str] = &["周末上午", "周末全天", "工作日晚上", "工作日白天", "节假日", "随时可约"];
+
+/// Volunteers, social workers and beneficiaries in every county, through the same checks
+/// and writing code as forms and imports. Returns the counts per role.
+async fn seed_people(
+    state: &AppState,
+    admin: &CurrentUser,
+    tx: &mut wushe_store::Tx,
+    synth: &mut Synth,
+    demo_org: Option<i64>,
+    orgs_by_county: &HashMap<String, Vec<i64>>,
+) -> anyhow::Result<[usize; 3]> {
+    use wushe_domain::registry::person::{BeneficiaryCategory as Cat, CredentialLevel, Skill};
+    use wushe_web::service::people::{self, BeneficiaryInput, Checker, PersonInput, SocialWorkerInput, VolunteerInput};
+
+    let counties = places(&state.db, "42").await?;
+    let today = wushe_web::service::registry::today();
+    let mut used_ids: HashSet<String> = HashSet::new();
+    let mut person = |synth: &mut Synth, c: &CountyPlaces, years: (i32, i32)| loop {
+        let id = synth.citizen_id(&c.county6, years);
+        if used_ids.insert(id.clone()) {
+            return PersonInput {
+                name: synth.person_name(),
+                citizen_id: id,
+                phone: Some(synth.mobile()),
+                division_code: synth.pick(&c.villages).clone(),
+                address: None,
+            };
+        }
+    };
+    let mut checker = Checker::new(state, admin);
+    let mut entries = Vec::new();
+    let mut counts = [0usize; 3];
+    let total: u64 = counties.len() as u64;
+    let pb = progress::bar(total, "生成演示人员");
+    for c in &counties {
+        let home = c.county6 == "420106";
+        let orgs = orgs_by_county.get(&c.county6).map(Vec::as_slice).unwrap_or_default();
+        for i in 0..if home { 1500 } else { synth.range(150, 320) } {
+            let minor = synth.chance(0.03);
+            let p = person(synth, c, if minor { (2010, 2012) } else { (1955, 2007) });
+            let skills: Vec<String> =
+                (0..synth.range(1, 4)).map(|_| synth.pick(&Skill::ALL).as_str().to_string()).collect();
+            let org = if home && i < 400 {
+                demo_org
+            } else if !orgs.is_empty() && synth.chance(0.5) {
+                Some(*synth.pick(orgs))
+            } else {
+                None
+            };
+            let input = VolunteerInput {
+                skills: vec![skills.join(",")],
+                availability: Some(synth.pick(AVAILABILITY).to_string()),
+                guardian_name: minor.then(|| synth.person_name()),
+                guardian_phone: minor.then(|| synth.mobile()),
+                guardian_consent_on: minor.then(|| (today - Duration::days(synth.range(1, 300) as i64)).to_string()),
+                organization_id: org,
+                person: p,
+                ..Default::default()
+            };
+            entries.push(checker.volunteer(&input).await?.map_err(|e| anyhow::anyhow!("演示志愿者数据无效：{e:?}"))?);
+            counts[0] += 1;
+        }
+        for _ in 0..if home { 40 } else { synth.range(4, 12) } {
+            let level = *synth.pick(&[
+                CredentialLevel::Assistant,
+                CredentialLevel::Assistant,
+                CredentialLevel::Intermediate,
+                CredentialLevel::Senior,
+            ]);
+            let registered = today - Duration::days(synth.range(30, 1400) as i64);
+            let input = SocialWorkerInput {
+                person: person(synth, c, (1965, 2000)),
+                credential_level: level.as_str().into(),
+                certificate_number: Some(format!(
+                    "SW{}{}{:05}",
+                    registered.format("%Y"),
+                    &c.county6,
+                    synth.range(1, 99_999)
+                )),
+                registered_on: registered.to_string(),
+                ce_hours: Some(synth.range(0, 110) as i64),
+                employer_org_id: if home && demo_org.is_some() && synth.chance(0.5) {
+                    demo_org
+                } else if orgs.is_empty() {
+                    None
+                } else {
+                    Some(*synth.pick(orgs))
+                },
+                station_code: Some(synth.pick(&c.townships).clone()),
+            };
+            match checker.social_worker(&input).await? {
+                Ok(e) => {
+                    entries.push(e);
+                    counts[1] += 1;
+                }
+                Err(e) => anyhow::bail!("演示社会工作者数据无效：{e:?}"),
+            }
+        }
+        for _ in 0..if home { 500 } else { synth.range(60, 140) } {
+            let (cats, years): (Vec<Cat>, (i32, i32)) = match synth.range(0, 6) {
+                0 => (vec![Cat::AdvancedAge, Cat::LeftBehindElderly], (1930, 1945)),
+                1 => (vec![Cat::SubsistenceAllowance], (1950, 1990)),
+                2 => (vec![Cat::ExtremePoverty, Cat::Disabled], (1940, 1980)),
+                3 => (vec![Cat::LeftBehindChildren], (2012, 2020)),
+                4 => (vec![Cat::ChildrenInDifficulty, Cat::SubsistenceAllowance], (2010, 2021)),
+                _ => (vec![Cat::DisabledCare, Cat::AdvancedAge], (1932, 1950)),
+            };
+            let p = person(synth, c, years);
+            let minor = years.0 >= 2008;
+            let guardian = minor.then(|| synth.person_name());
+            let input = BeneficiaryInput {
+                categories: vec![cats.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(",")],
+                guardian_relation: minor.then(|| synth.pick(&["祖父", "祖母", "母亲", "父亲"]).to_string()),
+                guardian_phone: minor.then(|| synth.mobile()),
+                consent_given_by: guardian.clone().unwrap_or_else(|| p.name.clone()),
+                guardian_name: guardian,
+                consent_on: (today - Duration::days(synth.range(1, 700) as i64)).to_string(),
+                serving_org_id: if home && synth.chance(0.3) {
+                    demo_org
+                } else if !orgs.is_empty() && synth.chance(0.4) {
+                    Some(*synth.pick(orgs))
+                } else {
+                    None
+                },
+                person: PersonInput { phone: if minor { None } else { p.phone.clone() }, ..p },
+            };
+            entries
+                .push(checker.beneficiary(&input).await?.map_err(|e| anyhow::anyhow!("演示服务对象数据无效：{e:?}"))?);
+            counts[2] += 1;
+        }
+        pb.inc(1);
+    }
+    pb.finish_and_clear();
+    let pb = progress::bar(entries.len() as u64, "写入演示人员");
+    for chunk in entries.chunks(5000) {
+        let plans = people::plan(tx, state, admin, chunk).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        people::apply(tx, state, admin, chunk, &plans).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        pb.inc(chunk.len() as u64);
+    }
+    pb.finish_and_clear();
+    Ok(counts)
 }
 
 /// New organizations for every county of Hubei, the demo organization first, each with the

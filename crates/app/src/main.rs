@@ -9,6 +9,7 @@ mod synth;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use wushe_store::crypto::KeyRing;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -97,8 +98,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 cfg.listen = l;
             }
             init_tracing(&cfg.log);
-            let db = prepare(&cfg).await?;
-            serve(&cfg, db, None).await
+            let (db, keys) = prepare(&cfg).await?;
+            serve(&cfg, db, keys, None).await
         }
         Command::Demo { data_dir, listen, reset } => {
             let mut cfg = Config::load(cli.config.as_deref())?;
@@ -115,14 +116,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 println!("已清空演示数据库，重新开始");
             }
-            let db = prepare(&cfg).await?;
-            demo::seed(&db).await?;
-            serve(&cfg, db, Some(demo::print_accounts)).await
+            let (db, keys) = prepare(&cfg).await?;
+            demo::seed(&db, &keys).await?;
+            serve(&cfg, db, keys, Some(demo::print_accounts)).await
         }
         Command::Migrate => {
             let cfg = Config::load(cli.config.as_deref())?;
             init_tracing(&cfg.log);
-            let db = prepare(&cfg).await?;
+            let (db, _) = prepare(&cfg).await?;
             db.close().await;
             println!("数据库已是最新结构");
             Ok(())
@@ -153,14 +154,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-async fn prepare(cfg: &Config) -> anyhow::Result<Db> {
-    startup::ensure_keys(cfg)?;
+async fn prepare(cfg: &Config) -> anyhow::Result<(Db, KeyRing)> {
+    let keys = startup::ensure_keys(cfg)?;
     let db = startup::open(cfg).await?;
     startup::ensure_divisions(&db).await?;
-    Ok(db)
+    Ok((db, keys))
 }
 
-async fn serve(cfg: &Config, db: Db, banner: Option<fn(&str)>) -> anyhow::Result<()> {
+async fn serve(cfg: &Config, db: Db, keys: KeyRing, banner: Option<fn(&str)>) -> anyhow::Result<()> {
     let listener = TcpListener::bind(&cfg.listen).await.with_context(|| format!("无法监听 {}", cfg.listen))?;
     let addr = listener.local_addr()?;
     let url = format!("http://{addr}");
@@ -168,7 +169,7 @@ async fn serve(cfg: &Config, db: Db, banner: Option<fn(&str)>) -> anyhow::Result
         Some(f) => f(&url),
         None => println!("五社联动服务平台已启动：{url}（{}）", db.backend().name()),
     }
-    let app = wushe_web::app(wushe_web::AppState::new(db.clone(), cfg.web()));
+    let app = wushe_web::app(wushe_web::AppState::new(db.clone(), keys, cfg.web()));
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await?;

@@ -35,7 +35,7 @@ pub async fn ensure_divisions(db: &Db) -> anyhow::Result<bool> {
     Ok(true)
 }
 
-pub fn ensure_keys(cfg: &Config) -> anyhow::Result<()> {
-    wushe_store::crypto::KeyRing::load_or_create(&cfg.key_file()).map_err(|e| anyhow::anyhow!("{e}"))?;
-    Ok(())
+/// Load the key file, creating it on first start.
+pub fn ensure_keys(cfg: &Config) -> anyhow::Result<wushe_store::crypto::KeyRing> {
+    wushe_store::crypto::KeyRing::load_or_create(&cfg.key_file()).map_err(|e| anyhow::anyhow!("{e}"))
 }

@@ -238,7 +238,6 @@ fn suffixes(t: OrgType) -> &'static [&'static str] {
 }
 
 /// Today in China (UTC+8).
-#[cfg_attr(not(test), allow(dead_code))] // for citizen_id, below
 fn today_in_china() -> NaiveDate {
     (chrono::Utc::now() + Duration::hours(8)).date_naive()
 }
@@ -322,8 +321,6 @@ impl Synth {
     /// sequence 001–999 and the correct check character.
     ///
     /// Panics unless `county6` is 6 digits starting with a province code.
-    // People are seeded with the registry's person records (next part of the registry).
-    #[cfg_attr(not(test), allow(dead_code))]
     pub fn citizen_id(&mut self, county6: &str, birth_year_range: (i32, i32)) -> String {
         assert!(
             county6.len() == 6 && county6.bytes().all(|b| b.is_ascii_digit()) && is_province_prefix(&county6[..2]),

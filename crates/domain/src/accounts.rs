@@ -77,6 +77,19 @@ impl Role {
         matches!(self, Role::Admin | Role::Official)
     }
 
+    /// Roles that work with the people registry (volunteers, social workers, beneficiaries)
+    /// of their scope: officials by region, station staff by their township, organization
+    /// staff for the people of their own organization only.
+    pub fn works_with_people(self) -> bool {
+        matches!(self, Role::Admin | Role::Official | Role::SocialWorker | Role::OrgStaff)
+    }
+
+    /// Roles that register social workers (their credentials are a matter for officials
+    /// and the employing organization, not for station staff).
+    pub fn registers_social_workers(self) -> bool {
+        matches!(self, Role::Admin | Role::Official | Role::OrgStaff)
+    }
+
     /// Roles whose work needs full personal data (unmasked ID numbers, phones) of the people
     /// in their scope; every such full view is audited.
     pub fn may_view_full_personal_data(self) -> bool {

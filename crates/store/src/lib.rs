@@ -45,15 +45,26 @@ impl Page {
     }
 }
 
-/// One page of results with the total count of the filter.
+/// One page of results with the total count of the filter (see [`query::COUNT_CAP`]).
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Paged<T> {
     pub items: Vec<T>,
     pub total: i64,
+    /// More than `total` rows match: counting stopped at the cap.
+    pub capped: bool,
     pub page: Page,
 }
 
 impl<T> Paged<T> {
+    /// The count as shown: `10000+` when counting stopped at the cap.
+    pub fn total_label(&self) -> String {
+        if self.capped {
+            format!("{}+", self.total)
+        } else {
+            self.total.to_string()
+        }
+    }
+
     pub fn pages(&self) -> u32 {
         let per = i64::from(self.page.per_page.max(1));
         u32::try_from((self.total + per - 1) / per).unwrap_or(u32::MAX).max(1)

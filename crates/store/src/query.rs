@@ -87,6 +87,23 @@ pub async fn fetch_count(db: &Db, sql: &str, params: &[Param]) -> Result<i64, St
     Ok(n)
 }
 
+/// Counting stops here: beyond it lists say "10,000+" (an exact count of a common
+/// two-character fragment over a million names costs more than the page itself).
+pub const COUNT_CAP: i64 = 10_000;
+
+/// Count the rows of `from_where` (the SQL after `SELECT … `, starting with ` FROM`) up to
+/// `cap`: `(count, true)` when there are more than `cap`.
+pub async fn fetch_count_capped(
+    db: &Db,
+    from_where: &str,
+    params: &[Param],
+    cap: i64,
+) -> Result<(i64, bool), StoreError> {
+    let sql = format!("SELECT COUNT(*) FROM (SELECT 1{from_where} LIMIT {}) t", cap + 1);
+    let n = fetch_count(db, &sql, params).await?;
+    Ok(if n > cap { (cap, true) } else { (n, false) })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

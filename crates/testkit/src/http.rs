@@ -12,6 +12,12 @@ use wushe_store::Db;
 use wushe_web::{AppState, WebConfig};
 
 /// The app under test.
+/// One key ring per test process (tests compare encrypted data only through the app).
+pub fn test_keys() -> &'static wushe_store::crypto::KeyRing {
+    static KEYS: std::sync::OnceLock<wushe_store::crypto::KeyRing> = std::sync::OnceLock::new();
+    KEYS.get_or_init(wushe_store::crypto::KeyRing::generate)
+}
+
 #[derive(Clone)]
 pub struct TestApp {
     pub router: Router,
@@ -24,7 +30,7 @@ impl TestApp {
     }
 
     pub fn with_config(db: Db, config: WebConfig) -> TestApp {
-        TestApp { router: wushe_web::app(AppState::new(db.clone(), config)), db }
+        TestApp { router: wushe_web::app(AppState::new(db.clone(), test_keys().clone(), config)), db }
     }
 
     /// A client with an empty cookie jar.
@@ -161,6 +167,22 @@ impl Client {
         let csrf = self.csrf.clone();
         let extra: Vec<(&str, &str)> = csrf.as_deref().map(|t| vec![("x-csrf-token", t)]).unwrap_or_default();
         self.send(method, path, Some("application/json"), body.to_string().into_bytes(), &extra).await
+    }
+
+    /// Upload a file as the multipart field `file`, as a browser form or `curl -F` would.
+    pub async fn upload(&mut self, path: &str, file_name: &str, bytes: &[u8]) -> Resp {
+        let boundary = "----wushe-test-boundary-7MA4YWxkTrZu0gW";
+        let mut body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\n\
+             Content-Type: application/octet-stream\r\n\r\n"
+        )
+        .into_bytes();
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let csrf = self.csrf.clone();
+        let extra: Vec<(&str, &str)> = csrf.as_deref().map(|t| vec![("x-csrf-token", t)]).unwrap_or_default();
+        let ct = format!("multipart/form-data; boundary={boundary}");
+        self.send(Method::POST, path, Some(&ct), body, &extra).await
     }
 
     /// Sign in through the login form, as a browser would.

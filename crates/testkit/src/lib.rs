@@ -14,7 +14,7 @@ use wushe_store::accounts::audit::{self, Actor, Event};
 use wushe_store::accounts::{password, users};
 use wushe_store::{on_db, regions, Db, DbOptions};
 
-pub use http::TestApp;
+pub use http::{Client, Resp, TestApp};
 
 pub const PG_ENV: &str = "WUSHE_TEST_PG_URL";
 pub const PASSWORD: &str = "Wushe@2026";
@@ -208,6 +208,12 @@ pub async fn create_org(db: &Db, name: &str, division12: &str) -> i64 {
         wushe_web::service::registry::write_new_org(&mut tx, &Actor::default(), None, &v).await.expect("create org");
     tx.commit().await.expect("commit");
     id
+}
+
+/// A valid citizen ID: `first17` (17 digits) plus its check character.
+pub fn citizen_id(first17: &str) -> String {
+    let c = wushe_domain::codes::citizen_id::check_char(first17).expect("17 digits");
+    format!("{first17}{c}")
 }
 
 /// The demo-like cast: admin, province, two county officials, a station worker, an org staff.

@@ -11,6 +11,14 @@ use crate::error::AppError;
 /// Most rows one export writes; larger selections must be narrowed by the filter.
 pub const MAX_ROWS: i64 = 200_000;
 
+/// Refuse a selection larger than [`MAX_ROWS`] (fetch `MAX_ROWS + 1` rows to tell).
+pub fn check_size(rows: usize) -> Result<(), AppError> {
+    if rows as i64 > MAX_ROWS {
+        return Err(AppError::BadRequest(format!("超过单次导出上限 {MAX_ROWS} 条，请缩小筛选范围")));
+    }
+    Ok(())
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Csv,

@@ -69,7 +69,8 @@ pub fn app(state: AppState) -> Router {
         .layer(sessions)
         // Inner to outer: body limits, timeout, compression, error rendering (needs the request
         // id), tracing, and the request id itself outermost.
-        .layer(RequestBodyLimitLayer::new(body_limit))
+        // Extractors enforce `body_limit` (imports raise it on their own routes).
+        .layer(RequestBodyLimitLayer::new(body_limit.max(service::import::BODY_LIMIT)))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(60)))
         .layer(CompressionLayer::new())

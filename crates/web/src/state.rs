@@ -1,5 +1,6 @@
 use std::sync::Arc;
 
+use wushe_store::crypto::KeyRing;
 use wushe_store::Db;
 
 /// Settings of the web layer, from the app's configuration.
@@ -32,13 +33,17 @@ impl Default for WebConfig {
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
+    /// Keys for personal data (encryption and blind indexes).
+    pub keys: Arc<KeyRing>,
     pub config: Arc<WebConfig>,
     pub limits: crate::ratelimit::Limits,
+    /// Imports running in the background, for the UI's progress bar.
+    pub imports: crate::service::import::Jobs,
 }
 
 impl AppState {
-    pub fn new(db: Db, config: WebConfig) -> AppState {
+    pub fn new(db: Db, keys: KeyRing, config: WebConfig) -> AppState {
         let limits = crate::ratelimit::Limits::new(config.login_per_minute, config.public_per_minute);
-        AppState { db, config: Arc::new(config), limits }
+        AppState { db, keys: Arc::new(keys), config: Arc::new(config), limits, imports: Default::default() }
     }
 }

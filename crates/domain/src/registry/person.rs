@@ -187,6 +187,99 @@ keyed_enum! {
     }
 }
 
+keyed_enum! {
+    /// Volunteer skills: the dictionary volunteers pick from and activities ask for.
+    pub enum Skill ("志愿者技能") {
+        /// 助老服务
+        ElderCare = "elder_care", "助老服务";
+        /// 助残服务
+        DisabilitySupport = "disability_support", "助残服务";
+        /// 儿童关爱
+        ChildCare = "child_care", "儿童关爱";
+        /// 医疗护理
+        Nursing = "nursing", "医疗护理";
+        /// 心理疏导
+        Counselling = "counselling", "心理疏导";
+        /// 法律咨询
+        Legal = "legal", "法律咨询";
+        /// 教育辅导
+        Tutoring = "tutoring", "教育辅导";
+        /// 应急救援
+        Rescue = "rescue", "应急救援";
+        /// 文艺表演
+        Performance = "performance", "文艺表演";
+        /// 信息技术
+        It = "it", "信息技术";
+        /// 驾驶
+        Driving = "driving", "驾驶";
+        /// 外语翻译
+        Translation = "translation", "外语翻译";
+        /// 环境保护
+        Environment = "environment", "环境保护";
+        /// 社区治理
+        Community = "community", "社区治理";
+        /// 其他
+        Other = "other", "其他";
+    }
+}
+
+/// The roles a person can hold in the registry (one person record, several roles).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PersonRole {
+    Volunteer,
+    SocialWorker,
+    Beneficiary,
+}
+
+impl PersonRole {
+    pub const ALL: [PersonRole; 3] = [PersonRole::Volunteer, PersonRole::SocialWorker, PersonRole::Beneficiary];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PersonRole::Volunteer => "volunteer",
+            PersonRole::SocialWorker => "social_worker",
+            PersonRole::Beneficiary => "beneficiary",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            PersonRole::Volunteer => "志愿者",
+            PersonRole::SocialWorker => "社会工作者",
+            PersonRole::Beneficiary => "服务对象",
+        }
+    }
+}
+
+/// Age below which a volunteer needs a guardian's consent (志愿服务条例: minors take part in
+/// activities suited to their age with their guardian's consent).
+pub const ADULT_AGE: u32 = 18;
+
+/// Whether a person of `age` needs a guardian recorded with consent: every minor, as a
+/// volunteer or as a beneficiary (PIPL treats all data of children under 14 as sensitive,
+/// and minors act through their guardian).
+pub fn needs_guardian(age: u32) -> bool {
+    age < ADULT_AGE
+}
+
+/// Parses a list of dictionary values separated by `,`, `，`, `、`, `;`, `；`, `|` or spaces
+/// (keys or Chinese labels, as typed in a form or a spreadsheet cell), without repeats.
+/// `Err` names the first unknown value.
+pub fn parse_list<T: Copy + PartialEq>(input: &str, parse: impl Fn(&str) -> Option<T>) -> Result<Vec<T>, String> {
+    let mut out = Vec::new();
+    for part in input.split([',', '，', '、', ';', '；', '|', ' ', '\u{3000}']) {
+        let part = part.trim();
+        if part.is_empty() {
+            continue;
+        }
+        let v = parse(part).ok_or_else(|| part.to_string())?;
+        if !out.contains(&v) {
+            out.push(v);
+        }
+    }
+    Ok(out)
+}
+
 /// ISO 7064 MOD 11-2 check character over a string of ASCII digits (`X` stands for 10),
 /// the scheme of the citizen ID's last character. `None` if `digits` is empty or holds
 /// anything but ASCII digits.
@@ -346,6 +439,17 @@ mod tests {
         assert_eq!(registration_valid_until(d(2024, 5, 10)), d(2027, 5, 10));
         assert_eq!(registration_valid_until(d(2024, 2, 29)), d(2027, 2, 28));
         assert_eq!(registration_valid_until(d(2025, 12, 31)), d(2028, 12, 31));
+    }
+
+    #[test]
+    fn skills_and_lists() {
+        assert_eq!(Skill::parse("心理疏导"), Some(Skill::Counselling));
+        assert_eq!(parse_list("心理疏导、法律咨询，legal", Skill::parse), Ok(vec![Skill::Counselling, Skill::Legal]));
+        assert_eq!(parse_list(" ", Skill::parse), Ok(vec![]));
+        assert_eq!(parse_list("低保|特困", BeneficiaryCategory::parse).unwrap().len(), 2);
+        assert_eq!(parse_list("心理疏导、唱歌", Skill::parse), Err("唱歌".to_string()));
+        assert!(needs_guardian(17));
+        assert!(!needs_guardian(18));
     }
 
     #[test]

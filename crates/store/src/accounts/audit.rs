@@ -184,7 +184,7 @@ pub async fn list(db: &Db, scope: &Scope, f: &AuditFilter, page: &Page) -> Resul
     let mut params = w.params.clone();
     params.extend([Param::Int(page.limit()), Param::Int(page.offset())]);
     let items = query::fetch_all::<AuditRow>(db, &sql, &params).await?;
-    Ok(Paged { items, total, page: page.clone() })
+    Ok(Paged { items, total, capped: false, page: page.clone() })
 }
 
 /// Result of walking the whole chain.

@@ -131,7 +131,7 @@ pub async fn list(
     let mut params = w.params.clone();
     params.extend([Param::Int(page.limit()), Param::Int(page.offset())]);
     let items = query::fetch_all::<UserRow>(db, &sql, &params).await?;
-    Ok(crate::Paged { items, total, page: page.clone() })
+    Ok(crate::Paged { items, total, capped: false, page: page.clone() })
 }
 
 pub async fn record_login_failure(

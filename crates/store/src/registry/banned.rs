@@ -66,21 +66,17 @@ pub async fn create(tx: &mut Tx, b: &NewBanned<'_>) -> Result<i64, StoreError> {
 /// The banned list is public: anyone may search it.
 pub async fn list(db: &Db, q: Option<&str>, page: &Page) -> Result<Paged<BannedRow>, StoreError> {
     let mut w = Filter::new();
+    let mut from = "";
     if let Some(q) = q.map(str::trim).filter(|q| !q.is_empty()) {
-        grams::restrict(&mut w, GRAM_KIND, "b.id", "b.name_folded", q);
+        from = grams::restrict(&mut w, GRAM_KIND, "b.id", "b.name_folded", q);
     }
-    let total =
-        query::fetch_count(db, &format!("SELECT COUNT(*) FROM banned_organizations b{}", w.where_sql()), &w.params)
-            .await?;
+    let from_where = format!(" FROM {from}banned_organizations b{}", w.where_sql());
+    let (total, capped) = query::fetch_count_capped(db, &from_where, &w.params, query::COUNT_CAP).await?;
     let n = w.next_placeholder();
-    let sql = format!(
-        "SELECT {COLS} FROM banned_organizations b{} ORDER BY b.banned_on DESC, b.id LIMIT ${n} OFFSET ${}",
-        w.where_sql(),
-        n + 1
-    );
+    let sql = format!("SELECT {COLS}{from_where} ORDER BY b.banned_on DESC, b.id LIMIT ${n} OFFSET ${}", n + 1);
     let mut params = w.params.clone();
     params.push(Param::Int(page.limit()));
     params.push(Param::Int(page.offset()));
     let items = query::fetch_all::<BannedRow>(db, &sql, &params).await?;
-    Ok(Paged { items, total, page: page.clone() })
+    Ok(Paged { items, total, capped, page: page.clone() })
 }

@@ -229,8 +229,10 @@ pub enum OrgSort {
     Code,
 }
 
-fn list_filter(scope: &Scope, f: &OrgFilter) -> Filter {
+/// The WHERE clause of a list, and the FROM prefix of an index-driven name search.
+fn list_filter(scope: &Scope, f: &OrgFilter) -> (Filter, &'static str) {
     let mut w = Filter::new();
+    let mut from = "";
     scope_filter(&mut w, scope);
     if let Some(r) = f.region.as_deref().filter(|r| !r.is_empty()) {
         let (lo, hi) = wushe_domain::accounts::division_range(r);
@@ -253,29 +255,49 @@ fn list_filter(scope: &Scope, f: &OrgFilter) -> Filter {
         if upper.len() == 18 && upper.chars().all(|c| c.is_ascii_alphanumeric()) {
             w.and("o.credit_code = {}", vec![Param::Text(upper)]);
         } else {
-            grams::restrict(&mut w, GRAM_KIND, "o.id", "o.name_folded", q);
+            from = grams::restrict(&mut w, GRAM_KIND, "o.id", "o.name_folded", q);
         }
     }
-    w
+    (w, from)
 }
 
-pub async fn list(db: &Db, scope: &Scope, f: &OrgFilter, page: &Page) -> Result<Paged<OrganizationRow>, StoreError> {
-    let w = list_filter(scope, f);
-    let total =
-        query::fetch_count(db, &format!("SELECT COUNT(*) FROM organizations o{}", w.where_sql()), &w.params).await?;
-    let order = match f.sort {
+fn order_by(f: &OrgFilter, gram_driven: bool) -> &'static str {
+    match f.sort {
+        // Same order as o.id, but lets the planner walk the gram index backwards and stop.
+        OrgSort::Newest if gram_driven => "g.entity_id DESC",
         OrgSort::Newest => "o.id DESC",
         OrgSort::Name => "o.name_folded, o.id",
         OrgSort::Code => "o.credit_code, o.id",
-    };
+    }
+}
+
+pub async fn list(db: &Db, scope: &Scope, f: &OrgFilter, page: &Page) -> Result<Paged<OrganizationRow>, StoreError> {
+    let (w, from) = list_filter(scope, f);
+    let from_where = format!(" FROM {from}organizations o{}", w.where_sql());
+    let (total, capped) = query::fetch_count_capped(db, &from_where, &w.params, query::COUNT_CAP).await?;
     let n = w.next_placeholder();
     let sql =
-        format!("SELECT {COLS} FROM organizations o{} ORDER BY {order} LIMIT ${n} OFFSET ${}", w.where_sql(), n + 1);
+        format!("SELECT {COLS}{from_where} ORDER BY {} LIMIT ${n} OFFSET ${}", order_by(f, !from.is_empty()), n + 1);
     let mut params = w.params.clone();
     params.push(Param::Int(page.limit()));
     params.push(Param::Int(page.offset()));
     let items = query::fetch_all::<OrganizationRow>(db, &sql, &params).await?;
-    Ok(Paged { items, total, page: page.clone() })
+    Ok(Paged { items, total, capped, page: page.clone() })
+}
+
+/// Every row the filter selects, in list order, up to `limit` (for exports: ask for one
+/// more than allowed to detect a selection that is too large).
+pub async fn select_all(db: &Db, scope: &Scope, f: &OrgFilter, limit: i64) -> Result<Vec<OrganizationRow>, StoreError> {
+    let (w, from) = list_filter(scope, f);
+    let n = w.next_placeholder();
+    let sql = format!(
+        "SELECT {COLS} FROM {from}organizations o{} ORDER BY {} LIMIT ${n}",
+        w.where_sql(),
+        order_by(f, !from.is_empty())
+    );
+    let mut params = w.params.clone();
+    params.push(Param::Int(limit));
+    query::fetch_all::<OrganizationRow>(db, &sql, &params).await
 }
 
 pub async fn count_in_scope(db: &Db, scope: &Scope) -> Result<i64, StoreError> {
@@ -289,4 +311,40 @@ pub async fn count_in_scope(db: &Db, scope: &Scope) -> Result<i64, StoreError> {
 pub async fn public_lookup(db: &Db, q: &str, limit: i64) -> Result<Vec<OrganizationRow>, StoreError> {
     let f = OrgFilter { q: Some(q.to_string()), ..Default::default() };
     Ok(list(db, &Scope::national(), &f, &Page::new(Some(1), Some(limit as u32))).await?.items)
+}
+
+/// An organization already registered, as import de-duplication needs it.
+#[derive(Debug, Clone, FromRow)]
+pub struct ExistingOrg {
+    pub id: i64,
+    pub name: String,
+    pub credit_code: Option<String>,
+    pub division_code: String,
+}
+
+/// Organizations registered under any of these credit codes, or (for rows without a code)
+/// with any of these names, anywhere: a credit code is unique nationally.
+pub async fn existing_for_import(
+    tx: &mut Tx,
+    codes: &[String],
+    names: &[String],
+) -> Result<Vec<ExistingOrg>, StoreError> {
+    let mut out = Vec::new();
+    for (col, values) in [("credit_code", codes), ("name", names)] {
+        for chunk in values.chunks(500) {
+            let rows: Vec<ExistingOrg> = on_tx!(tx, |c| {
+                let mut qb = sqlx::QueryBuilder::new(format!(
+                    "SELECT id, name, credit_code, division_code FROM organizations WHERE {col} IN ("
+                ));
+                let mut sep = qb.separated(", ");
+                for v in chunk {
+                    sep.push_bind(v);
+                }
+                qb.push(")");
+                qb.build_query_as().fetch_all(c).await
+            })?;
+            out.extend(rows);
+        }
+    }
+    Ok(out)
 }

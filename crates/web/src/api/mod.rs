@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod people;
 pub mod regions;
 pub mod registry;
 pub mod users;
@@ -54,7 +55,7 @@ impl From<QueryRejection> for AppError {
     modifiers(&Security),
     tags((name = "auth", description = "登录与令牌"), (name = "regions", description = "行政区划"),
          (name = "users", description = "用户与权限"), (name = "audit", description = "审计日志"),
-         (name = "registry", description = "社会组织登记"), (name = "public", description = "公开查询（无需登录）"))
+         (name = "registry", description = "社会组织登记"), (name = "people", description = "志愿者、社会工作者、服务对象与批量导入"), (name = "public", description = "公开查询（无需登录）"))
 )]
 struct ApiDoc;
 
@@ -95,6 +96,23 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(registry::list_banned))
         .routes(routes!(registry::create_banned))
         .routes(routes!(registry::list_pairings, registry::create_pairing))
+        .routes(routes!(people::list_volunteers, people::create_volunteer))
+        .routes(routes!(people::get_volunteer))
+        .routes(routes!(people::reveal_volunteer))
+        .routes(routes!(people::list_social_workers, people::create_social_worker))
+        .routes(routes!(people::get_social_worker))
+        .routes(routes!(people::reveal_social_worker))
+        .routes(routes!(people::list_beneficiaries, people::create_beneficiary))
+        .routes(routes!(people::get_beneficiary))
+        .routes(routes!(people::reveal_beneficiary))
+        .routes(routes!(people::dictionaries))
+        .routes(routes!(people::template))
+        .routes(routes!(people::import_progress))
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(people::import_file))
+                .layer(axum::extract::DefaultBodyLimit::max(crate::service::import::BODY_LIMIT)),
+        )
         .split_for_parts()
 }
 

@@ -110,7 +110,10 @@ impl From<OrgDetail> for OrgDetailDto {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OrgPage {
     pub items: Vec<OrgDto>,
+    /// Matches, counted up to 10,000.
     pub total: i64,
+    /// More than `total` match (counting stopped).
+    pub total_capped: bool,
     pub page: u32,
     pub per_page: u32,
 }
@@ -177,6 +180,7 @@ pub async fn list(
     let res = orgs::list(&state.db, &user.scope(), &filter, &page).await?;
     Ok(Json(OrgPage {
         total: res.total,
+        total_capped: res.capped,
         page: page.page,
         per_page: page.per_page,
         items: res.items.into_iter().map(Into::into).collect(),

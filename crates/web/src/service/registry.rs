@@ -457,18 +457,10 @@ pub async fn export_organizations(
     meta: &RequestMeta,
     filter: &orgs::OrgFilter,
 ) -> Result<crate::export::Table, AppError> {
-    let all = Page { page: 1, per_page: crate::export::MAX_ROWS as u32 };
-    let res = orgs::list(&state.db, &user.scope(), filter, &all).await?;
-    if res.total > crate::export::MAX_ROWS {
-        return Err(AppError::BadRequest(format!(
-            "共 {} 条，超过单次导出上限 {} 条，请缩小筛选范围",
-            res.total,
-            crate::export::MAX_ROWS
-        )));
-    }
+    let items = orgs::select_all(&state.db, &user.scope(), filter, crate::export::MAX_ROWS + 1).await?;
+    crate::export::check_size(items.len())?;
     let full_phone = user.role.sees_org_contacts();
-    let rows = res
-        .items
+    let rows = items
         .iter()
         .map(|o| {
             let phone = o.contact_phone.clone().unwrap_or_default();

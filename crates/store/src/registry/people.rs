@@ -1,0 +1,845 @@
+//! People: one row per real person, found by the blind index of the citizen ID, with the
+//! roles they hold (volunteer, social worker, beneficiary). ID numbers and phones are
+//! encrypted with AAD bound to the row's uid; lists read only the masked copies.
+//!
+//! Lists and loads take the caller's [`Scope`] and the role being worked on: officials and
+//! station staff see people whose home region is in their scope, organization staff only the
+//! people of their own organization (its volunteers, its employed social workers, the
+//! beneficiaries it serves).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::FromRow;
+use wushe_domain::accounts::Scope;
+use wushe_domain::codes::citizen_id::CitizenId;
+use wushe_domain::privacy::mask;
+use wushe_domain::registry::person::PersonRole;
+use wushe_domain::registry::search;
+
+use super::grams;
+use crate::crypto::{Aad, KeyRing};
+use crate::query::{self, Filter, Param};
+use crate::{on_db, on_tx, Db, Page, Paged, StoreError, Tx};
+
+pub const GRAM_KIND: &str = "person";
+
+/// Rows per multi-row INSERT.
+const BATCH: usize = 500;
+
+/// Blind-index domains.
+const ID_KIND: &str = "citizen_id";
+const PHONE_KIND: &str = "phone";
+
+pub fn id_index(keys: &KeyRing, id: &CitizenId) -> String {
+    keys.blind_index(ID_KIND, id.as_str())
+}
+
+/// `phone` must be normalized (`normalize_phone`).
+pub fn phone_index(keys: &KeyRing, phone: &str) -> String {
+    keys.blind_index(PHONE_KIND, phone)
+}
+
+/// A person to insert. The name is normalized and the phone normalized by the caller.
+#[derive(Debug, Clone)]
+pub struct NewPerson {
+    pub name: String,
+    pub citizen_id: CitizenId,
+    pub phone: Option<String>,
+    /// 12-digit code of the home region (down to village).
+    pub division_code: String,
+    pub address: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewVolunteer {
+    pub person_id: i64,
+    /// County (6 digits) the volunteer number is issued in.
+    pub county: String,
+    /// Keys of `Skill`.
+    pub skills: Vec<String>,
+    pub availability: Option<String>,
+    pub latitude_e6: Option<i64>,
+    pub longitude_e6: Option<i64>,
+    pub guardian_name: Option<String>,
+    pub guardian_phone: Option<String>,
+    pub registered_on: NaiveDate,
+    /// Organization the volunteer joins on registration.
+    pub organization_id: Option<i64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewSocialWorker {
+    pub person_id: i64,
+    pub credential_level: String,
+    pub certificate_number: Option<String>,
+    pub registered_on: NaiveDate,
+    pub ce_hours: i64,
+    pub employer_org_id: Option<i64>,
+    pub station_code: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewBeneficiary {
+    pub person_id: i64,
+    /// Keys of `BeneficiaryCategory`.
+    pub categories: Vec<String>,
+    pub guardian_name: Option<String>,
+    pub guardian_relation: Option<String>,
+    pub guardian_phone: Option<String>,
+    pub serving_org_id: Option<i64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewConsent {
+    pub person_id: i64,
+    /// e.g. `personal_data`, `guardian`.
+    pub purpose: String,
+    pub given_by: String,
+    pub given_on: NaiveDate,
+    pub note: Option<String>,
+    pub recorded_by: Option<i64>,
+}
+
+/// What de-duplication needs to know about a person already registered.
+#[derive(Debug, Clone, FromRow)]
+pub struct ExistingPerson {
+    pub id: i64,
+    pub name: String,
+    pub division_code: String,
+    pub is_volunteer: bool,
+    pub is_social_worker: bool,
+    pub is_beneficiary: bool,
+}
+
+const EXISTING_COLS: &str = "p.id, p.name, p.division_code, \
+    EXISTS (SELECT 1 FROM volunteers v WHERE v.person_id = p.id) AS is_volunteer, \
+    EXISTS (SELECT 1 FROM social_workers s WHERE s.person_id = p.id) AS is_social_worker, \
+    EXISTS (SELECT 1 FROM beneficiaries b WHERE b.person_id = p.id) AS is_beneficiary";
+
+/// People already registered under any of these ID blind indexes (for de-duplication; the
+/// answer carries no personal data beyond the name, which the caller already has).
+pub async fn existing_by_id_index(
+    tx: &mut Tx,
+    indexes: &[String],
+) -> Result<Vec<(String, ExistingPerson)>, StoreError> {
+    let mut out = Vec::with_capacity(indexes.len());
+    for chunk in indexes.chunks(BATCH) {
+        let rows: Vec<ExistingWithIndex> = on_tx!(tx, |c| {
+            let mut qb = sqlx::QueryBuilder::new(format!(
+                "SELECT p.id_index, {EXISTING_COLS} FROM people p WHERE p.id_index IN ("
+            ));
+            let mut sep = qb.separated(", ");
+            for i in chunk {
+                sep.push_bind(i);
+            }
+            qb.push(")");
+            qb.build_query_as().fetch_all(c).await
+        })?;
+        out.extend(rows.into_iter().map(|r| (r.id_index, r.person)));
+    }
+    Ok(out)
+}
+
+#[derive(FromRow)]
+struct ExistingWithIndex {
+    id_index: String,
+    #[sqlx(flatten)]
+    person: ExistingPerson,
+}
+
+/// Insert people (none of whom may exist yet) with their name grams; returns their ids in
+/// the order given.
+pub async fn insert_people(tx: &mut Tx, keys: &KeyRing, people: &[NewPerson]) -> Result<Vec<i64>, StoreError> {
+    let now = crate::time::now();
+    let mut ids = Vec::with_capacity(people.len());
+    for chunk in people.chunks(BATCH) {
+        let rows: Vec<Prepared> = chunk.iter().map(|p| Prepared::new(keys, p)).collect();
+        let returned: Result<Vec<(i64, String)>, sqlx::Error> = on_tx!(tx, |c| {
+            let mut qb = sqlx::QueryBuilder::new(
+                "INSERT INTO people (uid, name, name_folded, gender, birth_date, id_index, id_cipher, id_masked, \
+                 phone_index, phone_cipher, phone_masked, division_code, address, created_at, updated_at) ",
+            );
+            qb.push_values(&rows, |mut b, r| {
+                b.push_bind(&r.uid)
+                    .push_bind(&r.p.name)
+                    .push_bind(search::fold(&r.p.name))
+                    .push_bind(r.gender)
+                    .push_bind(r.p.citizen_id.birth_date())
+                    .push_bind(&r.id_index)
+                    .push_bind(&r.id_cipher)
+                    .push_bind(mask::mask_id_number(r.p.citizen_id.as_str()))
+                    .push_bind(r.phone_index.as_deref())
+                    .push_bind(r.phone_cipher.as_deref())
+                    .push_bind(r.p.phone.as_deref().map(mask::mask_phone))
+                    .push_bind(&r.p.division_code)
+                    .push_bind(r.p.address.as_deref())
+                    .push_bind(now)
+                    .push_bind(now);
+            });
+            qb.push(" RETURNING id, uid");
+            qb.build_query_as().fetch_all(c).await
+        });
+        let returned = match returned.map_err(StoreError::from) {
+            Ok(r) => r,
+            Err(e) if e.is_unique_violation() => {
+                return Err(StoreError::Conflict("身份证号已登记（可能刚被他人同时登记），请刷新后重试".into()))
+            }
+            Err(e) => return Err(e),
+        };
+        let by_uid: std::collections::HashMap<String, i64> = returned.into_iter().map(|(id, uid)| (uid, id)).collect();
+        let mut named = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let id = *by_uid.get(&r.uid).ok_or_else(|| StoreError::Integrity("插入人员后未返回编号".into()))?;
+            ids.push(id);
+            named.push((id, r.p.name.as_str()));
+        }
+        grams::index_new(tx, GRAM_KIND, &named).await?;
+    }
+    Ok(ids)
+}
+
+struct Prepared<'a> {
+    p: &'a NewPerson,
+    uid: String,
+    gender: &'static str,
+    id_index: String,
+    id_cipher: Vec<u8>,
+    phone_index: Option<String>,
+    phone_cipher: Option<Vec<u8>>,
+}
+
+impl<'a> Prepared<'a> {
+    fn new(keys: &KeyRing, p: &'a NewPerson) -> Prepared<'a> {
+        let uid = uuid::Uuid::now_v7().to_string();
+        let id_cipher = keys.encrypt(&Aad { table: "people", column: "id_number", row: &uid }, p.citizen_id.as_str());
+        let phone_cipher =
+            p.phone.as_deref().map(|ph| keys.encrypt(&Aad { table: "people", column: "phone", row: &uid }, ph));
+        Prepared {
+            gender: gender_key(&p.citizen_id),
+            id_index: id_index(keys, &p.citizen_id),
+            phone_index: p.phone.as_deref().map(|ph| phone_index(keys, ph)),
+            id_cipher,
+            phone_cipher,
+            uid,
+            p,
+        }
+    }
+}
+
+fn gender_key(id: &CitizenId) -> &'static str {
+    match id.gender() {
+        wushe_domain::codes::citizen_id::Gender::Male => "male",
+        wushe_domain::codes::citizen_id::Gender::Female => "female",
+    }
+}
+
+/// Reserve `n` consecutive volunteer serials in `county`; returns the first.
+pub async fn reserve_volunteer_serials(tx: &mut Tx, county: &str, n: i64) -> Result<i64, StoreError> {
+    let (last,): (i64,) = on_tx!(tx, |c| sqlx::query_as(
+        "INSERT INTO volunteer_serials (county, last_serial) VALUES ($1, $2) \
+         ON CONFLICT (county) DO UPDATE SET last_serial = volunteer_serials.last_serial + $2 RETURNING last_serial"
+    )
+    .bind(county)
+    .bind(n)
+    .fetch_one(c)
+    .await)?;
+    Ok(last - n + 1)
+}
+
+/// Insert volunteers with their numbers (serials reserved per county here) and their first
+/// organization. Returns the volunteer numbers in the order given.
+pub async fn insert_volunteers(tx: &mut Tx, keys: &KeyRing, vols: &[NewVolunteer]) -> Result<Vec<String>, StoreError> {
+    let mut per_county: std::collections::BTreeMap<&str, i64> = Default::default();
+    for v in vols {
+        *per_county.entry(v.county.as_str()).or_default() += 1;
+    }
+    let mut next: std::collections::HashMap<&str, i64> = Default::default();
+    for (county, n) in &per_county {
+        next.insert(county, reserve_volunteer_serials(tx, county, *n).await?);
+    }
+    let mut numbers = Vec::with_capacity(vols.len());
+    for v in vols {
+        let serial = next.get_mut(v.county.as_str()).expect("reserved above");
+        let s = u64::try_from(*serial).unwrap_or(u64::MAX);
+        if s > wushe_domain::registry::person::MAX_VOLUNTEER_SERIAL {
+            return Err(StoreError::Conflict(format!("区县 {} 的志愿者编号已用尽", v.county)));
+        }
+        numbers.push(wushe_domain::registry::person::volunteer_number(&v.county, s));
+        *serial += 1;
+    }
+    let uids = uids_of(tx, &vols.iter().map(|v| v.person_id).collect::<Vec<_>>()).await?;
+    let now = crate::time::now();
+    for (chunk_i, chunk) in vols.chunks(BATCH).enumerate() {
+        let base = chunk_i * BATCH;
+        let guardian: Vec<Option<Vec<u8>>> = chunk
+            .iter()
+            .map(|v| {
+                v.guardian_phone.as_deref().map(|ph| {
+                    let uid = uids.get(&v.person_id).map(String::as_str).unwrap_or_default();
+                    keys.encrypt(&Aad { table: "volunteers", column: "guardian_phone", row: uid }, ph)
+                })
+            })
+            .collect();
+        on_tx!(tx, |c| {
+            let mut qb = sqlx::QueryBuilder::new(
+                "INSERT INTO volunteers (person_id, volunteer_number, skills, availability, latitude_e6, longitude_e6, \
+                 guardian_name, guardian_phone_cipher, guardian_phone_masked, registered_on, created_at) ",
+            );
+            qb.push_values(chunk.iter().enumerate(), |mut b, (i, v)| {
+                b.push_bind(v.person_id)
+                    .push_bind(&numbers[base + i])
+                    .push_bind(v.skills.join(","))
+                    .push_bind(v.availability.as_deref())
+                    .push_bind(v.latitude_e6)
+                    .push_bind(v.longitude_e6)
+                    .push_bind(v.guardian_name.as_deref())
+                    .push_bind(guardian[i].as_deref())
+                    .push_bind(v.guardian_phone.as_deref().map(mask::mask_phone))
+                    .push_bind(v.registered_on)
+                    .push_bind(now);
+            });
+            qb.build().execute(c).await.map(|r| r.rows_affected())
+        })?;
+        let joins: Vec<(i64, i64, NaiveDate)> =
+            chunk.iter().filter_map(|v| v.organization_id.map(|o| (v.person_id, o, v.registered_on))).collect();
+        join_organizations(tx, &joins).await?;
+    }
+    Ok(numbers)
+}
+
+/// Add volunteers to organizations: `(person_id, organization_id, joined_on)`; already
+/// joined pairs are left as they are.
+pub async fn join_organizations(tx: &mut Tx, joins: &[(i64, i64, NaiveDate)]) -> Result<(), StoreError> {
+    for chunk in joins.chunks(BATCH) {
+        on_tx!(tx, |c| {
+            let mut qb =
+                sqlx::QueryBuilder::new("INSERT INTO volunteer_organizations (person_id, organization_id, joined_on) ");
+            qb.push_values(chunk, |mut b, (p, o, d)| {
+                b.push_bind(*p).push_bind(*o).push_bind(*d);
+            });
+            qb.push(" ON CONFLICT DO NOTHING");
+            qb.build().execute(c).await.map(|r| r.rows_affected())
+        })?;
+    }
+    Ok(())
+}
+
+pub async fn insert_social_workers(tx: &mut Tx, rows: &[NewSocialWorker]) -> Result<(), StoreError> {
+    let now = crate::time::now();
+    for chunk in rows.chunks(BATCH) {
+        let res: Result<u64, sqlx::Error> = on_tx!(tx, |c| {
+            let mut qb = sqlx::QueryBuilder::new(
+                "INSERT INTO social_workers (person_id, credential_level, certificate_number, registered_on, ce_hours, \
+                 employer_org_id, station_code, created_at) ",
+            );
+            qb.push_values(chunk, |mut b, s| {
+                b.push_bind(s.person_id)
+                    .push_bind(&s.credential_level)
+                    .push_bind(s.certificate_number.as_deref())
+                    .push_bind(s.registered_on)
+                    .push_bind(s.ce_hours)
+                    .push_bind(s.employer_org_id)
+                    .push_bind(s.station_code.as_deref())
+                    .push_bind(now);
+            });
+            qb.build().execute(c).await.map(|r| r.rows_affected())
+        });
+        match res.map_err(StoreError::from) {
+            Ok(_) => {}
+            Err(e) if e.is_unique_violation() => {
+                return Err(StoreError::Conflict("证书编号已登记在另一位社会工作者名下".into()))
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+pub async fn insert_beneficiaries(tx: &mut Tx, keys: &KeyRing, rows: &[NewBeneficiary]) -> Result<(), StoreError> {
+    let now = crate::time::now();
+    let uids = uids_of(tx, &rows.iter().map(|r| r.person_id).collect::<Vec<_>>()).await?;
+    for chunk in rows.chunks(BATCH) {
+        let guardian: Vec<Option<Vec<u8>>> = chunk
+            .iter()
+            .map(|r| {
+                r.guardian_phone.as_deref().map(|ph| {
+                    let uid = uids.get(&r.person_id).map(String::as_str).unwrap_or_default();
+                    keys.encrypt(&Aad { table: "beneficiaries", column: "guardian_phone", row: uid }, ph)
+                })
+            })
+            .collect();
+        on_tx!(tx, |c| {
+            let mut qb = sqlx::QueryBuilder::new(
+                "INSERT INTO beneficiaries (person_id, categories, guardian_name, guardian_relation, \
+                 guardian_phone_cipher, guardian_phone_masked, serving_org_id, created_at) ",
+            );
+            qb.push_values(chunk.iter().enumerate(), |mut b, (i, r)| {
+                b.push_bind(r.person_id)
+                    .push_bind(r.categories.join(","))
+                    .push_bind(r.guardian_name.as_deref())
+                    .push_bind(r.guardian_relation.as_deref())
+                    .push_bind(guardian[i].as_deref())
+                    .push_bind(r.guardian_phone.as_deref().map(mask::mask_phone))
+                    .push_bind(r.serving_org_id)
+                    .push_bind(now);
+            });
+            qb.build().execute(c).await.map(|r| r.rows_affected())
+        })?;
+        let cats: Vec<(i64, &str)> =
+            chunk.iter().flat_map(|r| r.categories.iter().map(move |c| (r.person_id, c.as_str()))).collect();
+        for cc in cats.chunks(BATCH) {
+            on_tx!(tx, |c| {
+                let mut qb = sqlx::QueryBuilder::new("INSERT INTO beneficiary_categories (person_id, category) ");
+                qb.push_values(cc, |mut b, (p, cat)| {
+                    b.push_bind(*p).push_bind(*cat);
+                });
+                qb.build().execute(c).await.map(|r| r.rows_affected())
+            })?;
+        }
+    }
+    Ok(())
+}
+
+pub async fn insert_consents(tx: &mut Tx, rows: &[NewConsent]) -> Result<(), StoreError> {
+    let now = crate::time::now();
+    for chunk in rows.chunks(BATCH) {
+        on_tx!(tx, |c| {
+            let mut qb = sqlx::QueryBuilder::new(
+                "INSERT INTO person_consents (person_id, purpose, given_by, given_on, note, recorded_at, recorded_by) ",
+            );
+            qb.push_values(chunk, |mut b, r| {
+                b.push_bind(r.person_id)
+                    .push_bind(&r.purpose)
+                    .push_bind(&r.given_by)
+                    .push_bind(r.given_on)
+                    .push_bind(r.note.as_deref())
+                    .push_bind(now)
+                    .push_bind(r.recorded_by);
+            });
+            qb.build().execute(c).await.map(|r| r.rows_affected())
+        })?;
+    }
+    Ok(())
+}
+
+async fn uids_of(tx: &mut Tx, ids: &[i64]) -> Result<std::collections::HashMap<i64, String>, StoreError> {
+    let mut out = std::collections::HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(BATCH) {
+        let rows: Vec<(i64, String)> = on_tx!(tx, |c| {
+            let mut qb = sqlx::QueryBuilder::new("SELECT id, uid FROM people WHERE id IN (");
+            let mut sep = qb.separated(", ");
+            for i in chunk {
+                sep.push_bind(*i);
+            }
+            qb.push(")");
+            qb.build_query_as().fetch_all(c).await
+        })?;
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
+/// One person as a list shows them in one role: masked personal data plus the role's facts.
+#[derive(Debug, Clone, FromRow, serde::Serialize)]
+pub struct PersonRow {
+    pub id: i64,
+    pub name: String,
+    pub gender: String,
+    pub birth_date: NaiveDate,
+    pub id_masked: String,
+    pub phone_masked: Option<String>,
+    pub division_code: String,
+    pub address: Option<String>,
+    pub created_at: DateTime<Utc>,
+    // volunteer
+    pub volunteer_number: Option<String>,
+    pub skills: Option<String>,
+    pub availability: Option<String>,
+    pub guardian_name: Option<String>,
+    pub guardian_phone_masked: Option<String>,
+    pub registered_on: Option<NaiveDate>,
+    // social worker
+    pub credential_level: Option<String>,
+    pub certificate_number: Option<String>,
+    pub ce_hours: Option<i64>,
+    pub employer_org_id: Option<i64>,
+    pub employer_name: Option<String>,
+    pub station_code: Option<String>,
+    // beneficiary
+    pub categories: Option<String>,
+    pub guardian_relation: Option<String>,
+    pub serving_org_id: Option<i64>,
+    pub serving_org_name: Option<String>,
+}
+
+const PERSON_COLS: &str = "p.id, p.name, p.gender, p.birth_date, p.id_masked, p.phone_masked, p.division_code, \
+    p.address, p.created_at";
+
+/// The role-specific part of the SELECT list and FROM clause (after `people p`).
+fn role_sql(role: PersonRole) -> (&'static str, &'static str) {
+    match role {
+        PersonRole::Volunteer => (
+            "v.volunteer_number, v.skills, v.availability, v.guardian_name, v.guardian_phone_masked, v.registered_on, \
+             NULL AS credential_level, NULL AS certificate_number, CAST(NULL AS BIGINT) AS ce_hours, \
+             CAST(NULL AS BIGINT) AS employer_org_id, NULL AS employer_name, NULL AS station_code, NULL AS categories, \
+             NULL AS guardian_relation, CAST(NULL AS BIGINT) AS serving_org_id, NULL AS serving_org_name",
+            " JOIN volunteers v ON v.person_id = p.id",
+        ),
+        PersonRole::SocialWorker => (
+            "NULL AS volunteer_number, NULL AS skills, NULL AS availability, NULL AS guardian_name, \
+             NULL AS guardian_phone_masked, s.registered_on, s.credential_level, s.certificate_number, s.ce_hours, \
+             s.employer_org_id, (SELECT o.name FROM organizations o WHERE o.id = s.employer_org_id) AS employer_name, \
+             s.station_code, NULL AS categories, NULL AS guardian_relation, CAST(NULL AS BIGINT) AS serving_org_id, \
+             NULL AS serving_org_name",
+            " JOIN social_workers s ON s.person_id = p.id",
+        ),
+        PersonRole::Beneficiary => (
+            "NULL AS volunteer_number, NULL AS skills, NULL AS availability, b.guardian_name, b.guardian_phone_masked, \
+             CAST(NULL AS DATE) AS registered_on, NULL AS credential_level, NULL AS certificate_number, \
+             CAST(NULL AS BIGINT) AS ce_hours, CAST(NULL AS BIGINT) AS employer_org_id, NULL AS employer_name, \
+             NULL AS station_code, b.categories, b.guardian_relation, b.serving_org_id, \
+             (SELECT o.name FROM organizations o WHERE o.id = b.serving_org_id) AS serving_org_name",
+            " JOIN beneficiaries b ON b.person_id = p.id",
+        ),
+    }
+}
+
+/// The scope rule for people in one role (see the module comment).
+fn scope_filter(w: &mut Filter, scope: &Scope, role: PersonRole) {
+    match scope.organization_id {
+        Some(org) => {
+            let clause = match role {
+                PersonRole::Volunteer => {
+                    "p.id IN (SELECT person_id FROM volunteer_organizations WHERE organization_id = {})"
+                }
+                PersonRole::SocialWorker => "s.employer_org_id = {}",
+                PersonRole::Beneficiary => "b.serving_org_id = {}",
+            };
+            w.and(clause, vec![Param::Int(org)]);
+        }
+        None => {
+            let (lo, hi) = scope.division_range();
+            w.and("p.division_code >= {} AND p.division_code <= {}", vec![Param::Text(lo), Param::Text(hi)]);
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum PeopleSort {
+    #[default]
+    Newest,
+    Name,
+    Region,
+}
+
+/// What a people list selects. `q` is a name fragment, a citizen ID (exact, through the blind
+/// index), a phone number (exact, likewise) or a volunteer / certificate number.
+#[derive(Debug, Clone, Default)]
+pub struct PeopleFilter {
+    pub q: Option<String>,
+    /// Region subtree (significant digits), inside the scope.
+    pub region: Option<String>,
+    /// Volunteers: skill key. Beneficiaries: category key. Social workers: credential level.
+    pub kind: Option<String>,
+    /// Volunteers of this organization / social workers it employs / beneficiaries it serves.
+    pub organization_id: Option<i64>,
+    pub sort: PeopleSort,
+}
+
+/// How a search term is matched, decided by its shape.
+enum Term {
+    CitizenId(String),
+    Phone(String),
+    Number(String),
+    Name(String),
+}
+
+fn classify(q: &str) -> Term {
+    let compact: String = q.chars().filter(|c| !c.is_whitespace()).collect();
+    let upper = compact.to_ascii_uppercase();
+    if upper.len() == 18
+        && upper[..17].bytes().all(|b| b.is_ascii_digit())
+        && upper[17..].chars().all(|c| c.is_ascii_digit() || c == 'X')
+    {
+        return Term::CitizenId(upper);
+    }
+    if let Some(v) = wushe_domain::registry::person::parse_volunteer_number(&upper) {
+        return Term::Number(v);
+    }
+    if upper.chars().any(|c| c.is_ascii_digit()) {
+        if let Ok(phone) = wushe_domain::registry::person::normalize_phone(q) {
+            return Term::Phone(phone);
+        }
+        if upper.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+            return Term::Number(upper);
+        }
+    }
+    Term::Name(q.trim().to_string())
+}
+
+fn list_filter(keys: &KeyRing, scope: &Scope, role: PersonRole, f: &PeopleFilter) -> (Filter, &'static str) {
+    let mut w = Filter::new();
+    let mut from = "";
+    scope_filter(&mut w, scope, role);
+    if let Some(r) = f.region.as_deref().filter(|r| !r.is_empty()) {
+        let (lo, hi) = wushe_domain::accounts::division_range(r);
+        w.and("p.division_code >= {} AND p.division_code <= {}", vec![Param::Text(lo), Param::Text(hi)]);
+    }
+    if let Some(k) = f.kind.as_deref().filter(|k| !k.is_empty()) {
+        match role {
+            PersonRole::Volunteer => {
+                w.and("(',' || v.skills || ',') LIKE {}", vec![Param::Text(format!("%,{},%", crate::escape_like(k)))]);
+            }
+            PersonRole::SocialWorker => {
+                w.and("s.credential_level = {}", vec![Param::Text(k.to_string())]);
+            }
+            PersonRole::Beneficiary => {
+                w.and(
+                    "p.id IN (SELECT person_id FROM beneficiary_categories WHERE category = {})",
+                    vec![Param::Text(k.to_string())],
+                );
+            }
+        }
+    }
+    if let Some(org) = f.organization_id {
+        let clause = match role {
+            PersonRole::Volunteer => {
+                "p.id IN (SELECT person_id FROM volunteer_organizations WHERE organization_id = {})"
+            }
+            PersonRole::SocialWorker => "s.employer_org_id = {}",
+            PersonRole::Beneficiary => "b.serving_org_id = {}",
+        };
+        w.and(clause, vec![Param::Int(org)]);
+    }
+    if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        match classify(q) {
+            Term::CitizenId(id) => {
+                w.and("p.id_index = {}", vec![Param::Text(keys.blind_index(ID_KIND, &id))]);
+            }
+            Term::Phone(ph) => {
+                w.and("p.phone_index = {}", vec![Param::Text(phone_index(keys, &ph))]);
+            }
+            Term::Number(n) if role == PersonRole::Volunteer => {
+                w.and("v.volunteer_number = {}", vec![Param::Text(n)]);
+            }
+            Term::Number(n) if role == PersonRole::SocialWorker => {
+                w.and("s.certificate_number = {}", vec![Param::Text(n)]);
+            }
+            Term::Number(name) | Term::Name(name) => {
+                from = grams::restrict(&mut w, GRAM_KIND, "p.id", "p.name_folded", &name);
+            }
+        }
+    }
+    (w, from)
+}
+
+fn order_by(f: &PeopleFilter, gram_driven: bool) -> &'static str {
+    match f.sort {
+        PeopleSort::Newest if gram_driven => "g.entity_id DESC",
+        PeopleSort::Newest => "p.id DESC",
+        PeopleSort::Name => "p.name_folded, p.id",
+        PeopleSort::Region => "p.division_code, p.id",
+    }
+}
+
+fn from_where(role: PersonRole, from: &str, w: &Filter) -> String {
+    format!(" FROM {from}people p{}{}", role_sql(role).1, w.where_sql())
+}
+
+pub async fn list(
+    db: &Db,
+    keys: &KeyRing,
+    scope: &Scope,
+    role: PersonRole,
+    f: &PeopleFilter,
+    page: &Page,
+) -> Result<Paged<PersonRow>, StoreError> {
+    let (w, from) = list_filter(keys, scope, role, f);
+    let fw = from_where(role, from, &w);
+    let (total, capped) = query::fetch_count_capped(db, &fw, &w.params, query::COUNT_CAP).await?;
+    let n = w.next_placeholder();
+    let sql = format!(
+        "SELECT {PERSON_COLS}, {}{fw} ORDER BY {} LIMIT ${n} OFFSET ${}",
+        role_sql(role).0,
+        order_by(f, !from.is_empty()),
+        n + 1
+    );
+    let mut params = w.params.clone();
+    params.push(Param::Int(page.limit()));
+    params.push(Param::Int(page.offset()));
+    let items = query::fetch_all::<PersonRow>(db, &sql, &params).await?;
+    Ok(Paged { items, total, capped, page: page.clone() })
+}
+
+/// Every row the filter selects, in list order, up to `limit` (for exports).
+pub async fn select_all(
+    db: &Db,
+    keys: &KeyRing,
+    scope: &Scope,
+    role: PersonRole,
+    f: &PeopleFilter,
+    limit: i64,
+) -> Result<Vec<PersonRow>, StoreError> {
+    let (w, from) = list_filter(keys, scope, role, f);
+    let n = w.next_placeholder();
+    let sql = format!(
+        "SELECT {PERSON_COLS}, {}{} ORDER BY {} LIMIT ${n}",
+        role_sql(role).0,
+        from_where(role, from, &w),
+        order_by(f, !from.is_empty())
+    );
+    let mut params = w.params.clone();
+    params.push(Param::Int(limit));
+    query::fetch_all::<PersonRow>(db, &sql, &params).await
+}
+
+/// Load one person in one role, inside the caller's scope.
+pub async fn get(db: &Db, keys: &KeyRing, scope: &Scope, role: PersonRole, id: i64) -> Result<PersonRow, StoreError> {
+    let (mut w, _) = list_filter(keys, scope, role, &PeopleFilter::default());
+    w.and("p.id = {}", vec![Param::Int(id)]);
+    let sql = format!("SELECT {PERSON_COLS}, {}{}", role_sql(role).0, from_where(role, "", &w));
+    query::fetch_all::<PersonRow>(db, &sql, &w.params).await?.into_iter().next().ok_or(StoreError::NotFound)
+}
+
+pub async fn count_in_scope(
+    db: &Db,
+    keys: &KeyRing,
+    scope: &Scope,
+    role: PersonRole,
+) -> Result<(i64, bool), StoreError> {
+    let (w, from) = list_filter(keys, scope, role, &PeopleFilter::default());
+    query::fetch_count_capped(db, &from_where(role, from, &w), &w.params, i64::MAX - 1).await
+}
+
+/// The full (decrypted) personal data of a person; the caller must have loaded the person in
+/// scope first and audits the view.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FullPersonalData {
+    pub citizen_id: String,
+    pub phone: Option<String>,
+    pub guardian_phone: Option<String>,
+}
+
+pub async fn reveal(db: &Db, keys: &KeyRing, role: PersonRole, person_id: i64) -> Result<FullPersonalData, StoreError> {
+    let (uid, id_cipher, phone_cipher): (String, Vec<u8>, Option<Vec<u8>>) =
+        on_db!(db, |c| sqlx::query_as("SELECT uid, id_cipher, phone_cipher FROM people WHERE id = $1")
+            .bind(person_id)
+            .fetch_optional(c)
+            .await)?
+        .ok_or(StoreError::NotFound)?;
+    let guardian: Option<Vec<u8>> = match role {
+        PersonRole::Volunteer => on_db!(db, |c| sqlx::query_as::<_, (Option<Vec<u8>>,)>(
+            "SELECT guardian_phone_cipher FROM volunteers WHERE person_id = $1"
+        )
+        .bind(person_id)
+        .fetch_optional(c)
+        .await)?
+        .and_then(|r| r.0),
+        PersonRole::Beneficiary => on_db!(db, |c| sqlx::query_as::<_, (Option<Vec<u8>>,)>(
+            "SELECT guardian_phone_cipher FROM beneficiaries WHERE person_id = $1"
+        )
+        .bind(person_id)
+        .fetch_optional(c)
+        .await)?
+        .and_then(|r| r.0),
+        PersonRole::SocialWorker => None,
+    };
+    let dec = |table: &str, column: &str, blob: &[u8]| {
+        keys.decrypt(&Aad { table, column, row: &uid }, blob).map_err(|e| StoreError::Crypto(e.to_string()))
+    };
+    Ok(FullPersonalData {
+        citizen_id: dec("people", "id_number", &id_cipher)?,
+        phone: phone_cipher.as_deref().map(|b| dec("people", "phone", b)).transpose()?,
+        guardian_phone: guardian
+            .as_deref()
+            .map(|b| {
+                let table = if role == PersonRole::Volunteer { "volunteers" } else { "beneficiaries" };
+                dec(table, "guardian_phone", b)
+            })
+            .transpose()?,
+    })
+}
+
+/// Organizations a volunteer has joined: (id, name, joined_on).
+pub async fn organizations_of(db: &Db, person_id: i64) -> Result<Vec<(i64, String, NaiveDate)>, StoreError> {
+    Ok(on_db!(db, |c| {
+        sqlx::query_as(
+        "SELECT o.id, o.name, vo.joined_on FROM volunteer_organizations vo JOIN organizations o ON o.id = vo.organization_id \
+         WHERE vo.person_id = $1 ORDER BY vo.joined_on, o.id"
+    )
+    .bind(person_id)
+    .fetch_all(c)
+    .await
+    })?)
+}
+
+#[derive(Debug, Clone, FromRow, serde::Serialize)]
+pub struct ConsentRow {
+    pub id: i64,
+    pub purpose: String,
+    pub given_by: String,
+    pub given_on: NaiveDate,
+    pub note: Option<String>,
+    pub recorded_at: DateTime<Utc>,
+}
+
+pub async fn consents_of(db: &Db, person_id: i64) -> Result<Vec<ConsentRow>, StoreError> {
+    Ok(on_db!(db, |c| {
+        sqlx::query_as::<_, ConsentRow>(
+        "SELECT id, purpose, given_by, given_on, note, recorded_at FROM person_consents WHERE person_id = $1 ORDER BY id"
+    )
+    .bind(person_id)
+    .fetch_all(c)
+    .await
+    })?)
+}
+
+/// Organizations the given volunteers have joined: `(person_id, organization_id)`.
+pub async fn memberships(tx: &mut Tx, person_ids: &[i64]) -> Result<Vec<(i64, i64)>, StoreError> {
+    let mut out = Vec::new();
+    for chunk in person_ids.chunks(BATCH) {
+        let rows: Vec<(i64, i64)> = on_tx!(tx, |c| {
+            let mut qb = sqlx::QueryBuilder::new(
+                "SELECT person_id, organization_id FROM volunteer_organizations WHERE person_id IN (",
+            );
+            let mut sep = qb.separated(", ");
+            for i in chunk {
+                sep.push_bind(*i);
+            }
+            qb.push(")");
+            qb.build_query_as().fetch_all(c).await
+        })?;
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
+/// Decrypted ID numbers and phones of many people (for exports by roles that need them;
+/// the caller selected the ids in scope and audits the export).
+pub async fn reveal_many(
+    db: &Db,
+    keys: &KeyRing,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, (String, Option<String>)>, StoreError> {
+    let mut out = std::collections::HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(BATCH) {
+        let rows: Vec<(i64, String, Vec<u8>, Option<Vec<u8>>)> = on_db!(db, |c| {
+            let mut qb = sqlx::QueryBuilder::new("SELECT id, uid, id_cipher, phone_cipher FROM people WHERE id IN (");
+            let mut sep = qb.separated(", ");
+            for i in chunk {
+                sep.push_bind(*i);
+            }
+            qb.push(")");
+            qb.build_query_as().fetch_all(c).await
+        })?;
+        for (id, uid, idc, phc) in rows {
+            let dec = |column: &str, blob: &[u8]| {
+                keys.decrypt(&Aad { table: "people", column, row: &uid }, blob)
+                    .map_err(|e| StoreError::Crypto(e.to_string()))
+            };
+            let citizen = dec("id_number", &idc)?;
+            let phone = phc.as_deref().map(|b| dec("phone", b)).transpose()?;
+            out.insert(id, (citizen, phone));
+        }
+    }
+    Ok(out)
+}

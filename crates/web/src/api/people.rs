@@ -1,0 +1,431 @@
+//! People in the registry: volunteers, social workers and beneficiaries (one person record
+//! per citizen ID, several roles), their dictionaries, and bulk imports.
+
+use axum::extract::{Multipart, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use wushe_domain::registry::person::{BeneficiaryCategory, CredentialLevel, PersonRole, Skill};
+use wushe_domain::registry::OrgType;
+use wushe_store::registry::people::{FullPersonalData, PeopleFilter, PeopleSort};
+use wushe_store::Page;
+
+use super::registry::Created;
+use super::{ApiJson, ApiQuery};
+use crate::auth::{CurrentUser, RequestMeta};
+use crate::error::{AppError, ErrorBody};
+use crate::export;
+use crate::service::import::{self, ImportKind, ImportReport, Progress};
+use crate::service::people::{
+    self as svc, BeneficiaryInput, Checker, PersonDetail, PersonView, SocialWorkerInput, VolunteerInput,
+};
+use crate::state::AppState;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PersonPage {
+    pub items: Vec<PersonView>,
+    /// Matches, counted up to 10,000.
+    pub total: i64,
+    /// More than `total` match (counting stopped).
+    pub total_capped: bool,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+pub struct PeopleParams {
+    /// Name fragment (two characters work), citizen ID (exact), phone number (exact),
+    /// volunteer number or certificate number.
+    pub q: Option<String>,
+    /// Home region subtree (code prefix) inside your scope.
+    pub region: Option<String>,
+    /// Volunteers: skill key.
+    pub skill: Option<String>,
+    /// Social workers: credential level key.
+    pub credential_level: Option<String>,
+    /// Beneficiaries: category key.
+    pub category: Option<String>,
+    /// Volunteers of / social workers employed by / beneficiaries served by this organization.
+    pub organization_id: Option<i64>,
+    /// newest (default) | name | region
+    pub sort: Option<String>,
+    pub page: Option<u32>,
+    pub per_page: Option<u32>,
+    /// `csv` or `xlsx` to download every row the filter selects.
+    pub format: Option<String>,
+}
+
+impl PeopleParams {
+    pub fn filter(&self, role: PersonRole) -> Result<PeopleFilter, AppError> {
+        let region = match self.region.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
+            Some(r) => Some(crate::service::regions::parse_code("region", r)?.prefix().to_string()),
+            None => None,
+        };
+        let sort = match self.sort.as_deref().unwrap_or("newest") {
+            "newest" | "" => PeopleSort::Newest,
+            "name" => PeopleSort::Name,
+            "region" => PeopleSort::Region,
+            other => return Err(AppError::validation("sort", format!("未知的排序方式「{other}」"))),
+        };
+        let given = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+        let kind = match role {
+            PersonRole::Volunteer => given(&self.skill)
+                .map(|s| {
+                    Skill::parse(&s)
+                        .map(|k| k.as_str().to_string())
+                        .ok_or_else(|| AppError::validation("skill", format!("未知的技能「{s}」")))
+                })
+                .transpose()?,
+            PersonRole::SocialWorker => given(&self.credential_level)
+                .map(|s| {
+                    CredentialLevel::parse(&s)
+                        .map(|k| k.as_str().to_string())
+                        .ok_or_else(|| AppError::validation("credential_level", format!("未知的资格等级「{s}」")))
+                })
+                .transpose()?,
+            PersonRole::Beneficiary => given(&self.category)
+                .map(|s| {
+                    BeneficiaryCategory::parse(&s)
+                        .map(|k| k.as_str().to_string())
+                        .ok_or_else(|| AppError::validation("category", format!("未知的对象类别「{s}」")))
+                })
+                .transpose()?,
+        };
+        if self.q.as_deref().is_some_and(|q| q.chars().count() > 60) {
+            return Err(AppError::validation("q", "搜索内容不能超过 60 个字符"));
+        }
+        Ok(PeopleFilter { q: self.q.clone(), region, kind, organization_id: self.organization_id, sort })
+    }
+}
+
+/// List (or export) people in one role.
+pub async fn list_role(
+    state: &AppState,
+    user: &CurrentUser,
+    meta: &RequestMeta,
+    role: PersonRole,
+    p: &PeopleParams,
+) -> Result<Response, AppError> {
+    let filter = p.filter(role)?;
+    if let Some(format) = export::Format::parse(p.format.as_deref())? {
+        let table = svc::export(state, user, meta, role, &filter).await?;
+        return export::download(&table, format);
+    }
+    let page = Page::new(p.page, p.per_page);
+    let res = svc::list(state, user, role, &filter, &page).await?;
+    Ok(Json(PersonPage {
+        total: res.total,
+        total_capped: res.capped,
+        page: page.page,
+        per_page: page.per_page,
+        items: res.items,
+    })
+    .into_response())
+}
+
+/// Volunteers in your scope (organization staff: your organization's); `format=csv|xlsx`
+/// downloads the whole selection.
+#[utoipa::path(operation_id = "listVolunteers", get, path = "/api/v1/volunteers", tag = "people", params(PeopleParams),
+    responses((status = 200, description = "JSON page, or a CSV / xlsx file with format=", content(
+        (PersonPage = "application/json"), (String = "text/csv"),
+        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn list_volunteers(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    meta: RequestMeta,
+    ApiQuery(p): ApiQuery<PeopleParams>,
+) -> Result<Response, AppError> {
+    list_role(&state, &user, &meta, PersonRole::Volunteer, &p).await
+}
+
+/// Register a volunteer (a volunteer number is issued; an already registered person takes
+/// on the role, or joins your organization).
+#[utoipa::path(operation_id = "createVolunteer", post, path = "/api/v1/volunteers", tag = "people", request_body = VolunteerInput,
+    responses((status = 201, body = Created), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn create_volunteer(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    meta: RequestMeta,
+    ApiJson(input): ApiJson<VolunteerInput>,
+) -> Result<(StatusCode, Json<Created>), AppError> {
+    svc::require_role(&user, PersonRole::Volunteer, true)?;
+    let entry = Checker::new(&state, &user).volunteer(&input).await?;
+    let id = svc::register(&state, &user, &meta, entry).await?;
+    Ok((StatusCode::CREATED, Json(Created { id })))
+}
+
+/// One volunteer (masked personal data).
+#[utoipa::path(operation_id = "getVolunteer", get, path = "/api/v1/volunteers/{id}", tag = "people", params(("id" = i64, Path)),
+    responses((status = 200, body = PersonDetail), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn get_volunteer(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Json<PersonDetail>, AppError> {
+    Ok(Json(svc::detail(&state, &user, PersonRole::Volunteer, id).await?))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FullPersonalDataDto {
+    pub citizen_id: String,
+    pub phone: Option<String>,
+    pub guardian_phone: Option<String>,
+}
+
+impl From<FullPersonalData> for FullPersonalDataDto {
+    fn from(f: FullPersonalData) -> Self {
+        FullPersonalDataDto { citizen_id: f.citizen_id, phone: f.phone, guardian_phone: f.guardian_phone }
+    }
+}
+
+/// The unmasked ID number and phones (officials, administrators, station staff); audited.
+#[utoipa::path(operation_id = "revealVolunteer", get, path = "/api/v1/volunteers/{id}/personal-data", tag = "people", params(("id" = i64, Path)),
+    responses((status = 200, body = FullPersonalDataDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn reveal_volunteer(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    meta: RequestMeta,
+    Path(id): Path<i64>,
+) -> Result<Json<FullPersonalDataDto>, AppError> {
+    Ok(Json(svc::reveal(&state, &user, &meta, PersonRole::Volunteer, id).await?.into()))
+}
+
+/// Social workers in your scope (organization staff: your employees).
+#[utoipa::path(operation_id = "listSocialWorkers", get, path = "/api/v1/social-workers", tag = "people", params(PeopleParams),
+    responses((status = 200, description = "JSON page, or a CSV / xlsx file with format=", content(
+        (PersonPage = "application/json"), (String = "text/csv"),
+        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn list_social_workers(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    meta: RequestMeta,
+    ApiQuery(p): ApiQuery<PeopleParams>,
+) -> Result<Response, AppError> {
+    list_role(&state, &user, &meta, PersonRole::SocialWorker, &p).await
+}
+
+/// Register a social worker with their credential.
+#[utoipa::path(operation_id = "createSocialWorker", post, path = "/api/v1/social-workers", tag = "people", request_body = SocialWorkerInput,
+    responses((status = 201, body = Created), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn create_social_worker(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    meta: RequestMeta,
+    ApiJson(input): ApiJson<SocialWorkerInput>,
+) -> Result<(StatusCode, Json<Created>), AppError> {
+    svc::require_role(&user, PersonRole::SocialWorker, true)?;
+    let entry = Checker::new(&state, &user).social_worker(&input).await?;
+    let id = svc::register(&state, &user, &meta, entry).await?;
+    Ok((StatusCode::CREATED, Json(Created { id })))
+}
+
+/// One social worker, with registration validity and continuing-education status.
+#[utoipa::path(operation_id = "getSocialWorker", get, path = "/api/v1/social-workers/{id}", tag = "people", params(("id" = i64, Path)),
+    responses((status = 200, body = PersonDetail), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn get_social_worker(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Json<PersonDetail>, AppError> {
+    Ok(Json(svc::detail(&state, &user, PersonRole::SocialWorker, id).await?))
+}
+
+/// The unmasked ID number and phone of a social worker; audited.
+#[utoipa::path(operation_id = "revealSocialWorker", get, path = "/api/v1/social-workers/{id}/personal-data", tag = "people", params(("id" = i64, Path)),
+    responses((status = 200, body = FullPersonalDataDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn reveal_social_worker(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    meta: RequestMeta,
+    Path(id): Path<i64>,
+) -> Result<Json<FullPersonalDataDto>, AppError> {
+    Ok(Json(svc::reveal(&state, &user, &meta, PersonRole::SocialWorker, id).await?.into()))
+}
+
+/// Beneficiaries (服务对象) in your scope (organization staff: those you serve).
+#[utoipa::path(operation_id = "listBeneficiaries", get, path = "/api/v1/beneficiaries", tag = "people", params(PeopleParams),
+    responses((status = 200, description = "JSON page, or a CSV / xlsx file with format=", content(
+        (PersonPage = "application/json"), (String = "text/csv"),
+        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn list_beneficiaries(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    meta: RequestMeta,
+    ApiQuery(p): ApiQuery<PeopleParams>,
+) -> Result<Response, AppError> {
+    list_role(&state, &user, &meta, PersonRole::Beneficiary, &p).await
+}
+
+/// Register a beneficiary with categories, guardian (minors) and the consent record.
+#[utoipa::path(operation_id = "createBeneficiary", post, path = "/api/v1/beneficiaries", tag = "people", request_body = BeneficiaryInput,
+    responses((status = 201, body = Created), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn create_beneficiary(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    meta: RequestMeta,
+    ApiJson(input): ApiJson<BeneficiaryInput>,
+) -> Result<(StatusCode, Json<Created>), AppError> {
+    svc::require_role(&user, PersonRole::Beneficiary, true)?;
+    let entry = Checker::new(&state, &user).beneficiary(&input).await?;
+    let id = svc::register(&state, &user, &meta, entry).await?;
+    Ok((StatusCode::CREATED, Json(Created { id })))
+}
+
+/// One beneficiary.
+#[utoipa::path(operation_id = "getBeneficiary", get, path = "/api/v1/beneficiaries/{id}", tag = "people", params(("id" = i64, Path)),
+    responses((status = 200, body = PersonDetail), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn get_beneficiary(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Json<PersonDetail>, AppError> {
+    Ok(Json(svc::detail(&state, &user, PersonRole::Beneficiary, id).await?))
+}
+
+/// The unmasked ID number and phones of a beneficiary; audited.
+#[utoipa::path(operation_id = "revealBeneficiary", get, path = "/api/v1/beneficiaries/{id}/personal-data", tag = "people", params(("id" = i64, Path)),
+    responses((status = 200, body = FullPersonalDataDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn reveal_beneficiary(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    meta: RequestMeta,
+    Path(id): Path<i64>,
+) -> Result<Json<FullPersonalDataDto>, AppError> {
+    Ok(Json(svc::reveal(&state, &user, &meta, PersonRole::Beneficiary, id).await?.into()))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DictEntry {
+    pub key: String,
+    pub label: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Dictionaries {
+    pub skills: Vec<DictEntry>,
+    pub beneficiary_categories: Vec<DictEntry>,
+    pub credential_levels: Vec<DictEntry>,
+    pub organization_types: Vec<DictEntry>,
+}
+
+/// The registry's dictionaries: skills, beneficiary categories, credential levels,
+/// organization types (keys for the API, labels for people; imports accept either).
+#[utoipa::path(operation_id = "dictionaries", get, path = "/api/v1/dictionaries", tag = "people",
+    responses((status = 200, body = Dictionaries), (status = 401, body = ErrorBody)), security(("bearer" = []), ("session" = [])))]
+pub async fn dictionaries(_user: CurrentUser) -> Json<Dictionaries> {
+    fn d<T: Copy>(all: &[T], key: fn(T) -> &'static str, label: fn(T) -> &'static str) -> Vec<DictEntry> {
+        all.iter().map(|v| DictEntry { key: key(*v).into(), label: label(*v).into() }).collect()
+    }
+    Json(Dictionaries {
+        skills: d(&Skill::ALL, Skill::as_str, Skill::label),
+        beneficiary_categories: d(&BeneficiaryCategory::ALL, BeneficiaryCategory::as_str, BeneficiaryCategory::label),
+        credential_levels: d(&CredentialLevel::ALL, CredentialLevel::as_str, CredentialLevel::label),
+        organization_types: d(&OrgType::ALL, OrgType::as_str, OrgType::label),
+    })
+}
+
+pub fn parse_kind(kind: &str) -> Result<ImportKind, AppError> {
+    ImportKind::parse(kind).ok_or_else(|| {
+        AppError::NotFound(format!(
+            "没有「{kind}」这种导入，可选 organizations、volunteers、social_workers、beneficiaries"
+        ))
+    })
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct TemplateParams {
+    /// xlsx (default) or csv
+    pub format: Option<String>,
+}
+
+/// The import template of a kind (organizations | volunteers | social_workers | beneficiaries).
+#[utoipa::path(operation_id = "importTemplate", get, path = "/api/v1/imports/{kind}/template", tag = "people",
+    params(("kind" = String, Path), TemplateParams),
+    responses((status = 200, description = "The template", content(
+        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (String = "text/csv"))),
+        (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn template(
+    _user: CurrentUser,
+    Path(kind): Path<String>,
+    ApiQuery(p): ApiQuery<TemplateParams>,
+) -> Result<Response, AppError> {
+    let kind = parse_kind(&kind)?;
+    let format = export::Format::parse(p.format.as_deref())?.unwrap_or(export::Format::Xlsx);
+    export::download(&import::template(kind), format)
+}
+
+/// The uploaded file of a multipart form (field `file`): its name and bytes.
+pub async fn read_upload(mut mp: Multipart) -> Result<(String, Vec<u8>), AppError> {
+    while let Some(field) = mp.next_field().await.map_err(|e| AppError::BadRequest(format!("上传内容无法读取：{e}")))?
+    {
+        if field.name() == Some("file") {
+            let name = field.file_name().unwrap_or("upload").to_string();
+            let bytes = field.bytes().await.map_err(|e| match e.status() {
+                StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge,
+                _ => AppError::BadRequest(format!("上传内容无法读取：{e}")),
+            })?;
+            return Ok((name, bytes.to_vec()));
+        }
+    }
+    Err(AppError::validation("file", "请选择要导入的文件"))
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct UploadForm {
+    /// The .xlsx or UTF-8 .csv file, laid out as the template.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
+/// Import a file (multipart field `file`): every row is checked first; with any problem
+/// nothing is written and the report lists every problem by row and column (422); a clean
+/// file is written in one transaction (200). Rows already registered are skipped.
+#[utoipa::path(operation_id = "importFile", post, path = "/api/v1/imports/{kind}", tag = "people", params(("kind" = String, Path)),
+    request_body(content = UploadForm, content_type = "multipart/form-data"),
+    responses((status = 200, body = ImportReport), (status = 422, body = ImportReport), (status = 403, body = ErrorBody),
+        (status = 413, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn import_file(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    meta: RequestMeta,
+    Path(kind): Path<String>,
+    mp: Multipart,
+) -> Result<Response, AppError> {
+    let kind = parse_kind(&kind)?;
+    let (_, bytes) = read_upload(mp).await?;
+    let report = import::run(&state, &user, &meta, kind, &bytes, None).await?;
+    let status = if report.written { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    Ok((status, Json(report)).into_response())
+}
+
+/// Progress of an import started from the web UI (only its own user sees it).
+#[utoipa::path(operation_id = "importProgress", get, path = "/api/v1/imports/jobs/{id}", tag = "people", params(("id" = String, Path)),
+    responses((status = 200, body = Progress), (status = 404, body = ErrorBody)), security(("bearer" = []), ("session" = [])))]
+pub async fn import_progress(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<Progress>, AppError> {
+    let job = state.imports.get(&id, user.id).ok_or_else(|| AppError::NotFound("导入任务不存在或已过期".into()))?;
+    Ok(Json(job.snapshot()))
+}

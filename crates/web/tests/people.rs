@@ -1,0 +1,317 @@
+//! People through the API on both backends: validation with Chinese field errors, one person
+//! per citizen ID across roles, search by fragment / ID / phone / number, masking and the
+//! audited full view, scope (regions and organizations), exports and bulk imports.
+
+use axum::http::{Method, StatusCode};
+use serde_json::{json, Value};
+use wushe_testkit::{citizen_id, create_org, create_user, db_test, seed_cast, Client, TestApp, PASSWORD};
+
+fn volunteer(name: &str, id: &str, phone: &str, division: &str) -> Value {
+    json!({"name": name, "citizen_id": id, "phone": phone, "division_code": division, "skills": ["心理疏导", "legal"],
+           "availability": "周末"})
+}
+
+async fn api(app: &TestApp, user: &str) -> Client {
+    let mut c = app.client();
+    c.token_for(user, PASSWORD).await;
+    c
+}
+
+fn items(r: &wushe_testkit::Resp) -> Vec<Value> {
+    r.json()["items"].as_array().cloned().unwrap_or_default()
+}
+
+db_test!(register_validate_and_dedupe, |db| async move {
+    seed_cast(&db).await;
+    let app = TestApp::new(db.clone());
+    let mut c = api(&app, "county").await;
+    let id = citizen_id("42010619900307123");
+    let r =
+        c.json(Method::POST, "/api/v1/volunteers", &volunteer("张 晓明", &id, "138 1234 5678", "420106001001")).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let pid = r.json()["id"].as_i64().unwrap();
+    let d = c.get(&format!("/api/v1/volunteers/{pid}")).await.json();
+    let p = &d["person"];
+    assert_eq!(p["name"], "张晓明");
+    assert_eq!(p["citizen_id"], "420106********1234".replace("1234", &id[14..]));
+    assert_eq!(p["phone"], "138****5678");
+    assert_eq!(p["birth_date"], "1990-03-07");
+    assert_eq!(p["gender_label"], if (id.as_bytes()[16] - b'0') % 2 == 1 { "男" } else { "女" });
+    let number = p["volunteer"]["volunteer_number"].as_str().unwrap().to_string();
+    assert!(number.starts_with("V420106"), "{number}");
+    assert!(wushe_domain::registry::person::check_volunteer_number(&number));
+    assert_eq!(p["volunteer"]["skills"][0]["label"], "心理疏导");
+    assert!(!d.to_string().contains(&id), "full ID never in a normal view");
+
+    // the same person again as a volunteer: refused; as a beneficiary: the same person record
+    let r = c.json(Method::POST, "/api/v1/volunteers", &volunteer("张晓明", &id, "13812345678", "420106001001")).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    let b = json!({"name": "张晓明", "citizen_id": id.to_lowercase(), "division_code": "420106001001",
+                   "categories": ["低保", "disabled"], "consent_given_by": "张晓明", "consent_on": "2026-01-05"});
+    let r = c.json(Method::POST, "/api/v1/beneficiaries", &b).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.json()["id"].as_i64().unwrap(), pid, "one person per citizen ID");
+    let d = c.get(&format!("/api/v1/beneficiaries/{pid}")).await.json();
+    assert_eq!(d["person"]["beneficiary"]["categories"].as_array().unwrap().len(), 2);
+    assert_eq!(d["consents"][0]["given_by"], "张晓明");
+    // same ID, another name
+    let mut other = b.clone();
+    other["name"] = json!("李四");
+    let r = c.json(Method::POST, "/api/v1/beneficiaries", &other).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(r.error_message().contains("姓名为「张**」"), "{}", r.body);
+
+    // field rules, named in Chinese
+    let mut bad_id = id.clone();
+    bad_id.replace_range(17..18, if id.ends_with('1') { "2" } else { "1" });
+    let r =
+        c.json(Method::POST, "/api/v1/volunteers", &volunteer("王五", &bad_id, "13812345679", "420106001001")).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.json()["error"]["field"], "身份证号");
+    assert!(r.error_message().contains("校验"), "{}", r.body);
+    let minor = citizen_id("42010620150101002");
+    let r =
+        c.json(Method::POST, "/api/v1/volunteers", &volunteer("王小五", &minor, "13812345679", "420106001001")).await;
+    assert_eq!(r.json()["error"]["field"], "监护人姓名", "{}", r.body);
+    let mut with_guardian = volunteer("王小五", &minor, "13812345679", "420106001001");
+    with_guardian["guardian_name"] = json!("王大五");
+    with_guardian["guardian_phone"] = json!("13900001111");
+    with_guardian["guardian_consent_on"] = json!("2026-10-01");
+    assert_eq!(c.json(Method::POST, "/api/v1/volunteers", &with_guardian).await.status, StatusCode::CREATED);
+    let r = c
+        .json(
+            Method::POST,
+            "/api/v1/volunteers",
+            &volunteer("赵六", &citizen_id("42010619800101003"), "12345", "420106001001"),
+        )
+        .await;
+    assert_eq!(r.json()["error"]["field"], "联系电话");
+    let r = c
+        .json(
+            Method::POST,
+            "/api/v1/volunteers",
+            &volunteer("赵六", &citizen_id("42010619800101003"), "13700000000", "420111001001"),
+        )
+        .await;
+    assert_eq!(r.json()["error"]["field"], "所在区划");
+    assert!(r.error_message().contains("管辖范围"));
+    let mut unknown_skill = volunteer("赵六", &citizen_id("42010619800101003"), "13700000000", "420106001001");
+    unknown_skill["skills"] = json!(["唱歌"]);
+    assert!(c.json(Method::POST, "/api/v1/volunteers", &unknown_skill).await.error_message().contains("唱歌"));
+    let sw = json!({"name": "钱七", "citizen_id": citizen_id("42010619850505004"), "phone": "13600000000",
+                    "division_code": "420106001", "credential_level": "社会工作师", "registered_on": "2024-05-10",
+                    "ce_hours": 30, "station_code": "420106001"});
+    let r = c.json(Method::POST, "/api/v1/social-workers", &sw).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let d = c.get(&format!("/api/v1/social-workers/{}", r.json()["id"])).await.json();
+    let f = &d["person"]["social_worker"];
+    assert_eq!(f["valid_until"], "2027-05-10");
+    assert_eq!(f["ce_required"], 90);
+    assert_eq!(f["ce_met"], false);
+});
+
+db_test!(search_by_fragment_id_phone_and_number, |db| async move {
+    seed_cast(&db).await;
+    let app = TestApp::new(db.clone());
+    let mut c = api(&app, "county").await;
+    let people = [
+        ("欧阳社工", "42010619900101011", "13811110001"),
+        ("李慈善", "42010619900101021", "13811110002"),
+        ("王社会", "42010619900101031", "13811110003"),
+    ];
+    for (name, first17, phone) in people {
+        let r = c
+            .json(Method::POST, "/api/v1/volunteers", &volunteer(name, &citizen_id(first17), phone, "420106001002"))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+    let names =
+        |r: &wushe_testkit::Resp| items(r).iter().map(|i| i["name"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    assert_eq!(names(&c.get("/api/v1/volunteers?q=%E7%A4%BE%E5%B7%A5").await), ["欧阳社工"]); // 社工
+    assert_eq!(names(&c.get("/api/v1/volunteers?q=%E7%A4%BE").await).len(), 2); // 社
+    assert_eq!(names(&c.get("/api/v1/volunteers?q=%E6%85%88%E5%96%84").await), ["李慈善"]); // 慈善
+    let id = citizen_id("42010619900101031");
+    assert_eq!(names(&c.get(&format!("/api/v1/volunteers?q={id}")).await), ["王社会"]);
+    assert_eq!(names(&c.get("/api/v1/volunteers?q=138-1111-0002").await), ["李慈善"]);
+    let list = c.get("/api/v1/volunteers?sort=name").await;
+    assert_eq!(list.json()["total"], 3);
+    assert_eq!(list.json()["total_capped"], false);
+    let number = items(&list)[0]["volunteer"]["volunteer_number"].as_str().unwrap().to_string();
+    assert_eq!(c.get(&format!("/api/v1/volunteers?q={}", number.to_lowercase())).await.json()["total"], 1);
+    assert_eq!(c.get("/api/v1/volunteers?region=420106002").await.json()["total"], 0);
+    assert_eq!(c.get("/api/v1/volunteers?skill=legal").await.json()["total"], 3);
+    assert_eq!(c.get("/api/v1/volunteers?skill=driving").await.json()["total"], 0);
+    assert_eq!(c.get("/api/v1/volunteers?skill=nonsense").await.status, StatusCode::UNPROCESSABLE_ENTITY);
+});
+
+db_test!(scope_regions_and_organizations, |db| async move {
+    let cast = seed_cast(&db).await;
+    let org_b = create_org(&db, "武昌区另一家社工中心", "420106000000").await;
+    create_user(&db, "orgb", wushe_domain::accounts::Role::OrgStaff, "420106", Some(org_b)).await;
+    create_user(&db, "vol", wushe_domain::accounts::Role::Volunteer, "420106", None).await;
+    let app = TestApp::new(db.clone());
+    // the organization registers its own volunteer; the county registers one with no organization
+    let mut org_a = api(&app, "org").await;
+    let id_a = citizen_id("42010619920202011");
+    let mut v = volunteer("孙志愿", &id_a, "13511112222", "420111001001");
+    v["organization_id"] = json!(org_b); // ignored: staff always act for their own organization
+    let r = org_a.json(Method::POST, "/api/v1/volunteers", &v).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let pid_a = r.json()["id"].as_i64().unwrap();
+    let mut county = api(&app, "county").await;
+    let r = county
+        .json(
+            Method::POST,
+            "/api/v1/volunteers",
+            &volunteer("周居民", &citizen_id("42010619920202021"), "13511113333", "420106001001"),
+        )
+        .await;
+    let pid_c = r.json()["id"].as_i64().unwrap();
+
+    // organization A sees its volunteer (who lives in another county) and not the county's one
+    let l = org_a.get("/api/v1/volunteers").await;
+    assert_eq!(l.json()["total"], 1);
+    assert_eq!(org_a.get(&format!("/api/v1/volunteers/{pid_c}")).await.status, StatusCode::NOT_FOUND);
+    // organization staff never get the full view
+    assert_eq!(org_a.get(&format!("/api/v1/volunteers/{pid_a}/personal-data")).await.status, StatusCode::FORBIDDEN);
+    // organization B sees nothing of A's volunteers, by list, search, ID, detail or export
+    let mut b = api(&app, "orgb").await;
+    assert_eq!(b.get("/api/v1/volunteers").await.json()["total"], 0);
+    assert_eq!(b.get(&format!("/api/v1/volunteers?q={id_a}")).await.json()["total"], 0);
+    assert_eq!(b.get(&format!("/api/v1/volunteers/{pid_a}")).await.status, StatusCode::NOT_FOUND);
+    let csv = b.get("/api/v1/volunteers?format=csv").await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(!csv.body.contains("孙志愿"));
+    // county 洪山区 sees A's volunteer (home region 420111) but not 武昌区 residents
+    let mut county2 = api(&app, "county2").await;
+    assert_eq!(county2.get("/api/v1/volunteers").await.json()["total"], 1);
+    assert_eq!(county2.get(&format!("/api/v1/volunteers/{pid_c}")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(county2.get(&format!("/api/v1/volunteers/{pid_c}/personal-data")).await.status, StatusCode::NOT_FOUND);
+    // volunteers and residents have no access to the registry of people
+    let mut vol = api(&app, "vol").await;
+    assert_eq!(vol.get("/api/v1/volunteers").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(vol.get("/api/v1/beneficiaries").await.status, StatusCode::FORBIDDEN);
+
+    // the station worker of 积玉桥街道 sees the full data of a resident there; the view is audited
+    let mut station = api(&app, "station").await;
+    let full = station.get(&format!("/api/v1/volunteers/{pid_c}/personal-data")).await;
+    assert_eq!(full.status, StatusCode::OK, "{}", full.body);
+    assert_eq!(full.json()["citizen_id"], citizen_id("42010619920202021"));
+    assert_eq!(full.json()["phone"], "13511113333");
+    let audit = county.get("/api/v1/audit?action=view_personal_data").await;
+    assert!(audit.body.contains(&pid_c.to_string()), "{}", audit.body);
+    // the county official's export carries full data, organization staff's is masked
+    let csv = county.get("/api/v1/volunteers?format=csv").await;
+    assert!(csv.body.contains(&citizen_id("42010619920202021")));
+    let csv = org_a.get("/api/v1/volunteers?format=csv").await;
+    assert!(csv.body.contains("孙志愿") && csv.body.contains("135****2222") && !csv.body.contains(&id_a));
+    let _ = cast;
+});
+
+/// A volunteer CSV of `n` rows (valid unless `bad_row` is given: that data row gets a bad
+/// check digit). Data row i is spreadsheet row i + 2.
+fn volunteer_csv(n: usize, bad_row: Option<usize>) -> String {
+    const SURNAMES: &[&str] = &["王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴"];
+    const GIVEN: &[&str] = &["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋"];
+    let mut s = String::from("姓名,身份证号,联系电话,所在区划,技能\n");
+    for i in 0..n {
+        let name = format!("{}{}{}", SURNAMES[i % 10], GIVEN[(i / 10) % 10], GIVEN[(i / 100) % 10]);
+        // distinct IDs: day of 2000 plus a 3-digit sequence
+        let day = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap() + chrono::Duration::days((i / 900) as i64);
+        let first17 = format!("420106{}{:03}", day.format("%Y%m%d"), i % 900 + 100);
+        let mut id = citizen_id(&first17);
+        if bad_row == Some(i) {
+            let last = if id.ends_with('0') { '1' } else { '0' };
+            id.replace_range(17..18, &last.to_string());
+        }
+        s.push_str(&format!("{name},{id},139{:08},420106001001,助老服务\n", i));
+    }
+    s
+}
+
+db_test!(import_checks_every_row_and_is_idempotent, |db| async move {
+    seed_cast(&db).await;
+    let app = TestApp::new(db.clone());
+    let mut c = api(&app, "county").await;
+    // one bad row among 10,000: nothing written, the row and column named
+    let r = c.upload("/api/v1/imports/volunteers", "志愿者.csv", volunteer_csv(10_000, Some(6_789)).as_bytes()).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", &r.body[..r.body.len().min(500)]);
+    let rep = r.json();
+    assert_eq!(rep["written"], false);
+    assert_eq!(rep["rows"], 10_000);
+    assert_eq!(rep["error_count"], 1);
+    assert_eq!(rep["errors"][0]["row"], 6_789 + 2);
+    assert_eq!(rep["errors"][0]["column"], "身份证号");
+    assert!(rep["errors"][0]["message"].as_str().unwrap().contains("校验"));
+    assert_eq!(c.get("/api/v1/volunteers").await.json()["total"], 0);
+    // the fixed file is written in full, once
+    let good = volunteer_csv(10_000, None);
+    let r = c.upload("/api/v1/imports/volunteers", "志愿者.csv", good.as_bytes()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", &r.body[..r.body.len().min(500)]);
+    assert_eq!(r.json()["created"], 10_000);
+    assert_eq!(c.get("/api/v1/volunteers?per_page=1").await.json()["total"], 10_000);
+    let r = c.upload("/api/v1/imports/volunteers", "志愿者.csv", good.as_bytes()).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.json()["created"], 0);
+    assert_eq!(r.json()["skipped"], 10_000);
+    assert_eq!(c.get("/api/v1/volunteers?per_page=1").await.json()["total"], 10_000);
+    // volunteer numbers are unique and sequential per county
+    let first = c.get("/api/v1/volunteers?sort=name&per_page=200").await;
+    let mut numbers: Vec<String> =
+        items(&first).iter().map(|i| i["volunteer"]["volunteer_number"].as_str().unwrap().to_string()).collect();
+    numbers.sort();
+    numbers.dedup();
+    assert_eq!(numbers.len(), 200);
+});
+
+db_test!(import_reports_every_kind_of_problem, |db| async move {
+    seed_cast(&db).await;
+    let app = TestApp::new(db.clone());
+    let mut c = api(&app, "county").await;
+    let ok = citizen_id("42010619900101051");
+    c.json(
+        Method::POST,
+        "/api/v1/volunteers",
+        &volunteer("已登记", &citizen_id("42010619900101061"), "13800000061", "420106001001"),
+    )
+    .await;
+    let csv = format!(
+        "姓名,身份证号,联系电话,所在区划\n\
+         正常人,{ok},13800000051,420106001001\n\
+         重复人,{ok},13800000052,420106001001\n\
+         未知区,{},13800000053,420106999999\n\
+         冒名人,{},13800000054,420106001001\n\
+         坏电话,{},12345,420106001001\n",
+        citizen_id("42010619900101071"),
+        citizen_id("42010619900101061"),
+        citizen_id("42010619900101081"),
+    );
+    let r = c.upload("/api/v1/imports/volunteers", "v.csv", csv.as_bytes()).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let errs = r.json()["errors"].as_array().cloned().unwrap();
+    let find = |row: i64| errs.iter().find(|e| e["row"] == row).cloned().unwrap_or(Value::Null);
+    assert!(find(3)["message"].as_str().unwrap().contains("第 2 行"), "{errs:?}");
+    assert_eq!(find(4)["column"], "所在区划");
+    assert!(find(4)["message"].as_str().unwrap().contains("不存在"));
+    assert!(find(5)["message"].as_str().unwrap().contains("姓名为「已**」"), "{errs:?}");
+    assert_eq!(find(6)["column"], "联系电话");
+    assert_eq!(find(2), Value::Null);
+    // header problems and the template
+    let r = c.upload("/api/v1/imports/volunteers", "v.csv", "姓名,身份证,电话\n".as_bytes()).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.error_message().contains("身份证"), "{}", r.body);
+    let t = c.get("/api/v1/imports/beneficiaries/template?format=csv").await;
+    assert_eq!(t.status, StatusCode::OK);
+    assert!(t.body.contains("对象类别") && t.body.contains("同意人"));
+    let t = c.get("/api/v1/imports/volunteers/template").await;
+    assert!(t.headers["content-type"].to_str().unwrap().contains("spreadsheetml"));
+    assert_eq!(c.get("/api/v1/imports/nonsense/template").await.status, StatusCode::NOT_FOUND);
+    // the template unchanged has no data; filled in below its hint row, it imports
+    let tpl = c.get("/api/v1/imports/volunteers/template?format=csv").await.body;
+    let r = c.upload("/api/v1/imports/volunteers", "t.csv", tpl.as_bytes()).await;
+    assert!(r.error_message().contains("没有数据行"), "{}", r.body);
+    let filled = format!("{tpl}新来的,{},13800000091,420106001001,,,,,,,,\n", citizen_id("42010619900101091"));
+    let r = c.upload("/api/v1/imports/volunteers", "t.csv", filled.as_bytes()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["created"], 1);
+});
