@@ -23,6 +23,7 @@ CREATE TABLE people (
 );
 CREATE INDEX people_division ON people (division_code, id);
 CREATE INDEX people_phone ON people (phone_index);
+CREATE INDEX people_name ON people (name_folded, id);
 
 -- Consents given by the person or their guardian (data processing, a minor's participation).
 CREATE TABLE person_consents (
