@@ -164,6 +164,9 @@ pub async fn seed(db: &Db, keys: &wushe_store::crypto::KeyRing) -> anyhow::Resul
     if is_seeded(db).await? {
         return Ok(());
     }
+    if users::find_for_login(db, "admin").await?.is_some() {
+        anyhow::bail!("演示数据上次没有生成完（可能被中断），请加 --reset 重新生成");
+    }
     let hash = tokio::task::spawn_blocking(|| password::hash(DEMO_PASSWORD)).await?;
     let system = Actor { username: Some("demo".into()), role: Some("system".into()), ..Default::default() };
     let state = AppState::new(db.clone(), keys.clone(), WebConfig::default());
@@ -246,6 +249,9 @@ pub async fn seed(db: &Db, keys: &wushe_store::crypto::KeyRing) -> anyhow::Resul
         .await?;
     }
     pb.finish_and_clear();
+    // People refer to the organizations, which the checks read through the reader pool.
+    tx.commit().await?;
+    let mut tx = db.begin().await?;
     let counts = seed_people(&state, &admin, &mut tx, &mut synth, org_id, &orgs_by_county).await?;
     meta::set(&mut tx, SEEDED_KEY, &wushe_store::time::now().to_rfc3339()).await?;
     tx.commit().await?;

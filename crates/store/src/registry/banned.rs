@@ -68,7 +68,8 @@ pub async fn list(db: &Db, q: Option<&str>, page: &Page) -> Result<Paged<BannedR
     let mut w = Filter::new();
     let mut from = "";
     if let Some(q) = q.map(str::trim).filter(|q| !q.is_empty()) {
-        from = grams::restrict(&mut w, GRAM_KIND, "b.id", "b.name_folded", q);
+        let gq = grams::rank(db, GRAM_KIND, q).await?;
+        from = grams::restrict(&mut w, GRAM_KIND, "b.id", "b.name_folded", &gq);
     }
     let from_where = format!(" FROM {from}banned_organizations b{}", w.where_sql());
     let (total, capped) = query::fetch_count_capped(db, &from_where, &w.params, query::COUNT_CAP).await?;

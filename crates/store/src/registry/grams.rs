@@ -4,7 +4,7 @@
 use wushe_domain::registry::search;
 
 use crate::query::{Filter, Param};
-use crate::{on_tx, StoreError, Tx};
+use crate::{on_tx, Db, StoreError, Tx};
 
 /// Rows per multi-row INSERT (well under both backends' bind-parameter limits).
 const BATCH: usize = 1000;
@@ -37,16 +37,45 @@ pub async fn index_new(tx: &mut Tx, kind: &str, records: &[(i64, &str)]) -> Resu
     Ok(())
 }
 
-/// Restrict `filter` to records of `kind` whose folded name contains `q`.
+/// Rows of one gram counted when ranking a query's grams by rarity.
+const RANK_CAP: i64 = 5000;
+
+/// The grams of a name-fragment query, rarest first (so the rarest drives the search).
+pub struct GramQuery {
+    q: String,
+    grams: Vec<String>,
+}
+
+/// Rank the query's grams by how many records hold them (each counted up to a cap: a
+/// bounded index range scan per gram).
+pub async fn rank(db: &Db, kind: &str, q: &str) -> Result<GramQuery, StoreError> {
+    let grams = search::query_grams(q);
+    let mut ranked = Vec::with_capacity(grams.len());
+    if grams.len() > 1 {
+        for g in grams {
+            let sql = format!(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM search_grams WHERE kind = $1 AND gram = $2 LIMIT {RANK_CAP}) t"
+            );
+            let n = crate::query::fetch_count(db, &sql, &[Param::Text(kind.into()), Param::Text(g.clone())]).await?;
+            ranked.push((n, g));
+        }
+        ranked.sort();
+    } else {
+        ranked.extend(grams.into_iter().map(|g| (0, g)));
+    }
+    Ok(GramQuery { q: q.to_string(), grams: ranked.into_iter().map(|(_, g)| g).collect() })
+}
+
+/// Restrict `filter` to records of `kind` whose folded name contains the query.
 ///
-/// The search is driven by the index: the first gram of the query is scanned from
+/// The search is driven by the index: the rarest gram of the query is scanned from
 /// `search_grams g` (so a list ordered by `g.entity_id` stops after one page), every other
 /// gram is probed with EXISTS, and the folded name must contain the query (grams alone do
 /// not fix their order). Returns the table expression to put in front of the record's
 /// table in FROM — `"search_grams g CROSS JOIN "` (CROSS JOIN keeps SQLite from reordering)
 /// — or `""` when the query has no grams.
-pub fn restrict(filter: &mut Filter, kind: &str, id_col: &str, folded_col: &str, q: &str) -> &'static str {
-    let grams = search::query_grams(q);
+pub fn restrict(filter: &mut Filter, kind: &str, id_col: &str, folded_col: &str, gq: &GramQuery) -> &'static str {
+    let (grams, q) = (&gq.grams, gq.q.as_str());
     let mut from = "";
     if let Some((first, rest)) = grams.split_first() {
         from = "search_grams g CROSS JOIN ";

@@ -230,7 +230,7 @@ pub enum OrgSort {
 }
 
 /// The WHERE clause of a list, and the FROM prefix of an index-driven name search.
-fn list_filter(scope: &Scope, f: &OrgFilter) -> (Filter, &'static str) {
+async fn list_filter(db: &Db, scope: &Scope, f: &OrgFilter) -> Result<(Filter, &'static str), StoreError> {
     let mut w = Filter::new();
     let mut from = "";
     scope_filter(&mut w, scope);
@@ -255,10 +255,11 @@ fn list_filter(scope: &Scope, f: &OrgFilter) -> (Filter, &'static str) {
         if upper.len() == 18 && upper.chars().all(|c| c.is_ascii_alphanumeric()) {
             w.and("o.credit_code = {}", vec![Param::Text(upper)]);
         } else {
-            from = grams::restrict(&mut w, GRAM_KIND, "o.id", "o.name_folded", q);
+            let gq = grams::rank(db, GRAM_KIND, q).await?;
+            from = grams::restrict(&mut w, GRAM_KIND, "o.id", "o.name_folded", &gq);
         }
     }
-    (w, from)
+    Ok((w, from))
 }
 
 fn order_by(f: &OrgFilter, gram_driven: bool) -> &'static str {
@@ -272,7 +273,7 @@ fn order_by(f: &OrgFilter, gram_driven: bool) -> &'static str {
 }
 
 pub async fn list(db: &Db, scope: &Scope, f: &OrgFilter, page: &Page) -> Result<Paged<OrganizationRow>, StoreError> {
-    let (w, from) = list_filter(scope, f);
+    let (w, from) = list_filter(db, scope, f).await?;
     let from_where = format!(" FROM {from}organizations o{}", w.where_sql());
     let (total, capped) = query::fetch_count_capped(db, &from_where, &w.params, query::COUNT_CAP).await?;
     let n = w.next_placeholder();
@@ -288,7 +289,7 @@ pub async fn list(db: &Db, scope: &Scope, f: &OrgFilter, page: &Page) -> Result<
 /// Every row the filter selects, in list order, up to `limit` (for exports: ask for one
 /// more than allowed to detect a selection that is too large).
 pub async fn select_all(db: &Db, scope: &Scope, f: &OrgFilter, limit: i64) -> Result<Vec<OrganizationRow>, StoreError> {
-    let (w, from) = list_filter(scope, f);
+    let (w, from) = list_filter(db, scope, f).await?;
     let n = w.next_placeholder();
     let sql = format!(
         "SELECT {COLS} FROM {from}organizations o{} ORDER BY {} LIMIT ${n}",

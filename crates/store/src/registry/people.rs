@@ -576,9 +576,29 @@ fn classify(q: &str) -> Term {
     Term::Name(q.trim().to_string())
 }
 
-fn list_filter(keys: &KeyRing, scope: &Scope, role: PersonRole, f: &PeopleFilter) -> (Filter, &'static str) {
+/// The WHERE clause of a list and the FROM prefix of the table driving it: the gram index
+/// for a name search, a volunteer organization's member index for its volunteers (walked
+/// newest first, so a page or a capped count stops early), or nothing.
+async fn list_filter(
+    db: &Db,
+    keys: &KeyRing,
+    scope: &Scope,
+    role: PersonRole,
+    f: &PeopleFilter,
+) -> Result<(Filter, &'static str), StoreError> {
     let mut w = Filter::new();
     let mut from = "";
+    let member_of = match role {
+        PersonRole::Volunteer => scope.organization_id.or(f.organization_id),
+        _ => None,
+    };
+    let name_search = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()).map(classify);
+    let gram_driven = matches!(name_search, Some(Term::Name(_)))
+        || matches!((&name_search, role), (Some(Term::Number(_)), PersonRole::Beneficiary));
+    if let (Some(org), false) = (member_of, gram_driven) {
+        from = "volunteer_organizations vo CROSS JOIN ";
+        w.and("vo.organization_id = {} AND p.id = vo.person_id", vec![Param::Int(org)]);
+    }
     scope_filter(&mut w, scope, role);
     if let Some(r) = f.region.as_deref().filter(|r| !r.is_empty()) {
         let (lo, hi) = wushe_domain::accounts::division_range(r);
@@ -610,8 +630,8 @@ fn list_filter(keys: &KeyRing, scope: &Scope, role: PersonRole, f: &PeopleFilter
         };
         w.and(clause, vec![Param::Int(org)]);
     }
-    if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        match classify(q) {
+    if let Some(term) = name_search {
+        match term {
             Term::CitizenId(id) => {
                 w.and("p.id_index = {}", vec![Param::Text(keys.blind_index(ID_KIND, &id))]);
             }
@@ -625,16 +645,18 @@ fn list_filter(keys: &KeyRing, scope: &Scope, role: PersonRole, f: &PeopleFilter
                 w.and("s.certificate_number = {}", vec![Param::Text(n)]);
             }
             Term::Number(name) | Term::Name(name) => {
-                from = grams::restrict(&mut w, GRAM_KIND, "p.id", "p.name_folded", &name);
+                let gq = grams::rank(db, GRAM_KIND, &name).await?;
+                from = grams::restrict(&mut w, GRAM_KIND, "p.id", "p.name_folded", &gq);
             }
         }
     }
-    (w, from)
+    Ok((w, from))
 }
 
-fn order_by(f: &PeopleFilter, gram_driven: bool) -> &'static str {
+fn order_by(f: &PeopleFilter, from: &str) -> &'static str {
     match f.sort {
-        PeopleSort::Newest if gram_driven => "g.entity_id DESC",
+        PeopleSort::Newest if from.starts_with("search_grams") => "g.entity_id DESC",
+        PeopleSort::Newest if from.starts_with("volunteer_organizations") => "vo.person_id DESC",
         PeopleSort::Newest => "p.id DESC",
         PeopleSort::Name => "p.name_folded, p.id",
         PeopleSort::Region => "p.division_code, p.id",
@@ -653,14 +675,14 @@ pub async fn list(
     f: &PeopleFilter,
     page: &Page,
 ) -> Result<Paged<PersonRow>, StoreError> {
-    let (w, from) = list_filter(keys, scope, role, f);
+    let (w, from) = list_filter(db, keys, scope, role, f).await?;
     let fw = from_where(role, from, &w);
     let (total, capped) = query::fetch_count_capped(db, &fw, &w.params, query::COUNT_CAP).await?;
     let n = w.next_placeholder();
     let sql = format!(
         "SELECT {PERSON_COLS}, {}{fw} ORDER BY {} LIMIT ${n} OFFSET ${}",
         role_sql(role).0,
-        order_by(f, !from.is_empty()),
+        order_by(f, from),
         n + 1
     );
     let mut params = w.params.clone();
@@ -679,13 +701,13 @@ pub async fn select_all(
     f: &PeopleFilter,
     limit: i64,
 ) -> Result<Vec<PersonRow>, StoreError> {
-    let (w, from) = list_filter(keys, scope, role, f);
+    let (w, from) = list_filter(db, keys, scope, role, f).await?;
     let n = w.next_placeholder();
     let sql = format!(
         "SELECT {PERSON_COLS}, {}{} ORDER BY {} LIMIT ${n}",
         role_sql(role).0,
         from_where(role, from, &w),
-        order_by(f, !from.is_empty())
+        order_by(f, from)
     );
     let mut params = w.params.clone();
     params.push(Param::Int(limit));
@@ -694,9 +716,9 @@ pub async fn select_all(
 
 /// Load one person in one role, inside the caller's scope.
 pub async fn get(db: &Db, keys: &KeyRing, scope: &Scope, role: PersonRole, id: i64) -> Result<PersonRow, StoreError> {
-    let (mut w, _) = list_filter(keys, scope, role, &PeopleFilter::default());
+    let (mut w, from) = list_filter(db, keys, scope, role, &PeopleFilter::default()).await?;
     w.and("p.id = {}", vec![Param::Int(id)]);
-    let sql = format!("SELECT {PERSON_COLS}, {}{}", role_sql(role).0, from_where(role, "", &w));
+    let sql = format!("SELECT {PERSON_COLS}, {}{}", role_sql(role).0, from_where(role, from, &w));
     query::fetch_all::<PersonRow>(db, &sql, &w.params).await?.into_iter().next().ok_or(StoreError::NotFound)
 }
 
@@ -706,7 +728,7 @@ pub async fn count_in_scope(
     scope: &Scope,
     role: PersonRole,
 ) -> Result<(i64, bool), StoreError> {
-    let (w, from) = list_filter(keys, scope, role, &PeopleFilter::default());
+    let (w, from) = list_filter(db, keys, scope, role, &PeopleFilter::default()).await?;
     query::fetch_count_capped(db, &from_where(role, from, &w), &w.params, i64::MAX - 1).await
 }
 
