@@ -5,6 +5,10 @@
 //! `county` demo account and walks the region tree county → township → village,
 //! and checks that another county is refused.
 //!
+//! A second test imports volunteers from an .xlsx file through `/imports` (first
+//! with a bad row, whose problem is reported, then fixed), finds one of them by a
+//! two-character name fragment and exports the list as Excel.
+//!
 //! Needs Debian's `chromium` and `chromium-driver`. Without them the test prints a
 //! skip notice and passes, unless `CI` is set, in which case it fails.
 //! Set `WUSHE_SCREENSHOT_DIR` to keep the screenshots of the village page.
@@ -241,14 +245,10 @@ async fn new_session(driver_port: u16, pass: &Pass, profile: &Path) -> Result<We
         .with_context(|| format!("creating a Chromium session for the {} pass", pass.label))
 }
 
-/// One walk through the UI; `shots` is where screenshots go.
-async fn walk(driver: &WebDriver, base: &str, pass: &Pass, shots: &Path) -> Result<()> {
-    let phone = pass.is_phone();
-    let step = |s: &str| println!("[{}] {s}", pass.label);
-
-    step("login");
+/// Logs in as the `county` demo account and waits for its home page.
+async fn login_county(driver: &WebDriver, base: &str, pass: &Pass) -> Result<()> {
     driver.goto(format!("{base}/login")).await?;
-    if phone {
+    if pass.is_phone() {
         let w = driver.execute("return window.innerWidth;", Vec::new()).await?;
         ensure!(w.json().as_u64() == Some(u64::from(pass.width)), "viewport width is {}, not {}", w.json(), pass.width);
     }
@@ -261,6 +261,16 @@ async fn walk(driver: &WebDriver, base: &str, pass: &Pass, shots: &Path) -> Resu
     })
     .await?;
     wait_text(driver, "main h1", "武昌区", |t| t.contains("武昌区")).await?;
+    Ok(())
+}
+
+/// One walk through the UI; `shots` is where screenshots go.
+async fn walk(driver: &WebDriver, base: &str, pass: &Pass, shots: &Path) -> Result<()> {
+    let phone = pass.is_phone();
+    let step = |s: &str| println!("[{}] {s}", pass.label);
+
+    step("login");
+    login_county(driver, base, pass).await?;
     if phone {
         // The navbar is collapsed on a phone: the toggler must show, and open it.
         wait_visible(driver, ".navbar-toggler").await?.click().await?;
@@ -325,8 +335,19 @@ async fn walk(driver: &WebDriver, base: &str, pass: &Pass, shots: &Path) -> Resu
     Ok(())
 }
 
-#[tokio::test]
-async fn login_and_walk_regions_on_phone_and_desktop() -> Result<()> {
+/// The demo server and chromedriver of one test, stopped when dropped.
+struct Env {
+    tmp: tempfile::TempDir,
+    shots: PathBuf,
+    server: ChildGuard,
+    _chromedriver: ChildGuard,
+    driver_port: u16,
+    base: String,
+    started: Instant,
+}
+
+/// Starts `wushe demo` and chromedriver; `None` when the browser is not installed (outside CI).
+async fn start_env() -> Result<Option<Env>> {
     let missing: Vec<&str> = [CHROMIUM, CHROMEDRIVER].into_iter().filter(|p| !Path::new(p).exists()).collect();
     if !missing.is_empty() {
         let msg =
@@ -335,7 +356,7 @@ async fn login_and_walk_regions_on_phone_and_desktop() -> Result<()> {
             panic!("{msg}: not installed, and CI is set");
         }
         eprintln!("SKIPPED: {msg}; not installed");
-        return Ok(());
+        return Ok(None);
     }
 
     let started = Instant::now();
@@ -364,29 +385,240 @@ async fn login_and_walk_regions_on_phone_and_desktop() -> Result<()> {
     wait_http_ok(&mut chromedriver, driver_port, "/status", DRIVER_START).await?;
     wait_http_ok(&mut server, port, "/healthz", SERVER_START).await?;
     println!("server and chromedriver ready after {:.1?}", started.elapsed());
-
     let base = format!("http://127.0.0.1:{port}");
-    let passes =
-        [Pass { label: "phone 375", width: 375, height: 800 }, Pass { label: "desktop", width: 1280, height: 900 }];
-    for pass in &passes {
-        let t = Instant::now();
-        let profile = tmp.path().join(format!("profile-{}", pass.width));
-        let driver = new_session(driver_port, pass, &profile).await?;
-        let result = walk(&driver, &base, pass, &shots).await;
-        if result.is_err() {
-            let _ = driver.screenshot(&shots.join(format!("failure-{}.png", pass.width))).await;
+    Ok(Some(Env { tmp, shots, server, _chromedriver: chromedriver, driver_port, base, started }))
+}
+
+const PASSES: [Pass; 2] =
+    [Pass { label: "phone 375", width: 375, height: 800 }, Pass { label: "desktop", width: 1280, height: 900 }];
+
+impl Env {
+    /// Runs one walk per pass (phone, desktop), each in a fresh browser session.
+    async fn run_passes<F>(&self, test: &str, walk: F) -> Result<()>
+    where
+        F: for<'a> Fn(&'a WebDriver, &'a Env, &'a Pass) -> std::pin::Pin<Box<dyn Future<Output = Result<()>> + 'a>>,
+    {
+        for pass in &PASSES {
+            let t = Instant::now();
+            let profile = self.tmp.path().join(format!("profile-{test}-{}", pass.width));
+            let driver = new_session(self.driver_port, pass, &profile).await?;
+            let result = walk(&driver, self, pass).await;
+            if result.is_err() {
+                let _ = driver.screenshot(&self.shots.join(format!("failure-{test}-{}.png", pass.width))).await;
+            }
+            let quit = driver.quit().await;
+            if let Err(e) = result {
+                keep_screenshots(&self.shots);
+                return Err(e.context(format!("{} pass failed; server log:\n{}", pass.label, self.server.log_tail())));
+            }
+            quit?;
+            println!("[{}] passed in {:.1?}", pass.label, t.elapsed());
         }
-        let quit = driver.quit().await;
-        if let Err(e) = result {
-            keep_screenshots(&shots);
-            return Err(e.context(format!("{} pass failed; server log:\n{}", pass.label, server.log_tail())));
-        }
-        quit?;
-        println!("[{}] passed in {:.1?}", pass.label, t.elapsed());
+        keep_screenshots(&self.shots);
+        println!("browser test {test} done in {:.1?}", self.started.elapsed());
+        Ok(())
     }
-    keep_screenshots(&shots);
-    println!("browser test done in {:.1?}", started.elapsed());
+}
+
+#[tokio::test]
+async fn login_and_walk_regions_on_phone_and_desktop() -> Result<()> {
+    let Some(env) = start_env().await? else { return Ok(()) };
+    env.run_passes("regions", |driver, env, pass| Box::pin(walk(driver, &env.base, pass, &env.shots))).await
+}
+
+/// Clicks the first displayed element matching `css`, retrying while it is not yet
+/// clickable (a menu still opening, an element covered for a moment).
+async fn click_when_ready(driver: &WebDriver, css: &str) -> Result<()> {
+    wait_for(&format!("clickable `{css}`"), || async move {
+        for e in driver.find_all(By::Css(css)).await? {
+            if e.is_displayed().await? {
+                // Chromium's own scrolling misses with phone emulation near the page end.
+                driver.execute("arguments[0].scrollIntoView({block: 'center'});", vec![e.to_json()?]).await?;
+                e.click().await?;
+                return Ok(Some(()));
+            }
+        }
+        Ok(None)
+    })
+    .await
+}
+
+/// A volunteer import file (.xlsx) laid out as the template: one row per (name, ID, phone).
+fn volunteer_xlsx(path: &Path, rows: &[(&str, &str, &str)]) -> Result<()> {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    for (c, h) in ["姓名", "身份证号", "联系电话", "所在区划", "技能"].into_iter().enumerate() {
+        ws.write_string(0, u16::try_from(c)?, h)?;
+    }
+    for (i, (name, id, phone)) in rows.iter().enumerate() {
+        let r = u32::try_from(i)? + 1;
+        // IDs as text, as the template asks (a number would lose its last digits).
+        for (c, v) in [*name, *id, *phone, "420106001001", "助老服务、心理疏导"].into_iter().enumerate() {
+            ws.write_string(r, u16::try_from(c)?, v)?;
+        }
+    }
+    wb.save(path)?;
     Ok(())
+}
+
+fn citizen_id(first17: &str) -> Result<String> {
+    let c = wushe_domain::codes::citizen_id::check_char(first17).ok_or_else(|| anyhow!("not 17 digits: {first17}"))?;
+    Ok(format!("{first17}{c}"))
+}
+
+/// Uploads `file` on the volunteers card of /imports and waits for the job page.
+async fn upload_volunteers(driver: &WebDriver, file: &Path) -> Result<()> {
+    let input =
+        wait_for(
+            "file input",
+            || async move { Ok(driver.find_all(By::Css("#file-volunteers")).await?.into_iter().next()) },
+        )
+        .await?;
+    input.send_keys(file.display().to_string()).await?;
+    click_when_ready(driver, "#upload-volunteers-submit").await?;
+    wait_for("the import job page", || async move {
+        Ok(driver.current_url().await?.path().starts_with("/imports/jobs/").then_some(()))
+    })
+    .await
+}
+
+/// Import volunteers from Excel (a bad row reported, then the fixed file written), find one
+/// by a name fragment, export the list as Excel.
+async fn import_walk(driver: &WebDriver, env: &Env, pass: &Pass) -> Result<()> {
+    let phone = pass.is_phone();
+    let step = |s: &str| println!("[{}] {s}", pass.label);
+    let base = &env.base;
+    // Different people per pass (the second pass would otherwise re-import the first's).
+    let (names, fragment, seq) = if phone {
+        (["欧阳明轩", "司马雨桐"], "明轩", 101)
+    } else {
+        (["欧阳明哲", "司马雨晴"], "明哲", 201)
+    };
+    let good = citizen_id(&format!("42010619950612{seq:03}"))?;
+    let fixed = citizen_id(&format!("42010619870923{:03}", seq + 1))?;
+    let last = fixed.chars().last().unwrap_or('0');
+    let bad = format!("{}{}", &fixed[..17], if last == '1' { '2' } else { '1' });
+    let dir = env.tmp.path().join(format!("files-{}", pass.width));
+    std::fs::create_dir_all(&dir)?;
+    let bad_file = dir.join("志愿者导入.xlsx");
+    volunteer_xlsx(&bad_file, &[(names[0], &good, "13900001111"), (names[1], &bad, "13900002222")])?;
+    let fixed_file = dir.join("志愿者导入-已修改.xlsx");
+    volunteer_xlsx(&fixed_file, &[(names[0], &good, "13900001111"), (names[1], &fixed, "13900002222")])?;
+
+    step("login");
+    login_county(driver, base, pass).await?;
+
+    step("navigate to 批量导入 through the menu");
+    if phone {
+        click_when_ready(driver, ".navbar-toggler").await?;
+    }
+    click_when_ready(driver, "#nav-people").await?;
+    click_when_ready(driver, ".dropdown-menu a[href=\"/imports\"]").await?;
+    wait_for("/imports", || async move { Ok((driver.current_url().await?.path() == "/imports").then_some(())) })
+        .await?;
+    wait_visible(driver, "#import-volunteers").await?;
+    let tpl = wait_visible(driver, "#template-volunteers-xlsx").await?;
+    let href = tpl.attr("href").await?.unwrap_or_default();
+    ensure!(href.ends_with("/api/v1/imports/volunteers/template?format=xlsx"), "template link {href}");
+    if phone {
+        assert_no_horizontal_overflow(driver, "imports page").await?;
+    }
+    driver.screenshot(&env.shots.join(format!("imports-{}.png", pass.width))).await?;
+
+    step("upload a file with a bad ID check digit");
+    upload_volunteers(driver, &bad_file).await?;
+    let problems =
+        wait_text(driver, "#import-problems", "the problem count", |t| t.contains("文件有 1 处问题")).await?;
+    ensure!(problems.contains("未写入任何数据"), "report says {problems:?}");
+    let table = wait_text(driver, "#import-errors tbody", "the bad row", |t| !t.is_empty()).await?;
+    ensure!(
+        table.contains('3') && table.contains("身份证号") && table.contains("校验位"),
+        "error table does not name row 3 and 身份证号: {table:?}"
+    );
+    if phone {
+        assert_no_horizontal_overflow(driver, "import report").await?;
+    }
+    driver.screenshot(&env.shots.join(format!("import-report-{}.png", pass.width))).await?;
+
+    step("upload the fixed file");
+    click_when_ready(driver, "#upload-again").await?;
+    wait_visible(driver, "#import-volunteers").await?;
+    upload_volunteers(driver, &fixed_file).await?;
+    let done = wait_text(driver, "#import-done", "success", |t| t.contains("导入完成")).await?;
+    ensure!(done.contains("新增 2 条"), "import result {done:?}");
+
+    step(&format!("find the volunteer by 「{fragment}」"));
+    click_when_ready(driver, "#to-list").await?;
+    wait_visible(driver, "#q").await?.send_keys(fragment).await?;
+    click_when_ready(driver, "#search-submit").await?;
+    let rows = wait_text(driver, "#people tbody", names[0], |t| t.contains(names[0])).await?;
+    ensure!(!rows.contains(names[1]), "{} should not match 「{fragment}」: {rows:?}", names[1]);
+    let total = wait_visible(driver, "#people-total").await?.text().await?;
+    ensure!(total.contains("共 1 条"), "total is {total:?}");
+    if phone {
+        assert_no_horizontal_overflow(driver, "volunteer list").await?;
+    }
+    driver.screenshot(&env.shots.join(format!("volunteers-{}.png", pass.width))).await?;
+
+    step("export as Excel");
+    let link = wait_visible(driver, "#export-xlsx").await?;
+    let href = link.attr("href").await?.unwrap_or_default();
+    ensure!(href.starts_with("/api/v1/volunteers?") && href.contains("format=xlsx"), "export link {href}");
+    let q = url_encode_query(fragment);
+    ensure!(href.contains(&format!("q={q}")), "export link {href} lacks the search q={q}");
+    let ret = driver
+        .execute(
+            "var x = new XMLHttpRequest(); x.open('GET', arguments[0], false); x.send(); \
+             return [x.status, x.getResponseHeader('content-type') || ''];",
+            vec![serde_json::json!(href)],
+        )
+        .await?;
+    let v = ret.json();
+    ensure!(v[0].as_u64() == Some(200), "export answered {v}");
+    ensure!(v[1].as_str().unwrap_or_default().contains("spreadsheetml"), "export content type {v}");
+    link.click().await?;
+    let said =
+        wait_text(driver, "#export-progress", "the download", |t| t.contains("已下载") || t.contains("失败")).await?;
+    ensure!(said.contains("已下载"), "export progress says {said:?}");
+
+    step("detail page and the audited full view");
+    click_when_ready(driver, "#people tbody a").await?;
+    wait_text(driver, "#person-name", names[0], |t| t.contains(names[0])).await?;
+    let masked = wait_visible(driver, "#citizen-id").await?.text().await?;
+    ensure!(masked.contains('*') && masked != good, "ID not masked: {masked:?}");
+    click_when_ready(driver, "#reveal").await?;
+    wait_text(driver, "#reveal-note", "the audit notice", |t| t.contains("此次查看已记入审计日志")).await?;
+    let full = wait_visible(driver, "#citizen-id").await?.text().await?;
+    ensure!(full == good, "full view shows {full:?}, expected {good}");
+    if phone {
+        assert_no_horizontal_overflow(driver, "volunteer detail").await?;
+    }
+    driver.screenshot(&env.shots.join(format!("volunteer-detail-{}.png", pass.width))).await?;
+
+    step("registration form");
+    driver.goto(format!("{base}/beneficiaries/new")).await?;
+    let id_input = wait_visible(driver, "#citizen_id").await?;
+    id_input.send_keys(bad.as_str()).await?;
+    // Enter submits the form, as on a phone keyboard.
+    id_input.send_keys(Key::Enter).await?;
+    wait_text(driver, "#form-errors", "the field errors", |t| t.contains("身份证号")).await?;
+    wait_text(driver, "[data-field=\"身份证号\"]", "the ID error next to its field", |t| t.contains("校验位")).await?;
+    if phone {
+        assert_no_horizontal_overflow(driver, "registration form").await?;
+    }
+    driver.screenshot(&env.shots.join(format!("beneficiary-form-{}.png", pass.width))).await?;
+    Ok(())
+}
+
+/// Percent-encoding of a query value as the server writes it (UTF-8 bytes, upper-case hex).
+fn url_encode_query(s: &str) -> String {
+    s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+}
+
+#[tokio::test]
+async fn import_volunteers_from_excel_then_find_and_export() -> Result<()> {
+    let Some(env) = start_env().await? else { return Ok(()) };
+    env.run_passes("import", |driver, env, pass| Box::pin(import_walk(driver, env, pass))).await
 }
 
 /// Copies the screenshots to `WUSHE_SCREENSHOT_DIR`, if set.

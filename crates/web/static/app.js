@@ -43,6 +43,15 @@
     var a = e.target.closest && e.target.closest('a[data-export]');
     if (a && window.fetch && window.ReadableStream) { e.preventDefault(); exportWithProgress(a); }
   });
+  // Uploads sent by htmx (form[data-upload]): show how much of the file has been sent.
+  document.addEventListener('htmx:xhr:progress', function (e) {
+    var form = e.target.closest && e.target.closest('form[data-upload]');
+    if (!form || !e.detail || !e.detail.lengthComputable || !e.detail.total) return;
+    var pct = Math.round(e.detail.loaded * 100 / e.detail.total);
+    var bar = form.querySelector('[data-upload-bar]'), text = form.querySelector('[data-upload-text]');
+    if (bar) { bar.style.width = pct + '%'; bar.parentNode.setAttribute('aria-valuenow', pct); }
+    if (text) text.textContent = pct < 100 ? '正在上传 ' + pct + '%' : '已上传，正在开始导入…';
+  });
   document.addEventListener('DOMContentLoaded', function () { initCharts(document); });
   document.addEventListener('htmx:afterSwap', function (e) { initCharts(e.target); });
 })();

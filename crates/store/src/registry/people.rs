@@ -835,6 +835,9 @@ pub async fn memberships(tx: &mut Tx, person_ids: &[i64]) -> Result<Vec<(i64, i6
     Ok(out)
 }
 
+/// id, uid, encrypted ID number, encrypted phone.
+type CipherRow = (i64, String, Vec<u8>, Option<Vec<u8>>);
+
 /// Decrypted ID numbers and phones of many people (for exports by roles that need them;
 /// the caller selected the ids in scope and audits the export).
 pub async fn reveal_many(
@@ -844,7 +847,7 @@ pub async fn reveal_many(
 ) -> Result<std::collections::HashMap<i64, (String, Option<String>)>, StoreError> {
     let mut out = std::collections::HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(BATCH) {
-        let rows: Vec<(i64, String, Vec<u8>, Option<Vec<u8>>)> = on_db!(db, |c| {
+        let rows: Vec<CipherRow> = on_db!(db, |c| {
             let mut qb = sqlx::QueryBuilder::new("SELECT id, uid, id_cipher, phone_cipher FROM people WHERE id IN (");
             let mut sep = qb.separated(", ");
             for i in chunk {

@@ -290,7 +290,9 @@ impl Job {
 /// Imports by id. Finished jobs are kept (small: a report lists at most 1,000 problems)
 /// until the map holds more than 200, then the oldest finished ones go.
 #[derive(Clone, Default)]
-pub struct Jobs(Arc<Mutex<Vec<(String, Arc<Job>)>>>);
+pub struct Jobs(Arc<Mutex<Vec<JobEntry>>>);
+
+type JobEntry = (String, Arc<Job>);
 
 impl Jobs {
     fn insert(&self, id: String, job: Arc<Job>) {

@@ -848,7 +848,7 @@ fn labelled<T: Copy>(
 ) -> Vec<Labelled> {
     csv.unwrap_or_default()
         .split(',')
-        .filter_map(|k| parse(k))
+        .filter_map(parse)
         .map(|v| Labelled { key: key(v).to_string(), label: label(v).to_string() })
         .collect()
 }

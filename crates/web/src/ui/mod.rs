@@ -4,11 +4,14 @@ pub mod account;
 pub mod audit;
 pub mod auth;
 pub mod home;
+pub mod imports;
+pub mod people;
 pub mod regions;
 pub mod registry;
 pub mod users;
 
 use askama::Template;
+use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
@@ -38,6 +41,31 @@ pub fn router() -> Router<AppState> {
         .route("/organizations/{id}/status", post(registry::change_status))
         .route("/organizations/{id}/pairings", post(registry::create_pairing))
         .route("/public/organizations", get(registry::public_lookup))
+        .route("/volunteers", get(people::list::<people::Volunteers>).post(people::create::<people::Volunteers>))
+        .route("/volunteers/new", get(people::new_form::<people::Volunteers>))
+        .route("/volunteers/{id}", get(people::show::<people::Volunteers>))
+        .route("/volunteers/{id}/personal-data", post(people::reveal::<people::Volunteers>))
+        .route(
+            "/social-workers",
+            get(people::list::<people::SocialWorkers>).post(people::create::<people::SocialWorkers>),
+        )
+        .route("/social-workers/new", get(people::new_form::<people::SocialWorkers>))
+        .route("/social-workers/{id}", get(people::show::<people::SocialWorkers>))
+        .route("/social-workers/{id}/personal-data", post(people::reveal::<people::SocialWorkers>))
+        .route(
+            "/beneficiaries",
+            get(people::list::<people::Beneficiaries>).post(people::create::<people::Beneficiaries>),
+        )
+        .route("/beneficiaries/new", get(people::new_form::<people::Beneficiaries>))
+        .route("/beneficiaries/{id}", get(people::show::<people::Beneficiaries>))
+        .route("/beneficiaries/{id}/personal-data", post(people::reveal::<people::Beneficiaries>))
+        .route("/imports", get(imports::index))
+        .route(
+            "/imports/{kind}",
+            post(imports::upload).layer(DefaultBodyLimit::max(crate::service::import::BODY_LIMIT)),
+        )
+        .route("/imports/jobs/{id}", get(imports::job))
+        .route("/imports/jobs/{id}/progress", get(imports::progress))
         .route("/account", get(account::index))
         .route("/account/password", post(account::change_password))
         .route("/account/tokens", post(account::create_token))
@@ -61,6 +89,9 @@ pub struct Layout {
     pub user: Option<CurrentUser>,
     pub csrf: String,
     pub nav: Vec<NavItem>,
+    /// The people registry's pages (a dropdown in the navbar); empty for roles without them.
+    pub people_nav: Vec<NavItem>,
+    pub people_active: bool,
     pub crumbs: Vec<Crumb>,
     pub scope_label: String,
     pub css: String,
@@ -82,7 +113,18 @@ impl Layout {
         // not create a session on every call).
         let csrf = if user.is_some_and(|u| u.via_token) { String::new() } else { csrf_token(session).await? };
         let mut nav = Vec::new();
+        let mut people_nav = Vec::new();
         if let Some(u) = user {
+            if u.role.works_with_people() {
+                for (href, label, key) in [
+                    ("/volunteers", "志愿者", "volunteers"),
+                    ("/social-workers", "社会工作者", "social_workers"),
+                    ("/beneficiaries", "服务对象", "beneficiaries"),
+                    ("/imports", "批量导入", "imports"),
+                ] {
+                    people_nav.push(NavItem { href, label, active: key == section });
+                }
+            }
             let items: [(&'static str, &'static str, &'static str, bool); 6] = [
                 ("/", "首页", "home", true),
                 ("/regions", "行政区划", "regions", true),
@@ -103,6 +145,8 @@ impl Layout {
             user: user.cloned(),
             csrf,
             nav,
+            people_active: people_nav.iter().any(|i| i.active),
+            people_nav,
             crumbs: Vec::new(),
             scope_label,
             css: crate::assets::url("bootstrap.min.css"),
