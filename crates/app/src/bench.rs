@@ -326,7 +326,7 @@ async fn registry_bench(
     pb.finish_and_clear();
     let secs = started.elapsed().as_secs_f64();
     println!("写入 {n_orgs} 个组织：{secs:.1} 秒（{:.0} 个/秒，每 5,000 个一个事务）", n_orgs as f64 / secs);
-    analyze(&db).await?;
+    db.analyze().await?;
 
     // Two-character fragments taken from the names after the county part, and full codes.
     let scope = Scope::national();
@@ -496,7 +496,7 @@ async fn people_bench(
     pb.finish_and_clear();
     let secs = started.elapsed().as_secs_f64();
     println!("写入 {n_people} 名志愿者：{secs:.1} 秒（{:.0} 名/秒，每 10,000 名一个事务）", n_people as f64 / secs);
-    analyze(db).await?;
+    db.analyze().await?;
 
     let page = wushe_store::Page::new(Some(1), Some(20));
     let mut ms = Vec::with_capacity(queries);
@@ -574,16 +574,5 @@ async fn people_bench(
         s.elapsed().as_secs_f64(),
         bytes as f64 / 1e6
     );
-    Ok(())
-}
-
-/// Refresh the planner's statistics after a bulk load, as autovacuum (PostgreSQL) or a
-/// periodic `ANALYZE` would in a running deployment; without them PostgreSQL plans the
-/// fragment search as if the tables were empty.
-async fn analyze(db: &Db) -> anyhow::Result<()> {
-    match db {
-        Db::Sqlite { writer, .. } => sqlx::query("ANALYZE").execute(writer).await.map(|_| ())?,
-        Db::Postgres(pool) => sqlx::query("ANALYZE").execute(pool).await.map(|_| ())?,
-    }
     Ok(())
 }

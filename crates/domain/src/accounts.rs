@@ -90,6 +90,12 @@ impl Role {
         matches!(self, Role::Admin | Role::Official | Role::OrgStaff)
     }
 
+    /// Roles whose exports of people carry full ID numbers and phones (the export is audited
+    /// as such); everyone else exports masked values.
+    pub fn exports_full_personal_data(self) -> bool {
+        matches!(self, Role::Admin | Role::Official)
+    }
+
     /// Roles whose work needs full personal data (unmasked ID numbers, phones) of the people
     /// in their scope; every such full view is audited.
     pub fn may_view_full_personal_data(self) -> bool {

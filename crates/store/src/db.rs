@@ -188,6 +188,16 @@ impl Db {
         }
     }
 
+    /// Refresh the planner's statistics after a bulk load (autovacuum does this on its own
+    /// schedule; without statistics PostgreSQL plans searches as if the tables were empty).
+    pub async fn analyze(&self) -> Result<(), StoreError> {
+        match self {
+            Db::Sqlite { writer, .. } => sqlx::query("ANALYZE").execute(writer).await.map(|_| ())?,
+            Db::Postgres(pool) => sqlx::query("ANALYZE").execute(pool).await.map(|_| ())?,
+        }
+        Ok(())
+    }
+
     /// Cheap liveness probe used by `/healthz`.
     pub async fn ping(&self) -> Result<(), StoreError> {
         on_db!(self, |c| sqlx::query("SELECT 1").execute(c).await.map(|r| r.rows_affected()))?;

@@ -722,16 +722,6 @@ pub async fn get(db: &Db, keys: &KeyRing, scope: &Scope, role: PersonRole, id: i
     query::fetch_all::<PersonRow>(db, &sql, &w.params).await?.into_iter().next().ok_or(StoreError::NotFound)
 }
 
-pub async fn count_in_scope(
-    db: &Db,
-    keys: &KeyRing,
-    scope: &Scope,
-    role: PersonRole,
-) -> Result<(i64, bool), StoreError> {
-    let (w, from) = list_filter(db, keys, scope, role, &PeopleFilter::default()).await?;
-    query::fetch_count_capped(db, &from_where(role, from, &w), &w.params, i64::MAX - 1).await
-}
-
 /// The full (decrypted) personal data of a person; the caller must have loaded the person in
 /// scope first and audits the view.
 #[derive(Debug, Clone, serde::Serialize)]

@@ -7,7 +7,6 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use wushe_domain::accounts::Role;
 use wushe_domain::codes::citizen_id::{CitizenId, Gender};
 use wushe_domain::codes::division::{DivisionCode, Level};
 use wushe_domain::privacy::mask;
@@ -718,10 +717,6 @@ pub async fn apply(
     Ok(written)
 }
 
-fn entity(role: PersonRole) -> &'static str {
-    role.as_str()
-}
-
 /// Register one person in a role (API and form): validation, de-duplication, audit.
 pub async fn register(
     state: &AppState,
@@ -752,7 +747,7 @@ pub async fn register(
         &meta.actor(Some(user)),
         &Event {
             action: if matches!(plans[0], Plan::Join(_)) { "join" } else { "create" },
-            entity: entity(role),
+            entity: role.as_str(),
             entity_id: Some(id.to_string()),
             division_code: entry.person.code.full(),
             organization_id: entry.role.organization(),
@@ -1043,7 +1038,7 @@ pub async fn reveal(
         &meta.actor(Some(user)),
         &Event {
             action: "view_personal_data",
-            entity: entity(role),
+            entity: role.as_str(),
             entity_id: Some(id.to_string()),
             division_code: &row.division_code,
             organization_id: user.organization_id,
@@ -1052,12 +1047,6 @@ pub async fn reveal(
     )
     .await?;
     Ok(full)
-}
-
-/// Whether exports for this role carry full ID numbers and phones (officials and
-/// administrators, whose work needs them; the export is audited as such).
-fn exports_full(role: Role) -> bool {
-    matches!(role, Role::Admin | Role::Official)
 }
 
 /// Every person the filter selects in the user's scope, as an export table.
@@ -1072,7 +1061,7 @@ pub async fn export(
     let rows =
         store::select_all(&state.db, &state.keys, &user.scope(), role, filter, crate::export::MAX_ROWS + 1).await?;
     crate::export::check_size(rows.len())?;
-    let full = exports_full(user.role);
+    let full = user.role.exports_full_personal_data();
     let plain = if full {
         store::reveal_many(&state.db, &state.keys, &rows.iter().map(|r| r.id).collect::<Vec<_>>()).await?
     } else {
@@ -1131,7 +1120,7 @@ pub async fn export(
         &meta.actor(Some(user)),
         &Event {
             action: "export",
-            entity: entity(role),
+            entity: role.as_str(),
             entity_id: None,
             division_code: &user.scope_division,
             organization_id: user.organization_id,
