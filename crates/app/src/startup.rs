@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use wushe_store::regions;
+use wushe_store::registry::grams;
 use wushe_store::Db;
 
 use crate::config::Config;
@@ -15,7 +16,26 @@ pub async fn open(cfg: &Config) -> anyhow::Result<Db> {
         .await
         .with_context(|| format!("无法打开数据库 {}", wushe_store::db::redact_url(&cfg.database_url)))?;
     db.migrate().await.context("数据库迁移失败")?;
+    rebuild_search_index_if_flagged(&db).await?;
     Ok(db)
+}
+
+/// Rebuild the name-search index when a migration changed its rules (see `grams::rebuild`).
+async fn rebuild_search_index_if_flagged(db: &Db) -> anyhow::Result<()> {
+    if !grams::needs_rebuild(db).await? {
+        return Ok(());
+    }
+    let t = Instant::now();
+    let pb = progress::bar(0, "重建名称检索索引");
+    let n = grams::rebuild(db, |done, total| {
+        pb.set_length(total);
+        pb.set_position(done);
+    })
+    .await
+    .context("重建名称检索索引失败")?;
+    pb.finish_and_clear();
+    println!("已重建名称检索索引：{n} 个名称，用时 {:.1} 秒", t.elapsed().as_secs_f64());
+    Ok(())
 }
 
 /// Load the shipped division table if this database has none. Returns whether it loaded.

@@ -1,10 +1,12 @@
 //! Folding and n-grams for Chinese fragment search.
 //!
-//! Names are indexed by the distinct unigrams and bigrams (by character) of their folded
-//! form. A query of one character looks up its unigram; a longer query looks up each of its
-//! bigrams, so a two-character fragment such as 社工 or 慈善 is a single index lookup. The
-//! grams are necessary but do not fix the order, so candidates are confirmed with
-//! [`contains`] (or an SQL `LIKE` on the folded name).
+//! Names are indexed by the distinct unigrams, bigrams and trigrams (by character) of their
+//! folded form. A query of one character looks up its unigram, one of two its bigram, a
+//! longer one each of its trigrams: a fragment of two or three characters (社工, 慈善会) is a
+//! single index lookup, and a longer one intersects trigrams, which are far more selective
+//! than bigrams (two common bigrams such as 工作 and 作服 can be rare together). The grams are
+//! necessary but do not fix the order, so candidates are confirmed with [`contains`] (or an
+//! SQL `LIKE` on the folded name).
 
 use std::collections::HashSet;
 
@@ -57,37 +59,38 @@ fn push_distinct(out: &mut Vec<String>, seen: &mut HashSet<String>, g: String) {
     }
 }
 
-/// The grams indexed for a name: the distinct unigrams, then the distinct bigrams, of its
+/// The longest gram indexed; a query longer than this intersects grams of this length.
+pub const MAX_GRAM: usize = 3;
+
+/// The grams indexed for a name: the distinct unigrams, then bigrams, then trigrams of its
 /// folded form, each in order of first occurrence.
 pub fn grams(s: &str) -> Vec<String> {
     let chars: Vec<char> = fold(s).chars().collect();
-    let mut out = Vec::with_capacity(chars.len() * 2);
-    let mut seen = HashSet::with_capacity(chars.len() * 2);
-    for &c in &chars {
-        push_distinct(&mut out, &mut seen, c.to_string());
-    }
-    for w in chars.windows(2) {
-        push_distinct(&mut out, &mut seen, w.iter().collect());
+    let mut out = Vec::with_capacity(chars.len() * MAX_GRAM);
+    let mut seen = HashSet::with_capacity(chars.len() * MAX_GRAM);
+    for n in 1..=MAX_GRAM {
+        for w in chars.windows(n) {
+            push_distinct(&mut out, &mut seen, w.iter().collect());
+        }
     }
     out
 }
 
-/// The grams to look up for a query: nothing for an empty (folded) query, its unigram for a
-/// single character, otherwise its distinct bigrams in order of first occurrence.
+/// The grams to look up for a query: nothing for an empty (folded) query, the query itself
+/// when it is at most [`MAX_GRAM`] characters long, otherwise its distinct trigrams in order
+/// of first occurrence.
 pub fn query_grams(q: &str) -> Vec<String> {
     let chars: Vec<char> = fold(q).chars().collect();
-    match chars.len() {
-        0 => Vec::new(),
-        1 => vec![chars[0].to_string()],
-        _ => {
-            let mut out = Vec::with_capacity(chars.len() - 1);
-            let mut seen = HashSet::with_capacity(chars.len() - 1);
-            for w in chars.windows(2) {
-                push_distinct(&mut out, &mut seen, w.iter().collect());
-            }
-            out
-        }
+    let n = chars.len().min(MAX_GRAM);
+    if n == 0 {
+        return Vec::new();
     }
+    let mut out = Vec::with_capacity(chars.len() + 1 - n);
+    let mut seen = HashSet::with_capacity(chars.len() + 1 - n);
+    for w in chars.windows(n) {
+        push_distinct(&mut out, &mut seen, w.iter().collect());
+    }
+    out
 }
 
 /// Whether the folded `name` contains the folded query (an empty query matches everything).
@@ -117,8 +120,9 @@ mod tests {
 
     #[test]
     fn grams_of_a_name() {
-        assert_eq!(grams("社工社工"), strs(&["社", "工", "社工", "工社"]));
+        assert_eq!(grams("社工社工"), strs(&["社", "工", "社工", "工社", "社工社", "工社工"]));
         assert_eq!(grams("慈善"), strs(&["慈", "善", "慈善"]));
+        assert_eq!(grams("慈善会"), strs(&["慈", "善", "会", "慈善", "善会", "慈善会"]));
         assert_eq!(grams("王"), strs(&["王"]));
         assert!(grams(" ，").is_empty());
         let g = grams("武昌区阳光社会工作服务中心");
@@ -131,16 +135,21 @@ mod tests {
         assert!(query_grams("  ").is_empty());
         assert_eq!(query_grams("社"), strs(&["社"]));
         assert_eq!(query_grams("社工"), strs(&["社工"]));
-        assert_eq!(query_grams("慈善会"), strs(&["慈善", "善会"]));
-        assert_eq!(query_grams("哈哈哈"), strs(&["哈哈"]));
-        assert_eq!(query_grams("ＣＩＯ"), strs(&["ci", "io"]));
+        assert_eq!(query_grams("慈善会"), strs(&["慈善会"]));
+        assert_eq!(query_grams("社会工作"), strs(&["社会工", "会工作"]));
+        assert_eq!(query_grams("哈哈哈哈"), strs(&["哈哈哈"]));
+        assert_eq!(query_grams("ＣＩＯ联盟"), strs(&["cio", "io联", "o联盟"]));
     }
 
     #[test]
     fn two_character_fragments_are_found() {
-        for (name, q) in
-            [("洪山区社工服务中心", "社工"), ("湖北省乐善慈善基金会", "慈善"), ("积玉桥社区老年人协会", "老年")]
-        {
+        for (name, q) in [
+            ("洪山区社工服务中心", "社工"),
+            ("湖北省乐善慈善基金会", "慈善"),
+            ("积玉桥社区老年人协会", "老年"),
+            ("积玉桥社区老年人协会", "老年人协"),
+            ("洪山区社工服务中心", "服务中心"),
+        ] {
             let g = grams(name);
             assert!(query_grams(q).iter().all(|x| g.contains(x)), "{name} {q}");
             assert!(contains(name, q));

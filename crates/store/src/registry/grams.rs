@@ -4,7 +4,7 @@
 use wushe_domain::registry::search;
 
 use crate::query::{Filter, Param};
-use crate::{on_tx, Db, StoreError, Tx};
+use crate::{on_db, on_tx, Db, StoreError, Tx};
 
 /// Rows per multi-row INSERT (well under both backends' bind-parameter limits).
 const BATCH: usize = 1000;
@@ -35,6 +35,61 @@ pub async fn index_new(tx: &mut Tx, kind: &str, records: &[(i64, &str)]) -> Resu
         })?;
     }
     Ok(())
+}
+
+/// Set by a migration when the index was built under older gram rules.
+const META_REBUILD: &str = "search_grams_rebuild";
+
+/// The indexed kinds with the table and column their names come from.
+const SOURCES: [(&str, &str); 3] = [
+    (super::organizations::GRAM_KIND, "organizations"),
+    (super::people::GRAM_KIND, "people"),
+    (super::banned::GRAM_KIND, "banned_organizations"),
+];
+
+/// Names re-indexed per transaction during a rebuild.
+const REBUILD_BATCH: i64 = 5000;
+
+/// Whether a migration flagged the index for a rebuild (see [`rebuild`]).
+pub async fn needs_rebuild(db: &Db) -> Result<bool, StoreError> {
+    Ok(crate::meta::get(db, META_REBUILD).await?.is_some())
+}
+
+/// Rebuild the whole index from the names, reporting (names done, names in all). Each batch
+/// commits on its own; the flag is cleared last, so an interrupted rebuild starts again.
+pub async fn rebuild(db: &Db, progress: impl Fn(u64, u64)) -> Result<u64, StoreError> {
+    let mut total = 0u64;
+    for (_, table) in SOURCES {
+        total += crate::query::fetch_count(db, &format!("SELECT COUNT(*) FROM {table}"), &[]).await? as u64;
+    }
+    let mut done = 0u64;
+    for (kind, table) in SOURCES {
+        let mut tx = db.begin().await?;
+        on_tx!(&mut tx, |c| sqlx::query("DELETE FROM search_grams WHERE kind = $1")
+            .bind(kind)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        tx.commit().await?;
+        let mut after = 0i64;
+        loop {
+            let sql = format!("SELECT id, name FROM {table} WHERE id > $1 ORDER BY id LIMIT $2");
+            let rows: Vec<(i64, String)> =
+                on_db!(db, |c| sqlx::query_as(&sql).bind(after).bind(REBUILD_BATCH).fetch_all(c).await)?;
+            let Some(last) = rows.last() else { break };
+            after = last.0;
+            let mut tx = db.begin().await?;
+            let named: Vec<(i64, &str)> = rows.iter().map(|(id, n)| (*id, n.as_str())).collect();
+            index_new(&mut tx, kind, &named).await?;
+            tx.commit().await?;
+            done += rows.len() as u64;
+            progress(done, total);
+        }
+    }
+    let mut tx = db.begin().await?;
+    crate::meta::delete(&mut tx, META_REBUILD).await?;
+    tx.commit().await?;
+    Ok(done)
 }
 
 /// Rows of one gram counted when ranking a query's grams by rarity.
