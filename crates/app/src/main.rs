@@ -3,6 +3,7 @@
 mod bench;
 mod config;
 mod demo;
+mod jobs;
 mod progress;
 mod startup;
 mod synth;
@@ -170,6 +171,7 @@ async fn serve(cfg: &Config, db: Db, keys: KeyRing, banner: Option<fn(&str)>) ->
         None => println!("五社联动服务平台已启动：{url}（{}）", db.backend().name()),
     }
     let app = wushe_web::app(wushe_web::AppState::new(db.clone(), keys, cfg.web()));
+    jobs::start(&db);
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await?;

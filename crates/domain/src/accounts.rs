@@ -96,6 +96,23 @@ impl Role {
         matches!(self, Role::Admin | Role::Official)
     }
 
+    /// Roles that maintain shared dictionaries (volunteer skills): they apply to every
+    /// region of the deployment.
+    pub fn manages_dictionaries(self) -> bool {
+        matches!(self, Role::Admin)
+    }
+
+    /// Roles that publish activities and run them (sign-ups, rosters, hour confirmation,
+    /// certificates, insurance): the organization's own staff, and administrators.
+    pub fn runs_activities(self) -> bool {
+        matches!(self, Role::Admin | Role::OrgStaff)
+    }
+
+    /// Roles that see every activity and hour record of their region (and spot-check them).
+    pub fn oversees_volunteering(self) -> bool {
+        matches!(self, Role::Admin | Role::Official | Role::SocialWorker)
+    }
+
     /// Roles whose work needs full personal data (unmasked ID numbers, phones) of the people
     /// in their scope; every such full view is audited.
     pub fn may_view_full_personal_data(self) -> bool {

@@ -4,3 +4,6 @@ pub mod accounts;
 pub mod codes;
 pub mod privacy;
 pub mod registry;
+pub mod stats;
+pub mod timebank;
+pub mod volunteering;

@@ -17,6 +17,8 @@ pub enum StoreError {
     Integrity(String),
     #[error("加密模块错误：{0}")]
     Crypto(String),
+    #[error("暂时无法写入：{0}")]
+    Unavailable(String),
     #[error("读取数据文件失败：{0}")]
     Io(#[from] std::io::Error),
 }

@@ -5,6 +5,7 @@ pub mod crypto;
 pub mod db;
 
 pub mod error;
+pub mod group_commit;
 pub mod meta;
 pub mod query;
 pub mod time;
@@ -12,6 +13,10 @@ pub mod time;
 pub mod accounts;
 pub mod regions;
 pub mod registry;
+pub mod settings;
+pub mod stats;
+pub mod timebank;
+pub mod volunteering;
 
 pub use db::{Backend, Db, DbOptions, Tx};
 pub use error::StoreError;

@@ -21,6 +21,10 @@ pub async fn set(tx: &mut Tx, key: &str, value: &str) -> Result<(), StoreError> 
 }
 
 pub async fn delete(tx: &mut Tx, key: &str) -> Result<(), StoreError> {
-    on_tx!(tx, |c| sqlx::query("DELETE FROM meta WHERE key = $1").bind(key).execute(c).await.map(|r| r.rows_affected()))?;
+    on_tx!(tx, |c| sqlx::query("DELETE FROM meta WHERE key = $1")
+        .bind(key)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
     Ok(())
 }

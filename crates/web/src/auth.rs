@@ -40,6 +40,8 @@ pub struct CurrentUser {
     pub organization_id: Option<i64>,
     /// Name of the scope's region (全国 for the whole deployment).
     pub scope_name: String,
+    /// The registry person behind the account (volunteers' own logins).
+    pub person_id: Option<i64>,
     #[serde(skip)]
     pub via_token: bool,
 }
@@ -60,6 +62,7 @@ impl CurrentUser {
             scope_name: if u.scope_division.is_empty() { "全国".into() } else { u.scope_division.clone() },
             scope_division: u.scope_division,
             organization_id: u.organization_id,
+            person_id: u.person_id,
             via_token,
         }
     }
@@ -199,8 +202,9 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// Reject unsafe requests that ride on a session cookie without the session's CSRF token
-/// (header `X-CSRF-Token`, or form field `_csrf`). Bearer-token requests carry no ambient
-/// credential and pass; the login form is always checked (login CSRF).
+/// (header `X-CSRF-Token`, or form field `_csrf`, which a multipart form sends first).
+/// Bearer-token requests carry no ambient credential and pass; the login form is always
+/// checked (login CSRF).
 pub async fn csrf_guard(req: Request, next: Next) -> Response {
     if is_safe(req.method()) {
         return next.run(req).await;
@@ -222,12 +226,15 @@ pub async fn csrf_guard(req: Request, next: Next) -> Response {
         }
         return AppError::Csrf.into_response();
     }
-    let is_form = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
-    if !is_form {
+    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    if content_type.starts_with("multipart/form-data") {
+        // Upload forms sent without JavaScript carry the token as their first field.
+        return match multipart_token(req).await {
+            (Some(t), req) if constant_time_eq(t.as_bytes(), expected.as_bytes()) => next.run(req).await,
+            _ => AppError::Csrf.into_response(),
+        };
+    }
+    if !content_type.starts_with("application/x-www-form-urlencoded") {
         return AppError::Csrf.into_response();
     }
     // Read the form to find the token, then hand the same bytes on to the handler.
@@ -248,4 +255,108 @@ pub async fn csrf_guard(req: Request, next: Next) -> Response {
 fn form_urlencoded_field(body: &[u8], name: &str) -> Option<String> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).ok()?;
     pairs.into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
+}
+
+/// Most bytes of a multipart body read to find its CSRF field (the first field is small).
+const MULTIPART_TOKEN_WINDOW: usize = 64 * 1024;
+
+/// The CSRF field of a multipart form and the request with its body unchanged. The field
+/// must come first (browsers send fields in document order, and every upload form starts
+/// with it), so only the leading bytes are read: a large upload is neither buffered here
+/// nor exempt from the body limits of its route.
+async fn multipart_token(req: Request) -> (Option<String>, Request) {
+    use http_body_util::BodyExt;
+
+    let (parts, mut body) = req.into_parts();
+    let mut head: Vec<u8> = Vec::new();
+    let mut token = None;
+    if let Some(content_type) = parts.headers.get(header::CONTENT_TYPE) {
+        loop {
+            let ended = match body.frame().await {
+                Some(Ok(frame)) => {
+                    if let Ok(data) = frame.into_data() {
+                        head.extend_from_slice(&data);
+                    }
+                    false
+                }
+                Some(Err(_)) => break,
+                None => true,
+            };
+            match first_multipart_field(content_type, &head).await {
+                FirstField::Token(t) => {
+                    token = Some(t);
+                    break;
+                }
+                FirstField::Other => break,
+                FirstField::Incomplete if ended || head.len() > MULTIPART_TOKEN_WINDOW => break,
+                FirstField::Incomplete => {}
+            }
+        }
+    }
+    let body = Body::new(Prefixed { head: Some(head.into()), rest: body });
+    (token, Request::from_parts(parts, body))
+}
+
+enum FirstField {
+    Token(String),
+    /// The first field is something else (or the body is not multipart at all).
+    Other,
+    /// More bytes are needed.
+    Incomplete,
+}
+
+/// Parse the first field of a multipart body from its leading bytes.
+async fn first_multipart_field(content_type: &axum::http::HeaderValue, head: &[u8]) -> FirstField {
+    use axum::extract::{FromRequest, Multipart};
+
+    let Ok(req) = Request::builder().header(header::CONTENT_TYPE, content_type).body(Body::from(head.to_vec())) else {
+        return FirstField::Other;
+    };
+    let Ok(mut mp) = Multipart::from_request(req, &()).await else {
+        return FirstField::Other;
+    };
+    match mp.next_field().await {
+        Ok(Some(field)) if field.name() == Some(CSRF_FIELD) => match field.text().await {
+            Ok(t) => FirstField::Token(t),
+            Err(_) => FirstField::Incomplete,
+        },
+        Ok(Some(_)) => FirstField::Other,
+        Ok(None) | Err(_) => FirstField::Incomplete,
+    }
+}
+
+/// A body whose leading bytes were already read: those bytes, then the rest as it arrives.
+struct Prefixed {
+    head: Option<axum::body::Bytes>,
+    rest: Body,
+}
+
+impl http_body::Body for Prefixed {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        if let Some(head) = self.head.take().filter(|h| !h.is_empty()) {
+            return std::task::Poll::Ready(Some(Ok(http_body::Frame::data(head))));
+        }
+        std::pin::Pin::new(&mut self.rest).poll_frame(cx)
+    }
+}
+
+/// The signed-in user if there is one: for pages and endpoints the public may also use.
+pub struct MaybeUser(pub Option<CurrentUser>);
+
+impl FromRequestParts<AppState> for MaybeUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        match CurrentUser::from_request_parts(parts, state).await {
+            Ok(u) => Ok(MaybeUser(Some(u))),
+            Err(AppError::Unauthenticated | AppError::SessionExpired) => Ok(MaybeUser(None)),
+            Err(e) => Err(e),
+        }
+    }
 }

@@ -36,6 +36,10 @@ pub enum AppError {
     UnsupportedMediaType(String),
     #[error("请求过于频繁，请稍后再试")]
     TooManyRequests,
+    /// The write could not be completed now (the writer is stopping or the database
+    /// refused the batch); nothing was acknowledged, so retrying is safe.
+    #[error("{0}")]
+    Unavailable(String),
     /// The cause is logged with the request id; the user sees only the request id.
     #[error("服务器内部错误")]
     Internal(String),
@@ -62,6 +66,7 @@ impl AppError {
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -80,6 +85,7 @@ impl AppError {
             AppError::PayloadTooLarge => "payload_too_large",
             AppError::UnsupportedMediaType(_) => "unsupported_media_type",
             AppError::TooManyRequests => "too_many_requests",
+            AppError::Unavailable(_) => "unavailable",
             AppError::Internal(_) => "internal",
         }
     }
@@ -97,6 +103,7 @@ impl From<StoreError> for AppError {
         match e {
             StoreError::NotFound => AppError::NotFound("记录不存在或不在您的管辖范围内".into()),
             StoreError::Conflict(m) => AppError::Conflict(m),
+            e @ StoreError::Unavailable(_) => AppError::Unavailable(format!("{e}，请稍后重试")),
             other => AppError::Internal(other.to_string()),
         }
     }

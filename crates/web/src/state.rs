@@ -39,11 +39,14 @@ pub struct AppState {
     pub limits: crate::ratelimit::Limits,
     /// Imports running in the background, for the UI's progress bar.
     pub imports: crate::service::import::Jobs,
+    /// The group-commit writer of the hot write paths (check-ins, hour confirmations).
+    pub writes: wushe_store::group_commit::GroupCommit,
 }
 
 impl AppState {
     pub fn new(db: Db, keys: KeyRing, config: WebConfig) -> AppState {
         let limits = crate::ratelimit::Limits::new(config.login_per_minute, config.public_per_minute);
-        AppState { db, keys: Arc::new(keys), config: Arc::new(config), limits, imports: Default::default() }
+        let writes = wushe_store::group_commit::GroupCommit::start(db.clone());
+        AppState { db, keys: Arc::new(keys), config: Arc::new(config), limits, imports: Default::default(), writes }
     }
 }

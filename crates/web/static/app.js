@@ -52,6 +52,65 @@
     if (bar) { bar.style.width = pct + '%'; bar.parentNode.setAttribute('aria-valuenow', pct); }
     if (text) text.textContent = pct < 100 ? '正在上传 ' + pct + '%' : '已上传，正在开始导入…';
   });
+  // Volunteer check-in (form[data-geo]): send the phone's position when the browser gives
+  // it. Without JavaScript or a position the form still posts, and the server explains
+  // when the activity checks the position.
+  var geo = { pending: null, done: false };
+  function locate(form, then) {
+    var say = form.querySelector('[data-geo-status]');
+    if (!navigator.geolocation) { if (then) then(); return; }
+    if (say) say.textContent = '正在获取位置…';
+    navigator.geolocation.getCurrentPosition(function (p) {
+      form.elements.latitude.value = p.coords.latitude.toFixed(6);
+      form.elements.longitude.value = p.coords.longitude.toFixed(6);
+      geo.done = true;
+      if (say) say.textContent = '已获取位置（误差约 ' + Math.round(p.coords.accuracy) + ' 米）';
+      if (then) then();
+    }, function () {
+      geo.done = true;
+      if (say) say.textContent = '未能获取位置；如活动要求在现场签到，请允许定位后重试';
+      if (then) then();
+    }, { enableHighAccuracy: true, timeout: 8000, maximumAge: 60000 });
+  }
+  var lastSubmitter = null;
+  document.addEventListener('click', function (e) {
+    var b = e.target.closest && e.target.closest('form[data-geo] button[type=submit]');
+    if (b) lastSubmitter = b;
+  });
+  document.addEventListener('submit', function (e) {
+    var form = e.target;
+    if (!form.matches || !form.matches('form[data-geo]') || geo.done || !navigator.geolocation) return;
+    e.preventDefault();
+    var b = e.submitter || lastSubmitter;
+    var action = b && b.getAttribute('formaction');
+    if (b) b.disabled = true;
+    var sent = false;
+    var send = function () { if (sent) return; sent = true; if (action) form.action = action; form.submit(); };
+    // a permission prompt left unanswered must not keep the form from going
+    setTimeout(send, 12000);
+    locate(form, send);
+  });
+  // The activity form: another time-slot row (rows are plain inputs without JavaScript).
+  document.addEventListener('click', function (e) {
+    var b = e.target.closest && e.target.closest('[data-add-slot]');
+    if (!b) return;
+    var box = document.querySelector(b.getAttribute('data-add-slot'));
+    var rows = box.querySelectorAll('.slot-row'), row = rows[rows.length - 1].cloneNode(true), n = rows.length + 1;
+    row.querySelectorAll('input').forEach(function (i) { i.value = ''; i.id = i.id.replace(/_\d+$/, '_' + n); });
+    row.querySelectorAll('label').forEach(function (l) { l.htmlFor = l.htmlFor.replace(/_\d+$/, '_' + n); });
+    box.appendChild(row);
+  });
+  // "Select all" boxes (data-check-all="name").
+  document.addEventListener('change', function (e) {
+    var name = e.target.getAttribute && e.target.getAttribute('data-check-all');
+    if (!name) return;
+    e.target.form.querySelectorAll('input[name="' + name + '"]').forEach(function (c) { c.checked = e.target.checked; });
+  });
+  document.addEventListener('DOMContentLoaded', function () {
+    document.querySelectorAll('[data-add-slot], [data-check-all]').forEach(function (el) { el.hidden = false; });
+    var form = document.querySelector('form[data-geo]');
+    if (form) locate(form);
+  });
   document.addEventListener('DOMContentLoaded', function () { initCharts(document); });
   document.addEventListener('htmx:afterSwap', function (e) { initCharts(e.target); });
 })();

@@ -315,3 +315,315 @@ db_test!(import_reports_every_kind_of_problem, |db| async move {
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.json()["created"], 1);
 });
+
+fn today() -> String {
+    wushe_web::service::registry::today().to_string()
+}
+
+/// The audit entries of one action, newest first (as the county official sees them).
+async fn audit(c: &mut Client, action: &str) -> Vec<Value> {
+    let r = c.get(&format!("/api/v1/audit?action={action}")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    items(&r)
+}
+
+db_test!(edit_is_checked_audited_and_searchable, |db| async move {
+    seed_cast(&db).await;
+    create_user(&db, "vol", wushe_domain::accounts::Role::Volunteer, "420106", None).await;
+    let app = TestApp::new(db.clone());
+    let mut c = api(&app, "county").await;
+    let id = citizen_id("42010619900307123");
+    let r = c.json(Method::POST, "/api/v1/volunteers", &volunteer("张晓明", &id, "13811110001", "420106001001")).await;
+    let pid = r.json()["id"].as_i64().unwrap();
+    let path = format!("/api/v1/volunteers/{pid}");
+
+    // the same rules as registration, in Chinese, naming the field
+    let r = c.json(Method::PATCH, &path, &json!({"phone": "12345"})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.json()["error"]["field"], "联系电话");
+    assert!(r.error_message().contains("电话"), "{}", r.body);
+    let r = c.json(Method::PATCH, &path, &json!({"phone": null})).await;
+    assert_eq!(r.json()["error"]["field"], "联系电话", "volunteers keep a phone: {}", r.body);
+    let r = c.json(Method::PATCH, &path, &json!({"division_code": "420111001001"})).await;
+    assert_eq!(r.json()["error"]["field"], "所在区划");
+    assert!(r.error_message().contains("管辖范围"));
+    let r = c.json(Method::PATCH, &path, &json!({"skills": ["唱歌"]})).await;
+    assert_eq!(r.json()["error"]["field"], "技能");
+    for (field, name) in [("name", "姓名"), ("citizen_id", "身份证号"), ("birth_date", "出生日期")] {
+        let r = c.json(Method::PATCH, &path, &json!({ field: "x" })).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(r.json()["error"]["field"], name, "{}", r.body);
+    }
+    assert!(audit(&mut c, "update").await.is_empty(), "nothing written");
+
+    // a valid edit: phone re-encrypted with its blind index and mask, other facts replaced
+    let r = c
+        .json(
+            Method::PATCH,
+            &path,
+            &json!({"phone": "139 2222 3333", "address": "和平大道 2 号", "division_code": "420106001002",
+                    "skills": ["elder_care", "法律咨询"], "availability": null, "latitude": 30.556, "longitude": 114.315}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let p = &r.json()["person"];
+    assert_eq!(p["phone"], "139****3333");
+    assert_eq!(p["address"], "和平大道 2 号");
+    assert_eq!(p["division_code"], "420106001002");
+    assert_eq!(p["name"], "张晓明", "name unchanged");
+    let skills: Vec<&str> =
+        p["volunteer"]["skills"].as_array().unwrap().iter().map(|s| s["key"].as_str().unwrap()).collect();
+    assert_eq!(skills, ["elder_care", "legal"]);
+    assert_eq!(p["volunteer"]["skills"][0]["label"], "助老服务");
+    assert_eq!(p["volunteer"]["availability"], Value::Null);
+    assert_eq!(p["volunteer"]["latitude"], 30.556);
+    // the list reflects it: found by the new phone, not by the old one; skill keys with `_`
+    assert_eq!(c.get("/api/v1/volunteers?q=13922223333").await.json()["total"], 1);
+    assert_eq!(c.get("/api/v1/volunteers?q=13811110001").await.json()["total"], 0);
+    assert_eq!(c.get("/api/v1/volunteers?skill=elder_care").await.json()["total"], 1);
+    assert_eq!(c.get("/api/v1/volunteers?skill=counselling").await.json()["total"], 0);
+    assert_eq!(c.get("/api/v1/volunteers?region=420106001002").await.json()["total"], 1);
+    let full = c.get(&format!("{path}/personal-data")).await.json();
+    assert_eq!(full["phone"], "13922223333");
+    // one audit entry with before and after of the changed fields, phones masked
+    let entries = audit(&mut c, "update").await;
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert_eq!(entries[0]["entity"], "volunteer");
+    assert_eq!(entries[0]["entity_id"], pid.to_string());
+    let summary = entries[0]["summary"].to_string();
+    assert!(summary.contains("138****0001") && summary.contains("139****3333"), "{summary}");
+    assert!(!summary.contains("13922223333") && !summary.contains("13811110001"), "{summary}");
+    for field in ["address", "division_code", "skills", "availability", "location"] {
+        assert!(summary.contains(field), "{field}: {summary}");
+    }
+    assert!(!summary.contains("\\\"name\\\":{"), "unchanged fields are not listed: {summary}");
+    // the same values again change nothing and are not audited
+    let r = c.json(Method::PATCH, &path, &json!({"phone": "13922223333", "skills": ["legal", "elder_care"]})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(audit(&mut c, "update").await.len(), 1);
+
+    // out of scope: another county's official does not find the person; other roles may not edit
+    let mut county2 = api(&app, "county2").await;
+    let r = county2.json(Method::PATCH, &path, &json!({"address": "x"})).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    let mut vol = api(&app, "vol").await;
+    assert_eq!(vol.json(Method::PATCH, &path, &json!({"address": "x"})).await.status, StatusCode::FORBIDDEN);
+    // station staff may edit volunteers of their township but not social workers
+    let mut station = api(&app, "station").await;
+    let r = station.json(Method::PATCH, &path, &json!({"availability": "周末"})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let sw = json!({"name": "钱七", "citizen_id": citizen_id("42010619850505004"), "phone": "13600000000",
+                    "division_code": "420106001", "credential_level": "社会工作师", "registered_on": "2024-05-10"});
+    let swid = c.json(Method::POST, "/api/v1/social-workers", &sw).await.json()["id"].as_i64().unwrap();
+    let r = station.json(Method::PATCH, &format!("/api/v1/social-workers/{swid}"), &json!({"ce_hours": 10})).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+});
+
+db_test!(organization_staff_edit_and_release_only_their_own, |db| async move {
+    let cast = seed_cast(&db).await;
+    let org_b = create_org(&db, "武昌区另一家社工中心", "420106000000").await;
+    create_user(&db, "orgb", wushe_domain::accounts::Role::OrgStaff, "420106", Some(org_b)).await;
+    let app = TestApp::new(db.clone());
+    let mut a = api(&app, "org").await;
+    let mut b = api(&app, "orgb").await;
+    let id_a = citizen_id("42010619920202011");
+    let r =
+        a.json(Method::POST, "/api/v1/volunteers", &volunteer("孙志愿", &id_a, "13511112222", "420106001001")).await;
+    let pid_a = r.json()["id"].as_i64().unwrap();
+    let r = b
+        .json(
+            Method::POST,
+            "/api/v1/volunteers",
+            &volunteer("周服务", &citizen_id("42010619920202021"), "13511113333", "420106001001"),
+        )
+        .await;
+    let pid_b = r.json()["id"].as_i64().unwrap();
+
+    // B's volunteer is not A's to edit or release
+    let r = a.json(Method::PATCH, &format!("/api/v1/volunteers/{pid_b}"), &json!({"phone": "13900000000"})).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    let r =
+        a.send(Method::DELETE, &format!("/api/v1/volunteers/{pid_b}/organizations/{org_b}"), None, vec![], &[]).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    // nor may A end a membership of another organization
+    let r =
+        a.send(Method::DELETE, &format!("/api/v1/volunteers/{pid_a}/organizations/{org_b}"), None, vec![], &[]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // A edits its own volunteer (who may live outside A's region)
+    let r =
+        a.json(Method::PATCH, &format!("/api/v1/volunteers/{pid_a}"), &json!({"division_code": "420111001001"})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+
+    // the volunteer leaves A: the membership ends, A no longer sees them, the history stays
+    let leave = format!("/api/v1/volunteers/{pid_a}/organizations/{}?reason=%E6%90%AC%E5%AE%B6", cast.org); // 搬家
+    let r = a.send(Method::DELETE, &leave, None, vec![], &[]).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    assert_eq!(a.get(&format!("/api/v1/volunteers/{pid_a}")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(a.get("/api/v1/volunteers").await.json()["total"], 0);
+    let mut county2 = api(&app, "county2").await; // the volunteer now lives in 洪山区
+    let d = county2.get(&format!("/api/v1/volunteers/{pid_a}")).await.json();
+    assert_eq!(d["organizations"].as_array().unwrap().len(), 0, "{d}");
+    assert_eq!(d["past_organizations"][0]["id"], cast.org);
+    assert_eq!(d["past_organizations"][0]["left_on"], today());
+    assert_eq!(d["past_organizations"][0]["left_reason"], "搬家");
+    let mut admin = api(&app, "admin").await;
+    let entries = audit(&mut admin, "leave_organization").await;
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0]["entity_id"], pid_a.to_string());
+    // leaving twice: not a member any more
+    let r = county2.send(Method::DELETE, &leave, None, vec![], &[]).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    // joining again starts a new membership; the old one stays in the history
+    let mut again = volunteer("孙志愿", &id_a, "13511112222", "420111001001");
+    again["organization_id"] = json!(cast.org);
+    let mut province = api(&app, "province").await;
+    let r = province.json(Method::POST, "/api/v1/volunteers", &again).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let d = county2.get(&format!("/api/v1/volunteers/{pid_a}")).await.json();
+    assert_eq!(d["organizations"][0]["id"], cast.org);
+    assert_eq!(d["past_organizations"].as_array().unwrap().len(), 1);
+    assert_eq!(a.get("/api/v1/volunteers").await.json()["total"], 1);
+});
+
+db_test!(roles_end_and_resume_and_role_facts_change, |db| async move {
+    seed_cast(&db).await;
+    let app = TestApp::new(db.clone());
+    let mut c = api(&app, "county").await;
+    let b = json!({"name": "王秀英", "citizen_id": citizen_id("42010619500101002"), "division_code": "420106001001",
+                   "categories": ["低保"], "consent_given_by": "王秀英", "consent_on": "2026-01-05"});
+    let bid = c.json(Method::POST, "/api/v1/beneficiaries", &b).await.json()["id"].as_i64().unwrap();
+    let path = format!("/api/v1/beneficiaries/{bid}");
+    let r = c.json(Method::PATCH, &path, &json!({"categories": ["高龄", "advanced_age", "留守老人"]})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(c.get("/api/v1/beneficiaries?category=advanced_age").await.json()["total"], 1);
+    assert_eq!(c.get("/api/v1/beneficiaries?category=subsistence_allowance").await.json()["total"], 0);
+    let r = c.json(Method::PATCH, &path, &json!({"categories": []})).await;
+    assert_eq!(r.json()["error"]["field"], "对象类别");
+
+    // ending the role keeps the record: out of the default list, in the ended one
+    let r = c.json(Method::PATCH, &path, &json!({"ended_on": "2999-01-01"})).await;
+    assert_eq!(r.json()["error"]["field"], "结束日期");
+    let r = c.json(Method::PATCH, &path, &json!({"ended_on": today(), "end_reason": "已迁出"})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["person"]["ended_on"], today());
+    assert_eq!(r.json()["person"]["end_reason"], "已迁出");
+    assert_eq!(c.get("/api/v1/beneficiaries").await.json()["total"], 0);
+    assert_eq!(c.get("/api/v1/beneficiaries?status=ended").await.json()["total"], 1);
+    assert_eq!(c.get("/api/v1/beneficiaries?status=all").await.json()["total"], 1);
+    assert_eq!(c.get("/api/v1/beneficiaries?status=nonsense").await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(c.get(&path).await.status, StatusCode::OK, "an ended role is still found");
+    let r = c.json(Method::PATCH, &path, &json!({"ended_on": null})).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(c.get("/api/v1/beneficiaries").await.json()["total"], 1);
+    assert_eq!(audit(&mut c, "update").await.len(), 3);
+
+    // a minor keeps a complete guardian
+    let minor = json!({"name": "王小明", "citizen_id": citizen_id("42010620150101002"), "division_code": "420106001001",
+        "categories": ["留守儿童"], "guardian_name": "王大明", "guardian_relation": "祖父", "guardian_phone": "13900001111",
+        "consent_given_by": "王大明", "consent_on": "2026-01-05"});
+    let r = c.json(Method::POST, "/api/v1/beneficiaries", &minor).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let mpath = format!("/api/v1/beneficiaries/{}", r.json()["id"]);
+    let r = c.json(Method::PATCH, &mpath, &json!({"guardian_name": null})).await;
+    assert_eq!(r.json()["error"]["field"], "监护人姓名", "{}", r.body);
+    let r = c.json(Method::PATCH, &mpath, &json!({"guardian_phone": "13900002222", "guardian_relation": "祖母"})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["person"]["beneficiary"]["guardian_phone"], "139****2222");
+    assert_eq!(c.get(&format!("{mpath}/personal-data")).await.json()["guardian_phone"], "13900002222");
+
+    // social workers: credential facts, certificate numbers stay unique
+    let sw = |name: &str, first17: &str, cert: &str| {
+        json!({"name": name, "citizen_id": citizen_id(first17), "phone": "13600000000", "division_code": "420106001",
+               "credential_level": "assistant", "registered_on": "2024-05-10", "certificate_number": cert})
+    };
+    let s1 = c.json(Method::POST, "/api/v1/social-workers", &sw("钱七", "42010619850505004", "SW-1")).await;
+    let s1 = format!("/api/v1/social-workers/{}", s1.json()["id"]);
+    c.json(Method::POST, "/api/v1/social-workers", &sw("孙八", "42010619850505012", "SW-2")).await;
+    let r = c
+        .json(
+            Method::PATCH,
+            &s1,
+            &json!({"credential_level": "高级社会工作师", "ce_hours": 95, "registered_on": "2025-01-01",
+                    "station_code": "420106002"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let f = &r.json()["person"]["social_worker"];
+    assert_eq!(f["credential_level"], "senior");
+    assert_eq!(f["valid_until"], "2028-01-01");
+    assert_eq!((f["ce_required"].as_i64(), f["ce_met"].as_bool()), (Some(90), Some(true)));
+    assert_eq!(f["station_code"], "420106002");
+    let r = c.json(Method::PATCH, &s1, &json!({"certificate_number": "sw-2"})).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    let r = c.json(Method::PATCH, &s1, &json!({"ce_hours": -1})).await;
+    assert_eq!(r.json()["error"]["field"], "继续教育学时");
+});
+
+db_test!(skill_dictionary_is_kept_by_administrators, |db| async move {
+    seed_cast(&db).await;
+    let app = TestApp::new(db.clone());
+    let mut admin = api(&app, "admin").await;
+    let mut c = api(&app, "county").await;
+    let list = c.get("/api/v1/dictionaries/skills").await.json();
+    assert_eq!(list.as_array().unwrap().len(), 15, "the former code-level entries, same keys: {list}");
+    assert_eq!((list[0]["key"].as_str(), list[0]["label"].as_str()), (Some("elder_care"), Some("助老服务")));
+    let d = c.get("/api/v1/dictionaries").await.json();
+    assert_eq!(d["skills"].as_array().unwrap().len(), 15);
+    assert_eq!(d["beneficiary_categories"].as_array().unwrap().len(), 11);
+
+    // only administrators change it; keys and labels are checked and unique
+    let new = json!({"key": "first_aid", "label": "急救培训"});
+    assert_eq!(c.json(Method::POST, "/api/v1/dictionaries/skills", &new).await.status, StatusCode::FORBIDDEN);
+    let r = admin.json(Method::POST, "/api/v1/dictionaries/skills", &new).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.json()["sort_order"], 160);
+    assert_eq!(admin.json(Method::POST, "/api/v1/dictionaries/skills", &new).await.status, StatusCode::CONFLICT);
+    let clash = json!({"key": "first_aid2", "label": "助老服务"});
+    assert_eq!(admin.json(Method::POST, "/api/v1/dictionaries/skills", &clash).await.status, StatusCode::CONFLICT);
+    let r = admin.json(Method::POST, "/api/v1/dictionaries/skills", &json!({"key": "急救", "label": "急救"})).await;
+    assert_eq!(r.json()["error"]["field"], "代码", "{}", r.body);
+    let r =
+        admin.json(Method::POST, "/api/v1/dictionaries/skills", &json!({"key": "aid", "label": "急救、培训"})).await;
+    assert_eq!(r.json()["error"]["field"], "名称", "{}", r.body);
+
+    // the new skill is accepted by label or key; labels come from the table
+    let mut v = volunteer("张晓明", &citizen_id("42010619900307123"), "13811110001", "420106001001");
+    v["skills"] = json!(["急救培训"]);
+    let r = c.json(Method::POST, "/api/v1/volunteers", &v).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let pid = r.json()["id"].as_i64().unwrap();
+    let r = admin.json(Method::PATCH, "/api/v1/dictionaries/skills/first_aid", &json!({"label": "应急救护"})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let d = c.get(&format!("/api/v1/volunteers/{pid}")).await.json();
+    assert_eq!(d["person"]["volunteer"]["skills"][0]["label"], "应急救护");
+    assert!(c.get("/api/v1/volunteers?format=csv").await.body.contains("应急救护"), "exports use the table's labels");
+
+    // deactivated: no longer offered or accepted as a new choice, kept by who holds it
+    let r = admin.json(Method::PATCH, "/api/v1/dictionaries/skills/first_aid", &json!({"active": false})).await;
+    assert_eq!(r.json()["active"], false);
+    let d = c.get("/api/v1/dictionaries").await.json();
+    assert!(!d["skills"].to_string().contains("first_aid"));
+    let mut v2 = volunteer("李慈善", &citizen_id("42010619900101021"), "13811110002", "420106001001");
+    v2["skills"] = json!(["first_aid"]);
+    let r = c.json(Method::POST, "/api/v1/volunteers", &v2).await;
+    assert_eq!(r.json()["error"]["field"], "技能", "{}", r.body);
+    let csv = format!(
+        "姓名,身份证号,联系电话,所在区划,技能\n李慈善,{},13811110002,420106001001,应急救护\n",
+        citizen_id("42010619900101021")
+    );
+    let r = c.upload("/api/v1/imports/volunteers", "v.csv", csv.as_bytes()).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.json()["errors"][0]["column"], "技能");
+    let r =
+        c.json(Method::PATCH, &format!("/api/v1/volunteers/{pid}"), &json!({"skills": ["first_aid", "legal"]})).await;
+    assert_eq!(r.status, StatusCode::OK, "a held skill is kept: {}", r.body);
+    assert_eq!(c.get("/api/v1/volunteers?skill=first_aid").await.json()["total"], 1, "retired skills still filter");
+    assert_eq!(
+        admin.json(Method::PATCH, "/api/v1/dictionaries/skills/nope", &json!({"active": false})).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let entries = audit(&mut admin, "update").await;
+    assert!(entries.iter().any(|e| e["entity"] == "skill" && e["entity_id"] == "first_aid"), "{entries:?}");
+    let list = c.get("/api/v1/dictionaries/skills").await.json();
+    assert_eq!(list.as_array().unwrap().len(), 16, "never deleted");
+});

@@ -336,3 +336,196 @@ db_test!(import_reports_bad_row_then_writes_fixed_file, |db| async move {
     let done = wait_finished(&mut c, &job).await;
     assert!(done.contains("id=\"import-failure\"") && done.contains("爱好"), "{done}");
 });
+
+/// A multipart body with text fields and a file part, in the given order (as a browser sends
+/// a form without JavaScript: fields in document order).
+fn multipart_parts(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "----wushe-test-boundary-plain";
+    let mut body = Vec::new();
+    for (name, file_name, bytes) in parts {
+        let disposition = match file_name {
+            Some(f) => format!("form-data; name=\"{name}\"; filename=\"{f}\"\r\nContent-Type: text/csv"),
+            None => format!("form-data; name=\"{name}\""),
+        };
+        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: {disposition}\r\n\r\n").as_bytes());
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// POST a multipart body as a browser does without JavaScript: no CSRF header, no htmx.
+async fn post_plain(c: &mut Client, (ct, body): (String, Vec<u8>)) -> Resp {
+    c.send(Method::POST, "/imports/volunteers", Some(&ct), body, &[]).await
+}
+
+/// The detail page's edit form fields with what the page shows (as a browser would post them
+/// back), with some replaced.
+fn edit_fields<'a>(changes: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut f = vec![
+        ("phone", ""),
+        ("division_code", "420106001001"),
+        ("address", "积玉桥街道和平大道 1 号"),
+        ("skills", "elder_care"),
+        ("skills", "counselling"),
+        ("availability", "周末上午"),
+        ("latitude", ""),
+        ("longitude", ""),
+        ("ended_on", ""),
+        ("end_reason", ""),
+    ];
+    for (k, v) in changes {
+        f.retain(|(name, _)| name != k);
+        f.push((k, v));
+    }
+    f
+}
+
+db_test!(edit_form_on_the_detail_page, |db| async move {
+    let cast = seed_cast(&db).await;
+    let app = TestApp::new(db.clone());
+    let mut c = login(&app, "county").await;
+    let id = valid_id("42010619900307123");
+    let mut form = volunteer_form("张晓明", &id);
+    let org = cast.org.to_string();
+    form.push(("organization_id", &org));
+    let r = c.post_form("/volunteers", &form).await;
+    let path = r.location().expect("redirect").to_string();
+    let page = c.get(&path).await;
+    assert!(page.body.contains("id=\"edit-person\"") && page.body.contains(&format!("action=\"{path}/edit\"")));
+    assert!(page.body.contains("value=\"积玉桥街道和平大道 1 号\""), "the form shows what is registered");
+    assert!(!page.body.contains("id=\"edit-person\" open"), "closed until needed");
+
+    // a bad phone: the page again, the form open, the problem at the field, nothing written
+    let r = c.post_form(&format!("{path}/edit"), &edit_fields(&[("phone", "12345")])).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("id=\"edit-person\" open"), "{}", r.body);
+    assert!(r.body.contains("data-field=\"联系电话\""), "{}", r.body);
+    assert!(r.body.contains("value=\"12345\""), "what was typed stays");
+    // without the CSRF token: refused
+    let mut raw = edit_fields(&[("phone", "13922223333")]);
+    raw.push(("_csrf", "wrong"));
+    assert_eq!(c.post_form_raw(&format!("{path}/edit"), &raw).await.status, StatusCode::FORBIDDEN);
+
+    // saved: a flash, the new masked phone, searchable by it
+    let r = c
+        .post_form(&format!("{path}/edit"), &edit_fields(&[("phone", "139 2222 3333"), ("availability", "工作日晚上")]))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = c.get(&path).await.body;
+    assert!(page.contains("已保存修改") && page.contains("139****3333") && page.contains("工作日晚上"), "{page}");
+    assert!(c.get("/volunteers?q=13922223333").await.body.contains("张晓明"));
+    assert!(!c.get("/volunteers?q=13812345678").await.body.contains("张晓明"));
+    // posting the form unchanged writes nothing
+    let r = c.post_form(&format!("{path}/edit"), &edit_fields(&[("availability", "工作日晚上")])).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(c.get(&path).await.body.contains("没有需要保存的修改"));
+
+    // organization staff of the volunteer's organization see the form; the volunteer leaves
+    let mut org = login(&app, "org").await;
+    let page = org.get(&path).await;
+    assert!(page.body.contains("id=\"edit-person\""));
+    assert!(page.body.contains(&format!("action=\"{path}/organizations/{}/leave\"", cast.org)));
+    let r = org.post_form(&format!("{path}/organizations/{}/leave", cast.org), &[("reason", "本人申请")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.location(), Some("/volunteers"));
+    assert_eq!(org.get(&path).await.status, StatusCode::NOT_FOUND, "no longer theirs");
+    let r = org.post_form(&format!("{path}/edit"), &edit_fields(&[])).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let page = c.get(&path).await.body;
+    assert!(page.contains("id=\"past-organizations\"") && page.contains("本人申请"), "{page}");
+
+    // ending the role from the form
+    let r = c.post_form(&format!("{path}/edit"), &edit_fields(&[("ended_on", "2999-01-01")])).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("data-field=\"结束日期\""));
+    let today = wushe_web::service::registry::today().to_string();
+    let r =
+        c.post_form(&format!("{path}/edit"), &edit_fields(&[("ended_on", &today), ("end_reason", "不再参加")])).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert!(c.get(&path).await.body.contains("id=\"role-ended\""));
+    assert!(!c.get("/volunteers").await.body.contains("张晓明"), "the list shows current volunteers");
+    assert!(c.get("/volunteers?status=ended").await.body.contains("张晓明"));
+});
+
+db_test!(skill_dictionary_page_for_administrators, |db| async move {
+    seed_cast(&db).await;
+    let app = TestApp::new(db.clone());
+    let mut admin = login(&app, "admin").await;
+    let home = admin.get("/").await.body;
+    assert!(home.contains("href=\"/dictionaries/skills\""), "linked from the navigation");
+    let page = admin.get("/dictionaries/skills").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("id=\"skill-elder_care\"") && page.body.contains("value=\"助老服务\""));
+    let r = admin
+        .post_form("/dictionaries/skills", &[("key", "first_aid"), ("label", "急救培训"), ("sort_order", "")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert!(admin.get("/dictionaries/skills").await.body.contains("已添加技能：急救培训"));
+    let r =
+        admin.post_form("/dictionaries/skills", &[("key", "first_aid"), ("label", "急救"), ("sort_order", "")]).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(r.body.contains("id=\"skill-error\"") && r.body.contains("value=\"急救\""), "{}", r.body);
+    // deactivate (the checkbox left unticked)
+    let r = admin.post_form("/dictionaries/skills/first_aid", &[("label", "急救培训"), ("sort_order", "5")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = admin.get("/dictionaries/skills").await.body;
+    assert!(page.contains("已保存技能「急救培训」（停用）"), "{page}");
+    let form = admin.get("/volunteers/new").await.body;
+    assert!(!form.contains("first_aid"), "a retired skill is not offered");
+    let list = admin.get("/volunteers").await.body;
+    assert!(list.contains("急救培训（已停用）"), "but still filters");
+
+    // others may look, not change
+    let mut c = login(&app, "county").await;
+    assert!(!c.get("/").await.body.contains("href=\"/dictionaries/skills\""));
+    let page = c.get("/dictionaries/skills").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.body.contains("id=\"new-skill\""));
+    let r = c.post_form("/dictionaries/skills", &[("key", "singing"), ("label", "唱歌"), ("sort_order", "")]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+});
+
+db_test!(plain_multipart_upload_carries_the_csrf_token, |db| async move {
+    seed_cast(&db).await;
+    let app = TestApp::new(db.clone());
+    let mut c = login(&app, "county").await;
+    let page = c.get("/imports").await.body;
+    let token = wushe_testkit::http::find_csrf(&page).expect("token in the upload form");
+    let i = page.find("id=\"upload-volunteers\"").unwrap();
+    assert!(page[i..].find("name=\"_csrf\"").unwrap() < page[i..].find("name=\"file\"").unwrap(), "token first");
+    // a file over the guard's 64 KiB window, to show the body reaches the handler whole:
+    // 1,500 rows, the 1,234th with a bad check digit
+    let mut csv = String::from("姓名,身份证号,联系电话,所在区划,技能\n");
+    for i in 0..1500 {
+        let first17 = format!("42010619800101{:03}", i % 900 + 100)
+            .replace("19800101", &format!("1980{:02}{:02}", 1 + i / 900, 1 + i % 28));
+        let id = if i == 1233 { bad_id(&first17) } else { valid_id(&first17) };
+        csv.push_str(&format!("周思远,{id},139{i:08},420106001001,助老服务\n"));
+    }
+    assert!(csv.len() > 64 * 1024);
+    // no header, no htmx: the browser posts the form itself
+    let wrong =
+        post_plain(&mut c, multipart_parts(&[("_csrf", None, b"wrong"), ("file", Some("v.csv"), csv.as_bytes())]))
+            .await;
+    assert_eq!(wrong.status, StatusCode::FORBIDDEN);
+    let late = post_plain(
+        &mut c,
+        multipart_parts(&[("file", Some("v.csv"), csv.as_bytes()), ("_csrf", None, token.as_bytes())]),
+    )
+    .await;
+    assert_eq!(late.status, StatusCode::FORBIDDEN, "the token must come before the file");
+    let none = post_plain(&mut c, multipart_parts(&[("file", Some("v.csv"), csv.as_bytes())])).await;
+    assert_eq!(none.status, StatusCode::FORBIDDEN);
+    let r = post_plain(
+        &mut c,
+        multipart_parts(&[("_csrf", None, token.as_bytes()), ("file", Some("v.csv"), csv.as_bytes())]),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let job = r.location().unwrap().to_string();
+    let done = wait_finished(&mut c, &job).await;
+    assert!(done.contains("文件有 1 处问题"), "{done}");
+    assert!(done.contains("<td class=\"num\">1235</td>"), "the whole file arrived: {done}");
+});

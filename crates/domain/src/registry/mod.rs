@@ -79,7 +79,7 @@ pub use org::{
     check_transition, initial_history, standing, validate_history, CharityBasis, OrgStatus, OrgType, RegistryError,
     RegistryRules, Standing, StatusEvent,
 };
-pub use person::{BeneficiaryCategory, CredentialLevel, PersonRole, Skill};
+pub use person::{BeneficiaryCategory, CredentialLevel, PersonRole, SkillDictionary, SkillEntry};
 
 /// Folds a full-width ASCII form (U+FF01–U+FF5E) to its half-width character and the
 /// ideographic space (U+3000) to a space; other characters are returned unchanged.

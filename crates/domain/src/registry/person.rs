@@ -187,40 +187,94 @@ keyed_enum! {
     }
 }
 
-keyed_enum! {
-    /// Volunteer skills: the dictionary volunteers pick from and activities ask for.
-    pub enum Skill ("志愿者技能") {
-        /// 助老服务
-        ElderCare = "elder_care", "助老服务";
-        /// 助残服务
-        DisabilitySupport = "disability_support", "助残服务";
-        /// 儿童关爱
-        ChildCare = "child_care", "儿童关爱";
-        /// 医疗护理
-        Nursing = "nursing", "医疗护理";
-        /// 心理疏导
-        Counselling = "counselling", "心理疏导";
-        /// 法律咨询
-        Legal = "legal", "法律咨询";
-        /// 教育辅导
-        Tutoring = "tutoring", "教育辅导";
-        /// 应急救援
-        Rescue = "rescue", "应急救援";
-        /// 文艺表演
-        Performance = "performance", "文艺表演";
-        /// 信息技术
-        It = "it", "信息技术";
-        /// 驾驶
-        Driving = "driving", "驾驶";
-        /// 外语翻译
-        Translation = "translation", "外语翻译";
-        /// 环境保护
-        Environment = "environment", "环境保护";
-        /// 社区治理
-        Community = "community", "社区治理";
-        /// 其他
-        Other = "other", "其他";
+/// One entry of the volunteer skill dictionary (table `skills`, kept by administrators). The
+/// key is stored with volunteers and never changes; the label may be renamed.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SkillEntry {
+    pub key: String,
+    pub label: String,
+    pub sort_order: i64,
+    /// Inactive skills are no longer offered or accepted as new choices, but volunteers keep
+    /// them and their labels are still shown.
+    pub active: bool,
+}
+
+/// The skill dictionary as loaded for one request or import.
+#[derive(Debug, Clone, Default)]
+pub struct SkillDictionary {
+    entries: Vec<SkillEntry>,
+}
+
+impl SkillDictionary {
+    /// Entries in display order (sort order, then key).
+    pub fn new(mut entries: Vec<SkillEntry>) -> SkillDictionary {
+        entries.sort_by(|a, b| a.sort_order.cmp(&b.sort_order).then_with(|| a.key.cmp(&b.key)));
+        SkillDictionary { entries }
     }
+
+    pub fn entries(&self) -> &[SkillEntry] {
+        &self.entries
+    }
+
+    pub fn active(&self) -> impl Iterator<Item = &SkillEntry> {
+        self.entries.iter().filter(|e| e.active)
+    }
+
+    /// The entry whose key or label is `s` (trimmed), active or not: for filtering by skills
+    /// volunteers already hold.
+    pub fn find(&self, s: &str) -> Option<&SkillEntry> {
+        let s = s.trim();
+        self.entries.iter().find(|e| e.key == s || e.label == s)
+    }
+
+    /// The active entry whose key or label is `s`: what a new choice may be.
+    pub fn find_active(&self, s: &str) -> Option<&SkillEntry> {
+        self.find(s).filter(|e| e.active)
+    }
+
+    /// The label of a key; the key itself if the dictionary lacks it.
+    pub fn label<'a>(&'a self, key: &'a str) -> &'a str {
+        self.entries.iter().find(|e| e.key == key).map_or(key, |e| e.label.as_str())
+    }
+
+    /// Another entry (not `except_key`) whose key or label equals `s`: keys and labels share
+    /// one namespace, since forms and spreadsheets may give either.
+    pub fn clash(&self, s: &str, except_key: Option<&str>) -> Option<&SkillEntry> {
+        self.entries.iter().find(|e| Some(e.key.as_str()) != except_key && (e.key == s || e.label == s))
+    }
+}
+
+/// A new skill key: 2–32 characters of lower-case ASCII letters, digits and `_`, starting
+/// with a letter (stored comma-separated with volunteers, used in URLs and the API).
+pub fn normalize_skill_key(input: &str) -> Result<String, &'static str> {
+    let k = input.trim().to_ascii_lowercase();
+    if k.is_empty() {
+        return Err("不能为空");
+    }
+    let ok = k.starts_with(|c: char| c.is_ascii_lowercase())
+        && k.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && (2..=32).contains(&k.len());
+    if ok {
+        Ok(k)
+    } else {
+        Err("应为 2–32 位小写英文字母、数字或下划线，以字母开头，如 elder_care")
+    }
+}
+
+/// A skill label: 1–20 characters without the separators of skill lists (commas, `、`,
+/// semicolons, `|`, spaces), which would split it when typed into a form or a spreadsheet.
+pub fn normalize_skill_label(input: &str) -> Result<String, &'static str> {
+    let l = input.trim();
+    if l.is_empty() {
+        return Err("不能为空");
+    }
+    if l.chars().count() > 20 {
+        return Err("不能超过 20 个字");
+    }
+    if l.chars().any(|c| c.is_whitespace() || matches!(c, ',' | '，' | '、' | ';' | '；' | '|')) {
+        return Err("不能包含空格、逗号、顿号、分号或竖线");
+    }
+    Ok(l.to_string())
 }
 
 /// The roles a person can hold in the registry (one person record, several roles).
@@ -442,14 +496,69 @@ mod tests {
     }
 
     #[test]
-    fn skills_and_lists() {
-        assert_eq!(Skill::parse("心理疏导"), Some(Skill::Counselling));
-        assert_eq!(parse_list("心理疏导、法律咨询，legal", Skill::parse), Ok(vec![Skill::Counselling, Skill::Legal]));
-        assert_eq!(parse_list(" ", Skill::parse), Ok(vec![]));
-        assert_eq!(parse_list("低保|特困", BeneficiaryCategory::parse).unwrap().len(), 2);
-        assert_eq!(parse_list("心理疏导、唱歌", Skill::parse), Err("唱歌".to_string()));
+    fn lists() {
+        let p = BeneficiaryCategory::parse;
+        assert_eq!(
+            parse_list("低保、特困，orphan", p),
+            Ok(vec![
+                BeneficiaryCategory::SubsistenceAllowance,
+                BeneficiaryCategory::ExtremePoverty,
+                BeneficiaryCategory::Orphan
+            ])
+        );
+        assert_eq!(parse_list(" ", p), Ok(vec![]));
+        assert_eq!(parse_list("低保|特困|低保", p).unwrap().len(), 2);
+        assert_eq!(parse_list("低保、唱歌", p), Err("唱歌".to_string()));
         assert!(needs_guardian(17));
         assert!(!needs_guardian(18));
+    }
+
+    fn dict() -> SkillDictionary {
+        let e = |key: &str, label: &str, sort_order, active| SkillEntry {
+            key: key.into(),
+            label: label.into(),
+            sort_order,
+            active,
+        };
+        SkillDictionary::new(vec![
+            e("legal", "法律咨询", 20, true),
+            e("elder_care", "助老服务", 10, true),
+            e("old", "旧技能", 30, false),
+        ])
+    }
+
+    #[test]
+    fn skill_dictionary() {
+        let d = dict();
+        assert_eq!(d.entries().iter().map(|e| e.key.as_str()).collect::<Vec<_>>(), ["elder_care", "legal", "old"]);
+        assert_eq!(d.find_active(" 法律咨询 ").map(|e| e.key.as_str()), Some("legal"));
+        assert_eq!(d.find_active("elder_care").map(|e| e.label.as_str()), Some("助老服务"));
+        assert!(d.find_active("old").is_none(), "inactive: not a new choice");
+        assert_eq!(d.find("旧技能").map(|e| e.key.as_str()), Some("old"));
+        assert_eq!(d.label("old"), "旧技能");
+        assert_eq!(d.label("gone"), "gone");
+        assert_eq!(d.active().count(), 2);
+        assert_eq!(
+            parse_list("助老服务、legal", |s| d.find_active(s).map(|e| e.key.as_str())),
+            Ok(vec!["elder_care", "legal"])
+        );
+        assert_eq!(d.clash("legal", None).map(|e| e.key.as_str()), Some("legal"));
+        assert_eq!(d.clash("法律咨询", Some("legal")), None, "an entry does not clash with itself");
+        assert_eq!(d.clash("法律咨询", Some("old")).map(|e| e.key.as_str()), Some("legal"));
+    }
+
+    #[test]
+    fn skill_keys_and_labels() {
+        assert_eq!(normalize_skill_key(" First_Aid2 ").unwrap(), "first_aid2");
+        assert!(normalize_skill_key("2x").is_err());
+        assert!(normalize_skill_key("a").is_err());
+        assert!(normalize_skill_key("急救").is_err());
+        assert!(normalize_skill_key("a,b").is_err());
+        assert_eq!(normalize_skill_key("").unwrap_err(), "不能为空");
+        assert_eq!(normalize_skill_label(" 急救培训 ").unwrap(), "急救培训");
+        assert!(normalize_skill_label("急救、培训").is_err());
+        assert!(normalize_skill_label("急救 培训").is_err());
+        assert!(normalize_skill_label(&"急".repeat(21)).is_err());
     }
 
     #[test]

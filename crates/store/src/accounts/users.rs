@@ -22,6 +22,8 @@ pub struct UserRow {
     pub locked_until: Option<DateTime<Utc>>,
     pub password_changed_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
+    /// The registry person behind the account (a volunteer's own login).
+    pub person_id: Option<i64>,
 }
 
 impl UserRow {
@@ -36,7 +38,7 @@ impl UserRow {
 }
 
 const COLS: &str = "id, username, display_name, password_hash, role, scope_division, organization_id, active, \
-                    failed_logins, locked_until, password_changed_at, created_at";
+                    failed_logins, locked_until, password_changed_at, created_at, person_id";
 
 pub struct NewUser<'a> {
     pub username: &'a str,
@@ -191,4 +193,24 @@ pub async fn count_in_scope(db: &Db, scope: &Scope) -> Result<i64, StoreError> {
         .fetch_one(c)
         .await)?;
     Ok(n)
+}
+
+/// Link an account to the registry person it belongs to (one account per person).
+pub async fn link_person(tx: &mut Tx, user_id: i64, person_id: i64) -> Result<(), StoreError> {
+    let taken: Option<(i64,)> =
+        on_tx!(tx, |c| sqlx::query_as("SELECT id FROM users WHERE person_id = $1 AND id <> $2")
+            .bind(person_id)
+            .bind(user_id)
+            .fetch_optional(c)
+            .await)?;
+    if taken.is_some() {
+        return Err(StoreError::Conflict("此人已有账号".into()));
+    }
+    on_tx!(tx, |c| sqlx::query("UPDATE users SET person_id = $1 WHERE id = $2")
+        .bind(person_id)
+        .bind(user_id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
 }

@@ -125,8 +125,8 @@ pub async fn rank(db: &Db, kind: &str, q: &str) -> Result<GramQuery, StoreError>
 ///
 /// The search is driven by the index: the rarest gram of the query is scanned from
 /// `search_grams g` (so a list ordered by `g.entity_id` stops after one page), every other
-/// gram is probed with EXISTS, and the folded name must contain the query (grams alone do
-/// not fix their order). Returns the table expression to put in front of the record's
+/// gram is probed with EXISTS, and for queries longer than a gram the folded name must
+/// contain the query (grams alone do not fix their order). Returns the table expression to put in front of the record's
 /// table in FROM — `"search_grams g CROSS JOIN "` (CROSS JOIN keeps SQLite from reordering)
 /// — or `""` when the query has no grams.
 pub fn restrict(filter: &mut Filter, kind: &str, id_col: &str, folded_col: &str, gq: &GramQuery) -> &'static str {
@@ -148,9 +148,15 @@ pub fn restrict(filter: &mut Filter, kind: &str, id_col: &str, folded_col: &str,
             );
         }
     }
-    filter.and(
-        &format!("{folded_col} LIKE {{}} ESCAPE '\\'"),
-        vec![Param::Text(format!("%{}%", crate::escape_like(&search::fold(q))))],
-    );
+    // A query no longer than the longest gram is itself one of the grams, and a record holds
+    // that gram exactly when its folded name contains it: no need to re-check the name (and
+    // counting stays inside the gram index).
+    let folded = search::fold(q);
+    if folded.chars().count() > search::MAX_GRAM {
+        filter.and(
+            &format!("{folded_col} LIKE {{}} ESCAPE '\\'"),
+            vec![Param::Text(format!("%{}%", crate::escape_like(&folded)))],
+        );
+    }
     from
 }

@@ -6,3 +6,4 @@ pub mod grams;
 pub mod organizations;
 pub mod pairings;
 pub mod people;
+pub mod skills;

@@ -25,6 +25,8 @@ pub const GRAM_KIND: &str = "person";
 /// Rows per multi-row INSERT.
 const BATCH: usize = 500;
 
+const CERTIFICATE_TAKEN: &str = "证书编号已登记在另一位社会工作者名下";
+
 /// Blind-index domains.
 const ID_KIND: &str = "citizen_id";
 const PHONE_KIND: &str = "phone";
@@ -54,7 +56,7 @@ pub struct NewVolunteer {
     pub person_id: i64,
     /// County (6 digits) the volunteer number is issued in.
     pub county: String,
-    /// Keys of `Skill`.
+    /// Keys of the skill dictionary (table `skills`).
     pub skills: Vec<String>,
     pub availability: Option<String>,
     pub latitude_e6: Option<i64>,
@@ -167,9 +169,9 @@ pub async fn insert_people(tx: &mut Tx, keys: &KeyRing, people: &[NewPerson]) ->
                     .push_bind(&r.id_index)
                     .push_bind(&r.id_cipher)
                     .push_bind(mask::mask_id_number(r.p.citizen_id.as_str()))
-                    .push_bind(r.phone_index.as_deref())
-                    .push_bind(r.phone_cipher.as_deref())
-                    .push_bind(r.p.phone.as_deref().map(mask::mask_phone))
+                    .push_bind(r.phone.as_ref().map(|ph| ph.index.as_str()))
+                    .push_bind(r.phone.as_ref().map(|ph| ph.cipher.as_slice()))
+                    .push_bind(r.phone.as_ref().map(|ph| ph.masked.as_str()))
                     .push_bind(&r.p.division_code)
                     .push_bind(r.p.address.as_deref())
                     .push_bind(now)
@@ -203,26 +205,46 @@ struct Prepared<'a> {
     gender: &'static str,
     id_index: String,
     id_cipher: Vec<u8>,
-    phone_index: Option<String>,
-    phone_cipher: Option<Vec<u8>>,
+    phone: Option<SealedPhone>,
 }
 
 impl<'a> Prepared<'a> {
     fn new(keys: &KeyRing, p: &'a NewPerson) -> Prepared<'a> {
         let uid = uuid::Uuid::now_v7().to_string();
         let id_cipher = keys.encrypt(&Aad { table: "people", column: "id_number", row: &uid }, p.citizen_id.as_str());
-        let phone_cipher =
-            p.phone.as_deref().map(|ph| keys.encrypt(&Aad { table: "people", column: "phone", row: &uid }, ph));
         Prepared {
             gender: gender_key(&p.citizen_id),
             id_index: id_index(keys, &p.citizen_id),
-            phone_index: p.phone.as_deref().map(|ph| phone_index(keys, ph)),
+            phone: p.phone.as_deref().map(|ph| seal_phone(keys, &uid, ph)),
             id_cipher,
-            phone_cipher,
             uid,
             p,
         }
     }
+}
+
+/// A person's phone as stored: the blind index (exact search), the ciphertext bound to the
+/// row's uid, the masked copy lists show. Registration, import and edits all seal phones
+/// here, so the three never drift apart.
+struct SealedPhone {
+    index: String,
+    cipher: Vec<u8>,
+    masked: String,
+}
+
+/// `phone` must be normalized (`normalize_phone`).
+fn seal_phone(keys: &KeyRing, uid: &str, phone: &str) -> SealedPhone {
+    SealedPhone {
+        index: phone_index(keys, phone),
+        cipher: keys.encrypt(&Aad { table: "people", column: "phone", row: uid }, phone),
+        masked: mask::mask_phone(phone),
+    }
+}
+
+/// A guardian's phone as stored in `table` (volunteers or beneficiaries): ciphertext bound
+/// to the person's uid and the masked copy; guardians are not searched, so no blind index.
+fn seal_guardian_phone(keys: &KeyRing, table: &str, uid: &str, phone: &str) -> (Vec<u8>, String) {
+    (keys.encrypt(&Aad { table, column: "guardian_phone", row: uid }, phone), mask::mask_phone(phone))
 }
 
 fn gender_key(id: &CitizenId) -> &'static str {
@@ -270,12 +292,12 @@ pub async fn insert_volunteers(tx: &mut Tx, keys: &KeyRing, vols: &[NewVolunteer
     let now = crate::time::now();
     for (chunk_i, chunk) in vols.chunks(BATCH).enumerate() {
         let base = chunk_i * BATCH;
-        let guardian: Vec<Option<Vec<u8>>> = chunk
+        let guardian: Vec<Option<(Vec<u8>, String)>> = chunk
             .iter()
             .map(|v| {
                 v.guardian_phone.as_deref().map(|ph| {
                     let uid = uids.get(&v.person_id).map(String::as_str).unwrap_or_default();
-                    keys.encrypt(&Aad { table: "volunteers", column: "guardian_phone", row: uid }, ph)
+                    seal_guardian_phone(keys, "volunteers", uid, ph)
                 })
             })
             .collect();
@@ -292,8 +314,8 @@ pub async fn insert_volunteers(tx: &mut Tx, keys: &KeyRing, vols: &[NewVolunteer
                     .push_bind(v.latitude_e6)
                     .push_bind(v.longitude_e6)
                     .push_bind(v.guardian_name.as_deref())
-                    .push_bind(guardian[i].as_deref())
-                    .push_bind(v.guardian_phone.as_deref().map(mask::mask_phone))
+                    .push_bind(guardian[i].as_ref().map(|g| g.0.as_slice()))
+                    .push_bind(guardian[i].as_ref().map(|g| g.1.as_str()))
                     .push_bind(v.registered_on)
                     .push_bind(now);
             });
@@ -345,9 +367,7 @@ pub async fn insert_social_workers(tx: &mut Tx, rows: &[NewSocialWorker]) -> Res
         });
         match res.map_err(StoreError::from) {
             Ok(_) => {}
-            Err(e) if e.is_unique_violation() => {
-                return Err(StoreError::Conflict("证书编号已登记在另一位社会工作者名下".into()))
-            }
+            Err(e) if e.is_unique_violation() => return Err(StoreError::Conflict(CERTIFICATE_TAKEN.into())),
             Err(e) => return Err(e),
         }
     }
@@ -358,12 +378,12 @@ pub async fn insert_beneficiaries(tx: &mut Tx, keys: &KeyRing, rows: &[NewBenefi
     let now = crate::time::now();
     let uids = uids_of(tx, &rows.iter().map(|r| r.person_id).collect::<Vec<_>>()).await?;
     for chunk in rows.chunks(BATCH) {
-        let guardian: Vec<Option<Vec<u8>>> = chunk
+        let guardian: Vec<Option<(Vec<u8>, String)>> = chunk
             .iter()
             .map(|r| {
                 r.guardian_phone.as_deref().map(|ph| {
                     let uid = uids.get(&r.person_id).map(String::as_str).unwrap_or_default();
-                    keys.encrypt(&Aad { table: "beneficiaries", column: "guardian_phone", row: uid }, ph)
+                    seal_guardian_phone(keys, "beneficiaries", uid, ph)
                 })
             })
             .collect();
@@ -377,8 +397,8 @@ pub async fn insert_beneficiaries(tx: &mut Tx, keys: &KeyRing, rows: &[NewBenefi
                     .push_bind(r.categories.join(","))
                     .push_bind(r.guardian_name.as_deref())
                     .push_bind(r.guardian_relation.as_deref())
-                    .push_bind(guardian[i].as_deref())
-                    .push_bind(r.guardian_phone.as_deref().map(mask::mask_phone))
+                    .push_bind(guardian[i].as_ref().map(|g| g.0.as_slice()))
+                    .push_bind(guardian[i].as_ref().map(|g| g.1.as_str()))
                     .push_bind(r.serving_org_id)
                     .push_bind(now);
             });
@@ -386,15 +406,21 @@ pub async fn insert_beneficiaries(tx: &mut Tx, keys: &KeyRing, rows: &[NewBenefi
         })?;
         let cats: Vec<(i64, &str)> =
             chunk.iter().flat_map(|r| r.categories.iter().map(move |c| (r.person_id, c.as_str()))).collect();
-        for cc in cats.chunks(BATCH) {
-            on_tx!(tx, |c| {
-                let mut qb = sqlx::QueryBuilder::new("INSERT INTO beneficiary_categories (person_id, category) ");
-                qb.push_values(cc, |mut b, (p, cat)| {
-                    b.push_bind(*p).push_bind(*cat);
-                });
-                qb.build().execute(c).await.map(|r| r.rows_affected())
-            })?;
-        }
+        insert_categories(tx, &cats).await?;
+    }
+    Ok(())
+}
+
+/// The category index rows behind the category filter: `(person_id, category key)`.
+async fn insert_categories(tx: &mut Tx, cats: &[(i64, &str)]) -> Result<(), StoreError> {
+    for cc in cats.chunks(BATCH) {
+        on_tx!(tx, |c| {
+            let mut qb = sqlx::QueryBuilder::new("INSERT INTO beneficiary_categories (person_id, category) ");
+            qb.push_values(cc, |mut b, (p, cat)| {
+                b.push_bind(*p).push_bind(*cat);
+            });
+            qb.build().execute(c).await.map(|r| r.rows_affected())
+        })?;
     }
     Ok(())
 }
@@ -447,9 +473,17 @@ pub struct PersonRow {
     pub birth_date: NaiveDate,
     pub id_masked: String,
     pub phone_masked: Option<String>,
+    /// Blind index of the phone: tells an edit whether the phone really changes.
+    #[serde(skip)]
+    pub phone_index: Option<String>,
     pub division_code: String,
     pub address: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// Changes with every edit; an edit made from an older copy is refused.
+    pub updated_at: DateTime<Utc>,
+    // the role
+    pub ended_on: Option<NaiveDate>,
+    pub end_reason: Option<String>,
     // volunteer
     pub volunteer_number: Option<String>,
     pub skills: Option<String>,
@@ -457,6 +491,8 @@ pub struct PersonRow {
     pub guardian_name: Option<String>,
     pub guardian_phone_masked: Option<String>,
     pub registered_on: Option<NaiveDate>,
+    pub latitude_e6: Option<i64>,
+    pub longitude_e6: Option<i64>,
     // social worker
     pub credential_level: Option<String>,
     pub certificate_number: Option<String>,
@@ -471,30 +507,33 @@ pub struct PersonRow {
     pub serving_org_name: Option<String>,
 }
 
-const PERSON_COLS: &str = "p.id, p.name, p.gender, p.birth_date, p.id_masked, p.phone_masked, p.division_code, \
-    p.address, p.created_at";
+const PERSON_COLS: &str = "p.id, p.name, p.gender, p.birth_date, p.id_masked, p.phone_masked, p.phone_index, \
+    p.division_code, \
+    p.address, p.created_at, p.updated_at";
 
 /// The role-specific part of the SELECT list and FROM clause (after `people p`).
 fn role_sql(role: PersonRole) -> (&'static str, &'static str) {
     match role {
         PersonRole::Volunteer => (
-            "v.volunteer_number, v.skills, v.availability, v.guardian_name, v.guardian_phone_masked, v.registered_on, \
-             NULL AS credential_level, NULL AS certificate_number, CAST(NULL AS BIGINT) AS ce_hours, \
+            "v.ended_on, v.end_reason, v.volunteer_number, v.skills, v.availability, v.guardian_name, \
+             v.guardian_phone_masked, v.registered_on, v.latitude_e6, v.longitude_e6, NULL AS credential_level, NULL AS certificate_number, CAST(NULL AS BIGINT) AS ce_hours, \
              CAST(NULL AS BIGINT) AS employer_org_id, NULL AS employer_name, NULL AS station_code, NULL AS categories, \
              NULL AS guardian_relation, CAST(NULL AS BIGINT) AS serving_org_id, NULL AS serving_org_name",
             " JOIN volunteers v ON v.person_id = p.id",
         ),
         PersonRole::SocialWorker => (
-            "NULL AS volunteer_number, NULL AS skills, NULL AS availability, NULL AS guardian_name, \
-             NULL AS guardian_phone_masked, s.registered_on, s.credential_level, s.certificate_number, s.ce_hours, \
+            "s.ended_on, s.end_reason, NULL AS volunteer_number, NULL AS skills, NULL AS availability, \
+             NULL AS guardian_name, NULL AS guardian_phone_masked, s.registered_on, CAST(NULL AS BIGINT) AS latitude_e6, \
+             CAST(NULL AS BIGINT) AS longitude_e6, s.credential_level, s.certificate_number, s.ce_hours, \
              s.employer_org_id, (SELECT o.name FROM organizations o WHERE o.id = s.employer_org_id) AS employer_name, \
              s.station_code, NULL AS categories, NULL AS guardian_relation, CAST(NULL AS BIGINT) AS serving_org_id, \
              NULL AS serving_org_name",
             " JOIN social_workers s ON s.person_id = p.id",
         ),
         PersonRole::Beneficiary => (
-            "NULL AS volunteer_number, NULL AS skills, NULL AS availability, b.guardian_name, b.guardian_phone_masked, \
-             CAST(NULL AS DATE) AS registered_on, NULL AS credential_level, NULL AS certificate_number, \
+            "b.ended_on, b.end_reason, NULL AS volunteer_number, NULL AS skills, NULL AS availability, b.guardian_name, \
+             b.guardian_phone_masked, CAST(NULL AS DATE) AS registered_on, CAST(NULL AS BIGINT) AS latitude_e6, \
+             CAST(NULL AS BIGINT) AS longitude_e6, NULL AS credential_level, NULL AS certificate_number, \
              CAST(NULL AS BIGINT) AS ce_hours, CAST(NULL AS BIGINT) AS employer_org_id, NULL AS employer_name, \
              NULL AS station_code, b.categories, b.guardian_relation, b.serving_org_id, \
              (SELECT o.name FROM organizations o WHERE o.id = b.serving_org_id) AS serving_org_name",
@@ -543,6 +582,25 @@ pub struct PeopleFilter {
     /// Volunteers of this organization / social workers it employs / beneficiaries it serves.
     pub organization_id: Option<i64>,
     pub sort: PeopleSort,
+    pub status: RoleStatus,
+}
+
+/// Whether a list shows people whose role goes on, has ended, or both.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum RoleStatus {
+    #[default]
+    Current,
+    Ended,
+    All,
+}
+
+/// The alias of the role's table in the list SQL (see `role_sql`).
+fn role_alias(role: PersonRole) -> &'static str {
+    match role {
+        PersonRole::Volunteer => "v",
+        PersonRole::SocialWorker => "s",
+        PersonRole::Beneficiary => "b",
+    }
 }
 
 /// How a search term is matched, decided by its shape.
@@ -595,11 +653,26 @@ async fn list_filter(
     let name_search = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()).map(classify);
     let gram_driven = matches!(name_search, Some(Term::Name(_)))
         || matches!((&name_search, role), (Some(Term::Number(_)), PersonRole::Beneficiary));
+    let mut driven_by = None;
     if let (Some(org), false) = (member_of, gram_driven) {
         from = "volunteer_organizations vo CROSS JOIN ";
         w.and("vo.organization_id = {} AND p.id = vo.person_id", vec![Param::Int(org)]);
+        driven_by = Some(org);
     }
-    scope_filter(&mut w, scope, role);
+    // The member index already restricts to `driven_by`: the same condition again as an IN
+    // list would build a temporary index of every member (100,000 for a big organization).
+    if !(role == PersonRole::Volunteer && scope.organization_id.is_some() && scope.organization_id == driven_by) {
+        scope_filter(&mut w, scope, role);
+    }
+    match f.status {
+        RoleStatus::Current => {
+            w.and(&format!("{}.ended_on IS NULL", role_alias(role)), vec![]);
+        }
+        RoleStatus::Ended => {
+            w.and(&format!("{}.ended_on IS NOT NULL", role_alias(role)), vec![]);
+        }
+        RoleStatus::All => {}
+    }
     if let Some(r) = f.region.as_deref().filter(|r| !r.is_empty()) {
         let (lo, hi) = wushe_domain::accounts::division_range(r);
         w.and("p.division_code >= {} AND p.division_code <= {}", vec![Param::Text(lo), Param::Text(hi)]);
@@ -607,7 +680,10 @@ async fn list_filter(
     if let Some(k) = f.kind.as_deref().filter(|k| !k.is_empty()) {
         match role {
             PersonRole::Volunteer => {
-                w.and("(',' || v.skills || ',') LIKE {}", vec![Param::Text(format!("%,{},%", crate::escape_like(k)))]);
+                w.and(
+                    "(',' || v.skills || ',') LIKE {} ESCAPE '\\'",
+                    vec![Param::Text(format!("%,{},%", crate::escape_like(k)))],
+                );
             }
             PersonRole::SocialWorker => {
                 w.and("s.credential_level = {}", vec![Param::Text(k.to_string())]);
@@ -620,7 +696,7 @@ async fn list_filter(
             }
         }
     }
-    if let Some(org) = f.organization_id {
+    if let Some(org) = f.organization_id.filter(|o| role != PersonRole::Volunteer || driven_by != Some(*o)) {
         let clause = match role {
             PersonRole::Volunteer => {
                 "p.id IN (SELECT person_id FROM volunteer_organizations WHERE organization_id = {})"
@@ -714,9 +790,10 @@ pub async fn select_all(
     query::fetch_all::<PersonRow>(db, &sql, &params).await
 }
 
-/// Load one person in one role, inside the caller's scope.
+/// Load one person in one role (ended or not), inside the caller's scope.
 pub async fn get(db: &Db, keys: &KeyRing, scope: &Scope, role: PersonRole, id: i64) -> Result<PersonRow, StoreError> {
-    let (mut w, from) = list_filter(db, keys, scope, role, &PeopleFilter::default()).await?;
+    let all = PeopleFilter { status: RoleStatus::All, ..Default::default() };
+    let (mut w, from) = list_filter(db, keys, scope, role, &all).await?;
     w.and("p.id = {}", vec![Param::Int(id)]);
     let sql = format!("SELECT {PERSON_COLS}, {}{}", role_sql(role).0, from_where(role, from, &w));
     query::fetch_all::<PersonRow>(db, &sql, &w.params).await?.into_iter().next().ok_or(StoreError::NotFound)
@@ -857,4 +934,297 @@ pub async fn reveal_many(
         }
     }
     Ok(out)
+}
+
+/// Changes to a person's own facts in an edit; `None` leaves a field as it is. Name, citizen
+/// ID, gender and birth date are not here: they come from the ID number.
+#[derive(Debug, Clone, Default)]
+pub struct PersonChanges {
+    /// Normalized phone, or `Some(None)` to remove it.
+    pub phone: Option<Option<String>>,
+    pub address: Option<Option<String>>,
+    /// 12-digit code of the new home region.
+    pub division_code: Option<String>,
+}
+
+impl PersonChanges {
+    pub fn is_empty(&self) -> bool {
+        self.phone.is_none() && self.address.is_none() && self.division_code.is_none()
+    }
+}
+
+/// Changes to the facts of one role; only the fields of the role being edited may be set.
+#[derive(Debug, Clone, Default)]
+pub struct RoleChanges {
+    // volunteer
+    pub skills: Option<Vec<String>>,
+    pub availability: Option<Option<String>>,
+    /// Latitude and longitude in millionths of a degree.
+    pub location: Option<Option<(i64, i64)>>,
+    // social worker
+    pub credential_level: Option<String>,
+    pub certificate_number: Option<Option<String>>,
+    pub registered_on: Option<NaiveDate>,
+    pub ce_hours: Option<i64>,
+    pub employer_org_id: Option<Option<i64>>,
+    pub station_code: Option<Option<String>>,
+    // beneficiary
+    pub categories: Option<Vec<String>>,
+    pub guardian_name: Option<Option<String>>,
+    pub guardian_relation: Option<Option<String>>,
+    /// Normalized phone, or `Some(None)` to remove it.
+    pub guardian_phone: Option<Option<String>>,
+    pub serving_org_id: Option<Option<i64>>,
+    // every role
+    /// The role ends on this date (with a reason), or `Some(None)` to resume it.
+    pub ended: Option<Option<(NaiveDate, Option<String>)>>,
+}
+
+impl RoleChanges {
+    pub fn is_empty(&self) -> bool {
+        self.fields(PersonRole::Volunteer).is_empty()
+            && self.fields(PersonRole::SocialWorker).is_empty()
+            && self.fields(PersonRole::Beneficiary).is_empty()
+    }
+
+    /// Names of the fields set that belong to `role`'s table.
+    fn fields(&self, role: PersonRole) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        let mut f = |set: bool, name| {
+            if set {
+                out.push(name);
+            }
+        };
+        match role {
+            PersonRole::Volunteer => {
+                f(self.skills.is_some(), "skills");
+                f(self.availability.is_some(), "availability");
+                f(self.location.is_some(), "location");
+            }
+            PersonRole::SocialWorker => {
+                f(self.credential_level.is_some(), "credential_level");
+                f(self.certificate_number.is_some(), "certificate_number");
+                f(self.registered_on.is_some(), "registered_on");
+                f(self.ce_hours.is_some(), "ce_hours");
+                f(self.employer_org_id.is_some(), "employer_org_id");
+                f(self.station_code.is_some(), "station_code");
+            }
+            PersonRole::Beneficiary => {
+                f(self.categories.is_some(), "categories");
+                f(self.guardian_name.is_some(), "guardian_name");
+                f(self.guardian_relation.is_some(), "guardian_relation");
+                f(self.guardian_phone.is_some(), "guardian_phone");
+                f(self.serving_org_id.is_some(), "serving_org_id");
+            }
+        }
+        out
+    }
+}
+
+/// Apply an edit of a person in one role, in `tx`. `expected_updated_at` is the `updated_at`
+/// of the copy the editor read: if the record changed since, nothing is written and the
+/// editor is asked to reload (the "before" values they saw, and audit, would be stale).
+pub async fn update(
+    tx: &mut Tx,
+    keys: &KeyRing,
+    role: PersonRole,
+    person_id: i64,
+    expected_updated_at: DateTime<Utc>,
+    p: &PersonChanges,
+    r: &RoleChanges,
+) -> Result<(), StoreError> {
+    let stray: Vec<&str> = PersonRole::ALL.into_iter().filter(|o| *o != role).flat_map(|o| r.fields(o)).collect();
+    if !stray.is_empty() {
+        return Err(StoreError::Integrity(format!("{}不能修改这些字段：{}", role.label(), stray.join(", "))));
+    }
+    let uid = uids_of(tx, &[person_id]).await?.remove(&person_id).ok_or(StoreError::NotFound)?;
+    let phone = p.phone.as_ref().map(|ph| ph.as_deref().map(|ph| seal_phone(keys, &uid, ph)));
+    let now = crate::time::now();
+    let n = on_tx!(tx, |c| {
+        let mut qb = sqlx::QueryBuilder::new("UPDATE people SET updated_at = ");
+        qb.push_bind(now);
+        if let Some(ph) = &phone {
+            qb.push(", phone_index = ").push_bind(ph.as_ref().map(|s| s.index.as_str()));
+            qb.push(", phone_cipher = ").push_bind(ph.as_ref().map(|s| s.cipher.as_slice()));
+            qb.push(", phone_masked = ").push_bind(ph.as_ref().map(|s| s.masked.as_str()));
+        }
+        if let Some(a) = &p.address {
+            qb.push(", address = ").push_bind(a.as_deref());
+        }
+        if let Some(d) = &p.division_code {
+            qb.push(", division_code = ").push_bind(d.as_str());
+        }
+        qb.push(" WHERE id = ").push_bind(person_id).push(" AND updated_at = ").push_bind(expected_updated_at);
+        qb.build().execute(c).await.map(|r| r.rows_affected())
+    })?;
+    if n == 0 {
+        return Err(StoreError::Conflict("此人的信息刚被他人修改，请刷新页面后重新填写".into()));
+    }
+    if r.fields(role).is_empty() && r.ended.is_none() {
+        return Ok(());
+    }
+    let guardian = r
+        .guardian_phone
+        .as_ref()
+        .map(|ph| ph.as_deref().map(|ph| seal_guardian_phone(keys, "beneficiaries", &uid, ph)));
+    let table = match role {
+        PersonRole::Volunteer => "volunteers",
+        PersonRole::SocialWorker => "social_workers",
+        PersonRole::Beneficiary => "beneficiaries",
+    };
+    let res: Result<u64, sqlx::Error> = on_tx!(tx, |c| {
+        let mut qb = sqlx::QueryBuilder::new(format!("UPDATE {table} SET "));
+        let mut set = qb.separated(", ");
+        if let Some(s) = &r.skills {
+            set.push("skills = ").push_bind_unseparated(s.join(","));
+        }
+        if let Some(a) = &r.availability {
+            set.push("availability = ").push_bind_unseparated(a.as_deref());
+        }
+        if let Some(l) = &r.location {
+            set.push("latitude_e6 = ").push_bind_unseparated(l.map(|l| l.0));
+            set.push("longitude_e6 = ").push_bind_unseparated(l.map(|l| l.1));
+        }
+        if let Some(v) = &r.credential_level {
+            set.push("credential_level = ").push_bind_unseparated(v.as_str());
+        }
+        if let Some(v) = &r.certificate_number {
+            set.push("certificate_number = ").push_bind_unseparated(v.as_deref());
+        }
+        if let Some(v) = r.registered_on {
+            set.push("registered_on = ").push_bind_unseparated(v);
+        }
+        if let Some(v) = r.ce_hours {
+            set.push("ce_hours = ").push_bind_unseparated(v);
+        }
+        if let Some(v) = r.employer_org_id {
+            set.push("employer_org_id = ").push_bind_unseparated(v);
+        }
+        if let Some(v) = &r.station_code {
+            set.push("station_code = ").push_bind_unseparated(v.as_deref());
+        }
+        if let Some(v) = &r.categories {
+            set.push("categories = ").push_bind_unseparated(v.join(","));
+        }
+        if let Some(v) = &r.guardian_name {
+            set.push("guardian_name = ").push_bind_unseparated(v.as_deref());
+        }
+        if let Some(v) = &r.guardian_relation {
+            set.push("guardian_relation = ").push_bind_unseparated(v.as_deref());
+        }
+        if let Some(g) = &guardian {
+            set.push("guardian_phone_cipher = ").push_bind_unseparated(g.as_ref().map(|g| g.0.as_slice()));
+            set.push("guardian_phone_masked = ").push_bind_unseparated(g.as_ref().map(|g| g.1.as_str()));
+        }
+        if let Some(v) = r.serving_org_id {
+            set.push("serving_org_id = ").push_bind_unseparated(v);
+        }
+        if let Some(e) = &r.ended {
+            set.push("ended_on = ").push_bind_unseparated(e.as_ref().map(|e| e.0));
+            set.push("end_reason = ").push_bind_unseparated(e.as_ref().and_then(|e| e.1.as_deref()));
+        }
+        qb.push(" WHERE person_id = ").push_bind(person_id);
+        qb.build().execute(c).await.map(|r| r.rows_affected())
+    });
+    match res.map_err(StoreError::from) {
+        Ok(0) => return Err(StoreError::NotFound),
+        Ok(_) => {}
+        Err(e) if e.is_unique_violation() => return Err(StoreError::Conflict(CERTIFICATE_TAKEN.into())),
+        Err(e) => return Err(e),
+    }
+    if let Some(cats) = &r.categories {
+        on_tx!(tx, |c| sqlx::query("DELETE FROM beneficiary_categories WHERE person_id = $1")
+            .bind(person_id)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        let rows: Vec<(i64, &str)> = cats.iter().map(|c| (person_id, c.as_str())).collect();
+        insert_categories(tx, &rows).await?;
+    }
+    Ok(())
+}
+
+/// End a volunteer's membership of an organization: the membership moves to the history
+/// table (the live table holds current members only). Returns the day they had joined.
+pub async fn leave_organization(
+    tx: &mut Tx,
+    person_id: i64,
+    organization_id: i64,
+    left_on: NaiveDate,
+    reason: Option<&str>,
+    recorded_by: Option<i64>,
+) -> Result<NaiveDate, StoreError> {
+    let joined: Option<(NaiveDate,)> = on_tx!(tx, |c| sqlx::query_as(
+        "DELETE FROM volunteer_organizations WHERE person_id = $1 AND organization_id = $2 RETURNING joined_on"
+    )
+    .bind(person_id)
+    .bind(organization_id)
+    .fetch_optional(c)
+    .await)?;
+    let (joined_on,) = joined.ok_or(StoreError::NotFound)?;
+    on_tx!(tx, |c| sqlx::query(
+        "INSERT INTO volunteer_organization_history (person_id, organization_id, joined_on, left_on, reason, \
+         recorded_at, recorded_by) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+    )
+    .bind(person_id)
+    .bind(organization_id)
+    .bind(joined_on)
+    .bind(left_on)
+    .bind(reason)
+    .bind(crate::time::now())
+    .bind(recorded_by)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(joined_on)
+}
+
+/// A membership that ended.
+#[derive(Debug, Clone, FromRow, serde::Serialize)]
+pub struct PastMembership {
+    pub organization_id: i64,
+    pub name: String,
+    pub joined_on: NaiveDate,
+    pub left_on: NaiveDate,
+    pub reason: Option<String>,
+}
+
+/// Organizations a volunteer has left, most recent first.
+pub async fn past_organizations_of(db: &Db, person_id: i64) -> Result<Vec<PastMembership>, StoreError> {
+    Ok(on_db!(db, |c| sqlx::query_as::<_, PastMembership>(
+        "SELECT h.organization_id, o.name, h.joined_on, h.left_on, h.reason FROM volunteer_organization_history h \
+         JOIN organizations o ON o.id = h.organization_id WHERE h.person_id = $1 ORDER BY h.left_on DESC, h.id DESC"
+    )
+    .bind(person_id)
+    .fetch_all(c)
+    .await)?)
+}
+
+/// Whether a person, in any role, is inside the scope: by home region, or for an
+/// organization's staff as its volunteer, its social worker or the beneficiary it serves.
+pub async fn person_in_scope(db: &Db, scope: &Scope, person_id: i64) -> Result<bool, StoreError> {
+    let row: Option<(i64,)> = match scope.organization_id {
+        None => {
+            let (lo, hi) = scope.division_range();
+            on_db!(db, |c| sqlx::query_as(
+                "SELECT id FROM people WHERE id = $1 AND division_code >= $2 AND division_code <= $3"
+            )
+            .bind(person_id)
+            .bind(&lo)
+            .bind(&hi)
+            .fetch_optional(c)
+            .await)?
+        }
+        Some(org) => on_db!(db, |c| sqlx::query_as(
+            "SELECT p.id FROM people p WHERE p.id = $1 AND (\
+             EXISTS (SELECT 1 FROM volunteer_organizations vo WHERE vo.person_id = p.id AND vo.organization_id = $2) \
+             OR EXISTS (SELECT 1 FROM social_workers s WHERE s.person_id = p.id AND s.employer_org_id = $2) \
+             OR EXISTS (SELECT 1 FROM beneficiaries b WHERE b.person_id = p.id AND b.serving_org_id = $2))"
+        )
+        .bind(person_id)
+        .bind(org)
+        .fetch_optional(c)
+        .await)?,
+    };
+    Ok(row.is_some())
 }

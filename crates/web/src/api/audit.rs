@@ -57,6 +57,7 @@ pub struct AuditPage {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditParams {
     pub user_id: Option<i64>,
     pub username: Option<String>,

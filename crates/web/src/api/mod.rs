@@ -5,7 +5,9 @@ pub mod auth;
 pub mod people;
 pub mod regions;
 pub mod registry;
+pub mod timebank;
 pub mod users;
+pub mod volunteering;
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts};
@@ -55,7 +57,7 @@ impl From<QueryRejection> for AppError {
     modifiers(&Security),
     tags((name = "auth", description = "登录与令牌"), (name = "regions", description = "行政区划"),
          (name = "users", description = "用户与权限"), (name = "audit", description = "审计日志"),
-         (name = "registry", description = "社会组织登记"), (name = "people", description = "志愿者、社会工作者、服务对象与批量导入"), (name = "public", description = "公开查询（无需登录）"))
+         (name = "registry", description = "社会组织登记"), (name = "people", description = "志愿者、社会工作者、服务对象与批量导入"), (name = "volunteering", description = "志愿服务：活动、报名、签到、时长确认与记录"), (name = "timebank", description = "时间银行、积分与爱心超市"), (name = "public", description = "公开查询（无需登录）"))
 )]
 struct ApiDoc;
 
@@ -97,15 +99,41 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(registry::create_banned))
         .routes(routes!(registry::list_pairings, registry::create_pairing))
         .routes(routes!(people::list_volunteers, people::create_volunteer))
-        .routes(routes!(people::get_volunteer))
+        .routes(routes!(people::get_volunteer, people::update_volunteer))
+        .routes(routes!(people::leave_organization))
         .routes(routes!(people::reveal_volunteer))
         .routes(routes!(people::list_social_workers, people::create_social_worker))
-        .routes(routes!(people::get_social_worker))
+        .routes(routes!(people::get_social_worker, people::update_social_worker))
         .routes(routes!(people::reveal_social_worker))
         .routes(routes!(people::list_beneficiaries, people::create_beneficiary))
-        .routes(routes!(people::get_beneficiary))
+        .routes(routes!(people::get_beneficiary, people::update_beneficiary))
         .routes(routes!(people::reveal_beneficiary))
         .routes(routes!(people::dictionaries))
+        .routes(routes!(people::list_skills, people::create_skill))
+        .routes(routes!(people::update_skill))
+        .routes(routes!(volunteering::list, volunteering::create))
+        .routes(routes!(volunteering::get_activity))
+        .routes(routes!(volunteering::set_status))
+        .routes(routes!(volunteering::checkin_code))
+        .routes(routes!(volunteering::roster))
+        .routes(routes!(volunteering::sign_up))
+        .routes(routes!(volunteering::decide))
+        .routes(routes!(volunteering::check_in))
+        .routes(routes!(volunteering::check_out))
+        .routes(routes!(volunteering::confirm))
+        .routes(routes!(volunteering::request_correction))
+        .routes(routes!(volunteering::review_correction))
+        .routes(routes!(volunteering::record))
+        .routes(routes!(volunteering::list_policies, volunteering::create_policy))
+        .routes(routes!(volunteering::get_settings, volunteering::put_settings))
+        .routes(routes!(volunteering::stats))
+        .routes(routes!(timebank::account))
+        .routes(routes!(timebank::transfer))
+        .routes(routes!(timebank::spend))
+        .routes(routes!(timebank::add_relation))
+        .routes(routes!(timebank::list_outlets, timebank::create_outlet))
+        .routes(routes!(timebank::list_goods, timebank::add_goods))
+        .routes(routes!(timebank::redeem))
         .routes(routes!(people::template))
         .routes(routes!(people::import_progress))
         .merge(

@@ -7,9 +7,9 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use wushe_domain::registry::person::{BeneficiaryCategory, CredentialLevel, PersonRole, Skill};
+use wushe_domain::registry::person::{BeneficiaryCategory, CredentialLevel, PersonRole};
 use wushe_domain::registry::OrgType;
-use wushe_store::registry::people::{FullPersonalData, PeopleFilter, PeopleSort};
+use wushe_store::registry::people::{FullPersonalData, PeopleFilter, PeopleSort, RoleStatus};
 use wushe_store::Page;
 
 use super::registry::Created;
@@ -19,8 +19,10 @@ use crate::error::{AppError, ErrorBody};
 use crate::export;
 use crate::service::import::{self, ImportKind, ImportReport, Progress};
 use crate::service::people::{
-    self as svc, BeneficiaryInput, Checker, PersonDetail, PersonView, SocialWorkerInput, VolunteerInput,
+    self as svc, BeneficiaryInput, BeneficiaryPatch, Checker, PersonDetail, PersonView, RolePatch, SocialWorkerInput,
+    SocialWorkerPatch, VolunteerInput, VolunteerPatch,
 };
+use crate::service::skills::{self as skills_svc, NewSkillInput, SkillPatch, SkillView};
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -35,13 +37,14 @@ pub struct PersonPage {
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PeopleParams {
     /// Name fragment (two characters work), citizen ID (exact), phone number (exact),
     /// volunteer number or certificate number.
     pub q: Option<String>,
     /// Home region subtree (code prefix) inside your scope.
     pub region: Option<String>,
-    /// Volunteers: skill key.
+    /// Volunteers: skill key or label (deactivated skills too: volunteers keep them).
     pub skill: Option<String>,
     /// Social workers: credential level key.
     pub credential_level: Option<String>,
@@ -51,6 +54,8 @@ pub struct PeopleParams {
     pub organization_id: Option<i64>,
     /// newest (default) | name | region
     pub sort: Option<String>,
+    /// current (default): roles that go on | ended | all
+    pub status: Option<String>,
     pub page: Option<u32>,
     pub per_page: Option<u32>,
     /// `csv` or `xlsx` to download every row the filter selects.
@@ -70,14 +75,15 @@ impl PeopleParams {
             other => return Err(AppError::validation("sort", format!("未知的排序方式「{other}」"))),
         };
         let given = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+        let status = match self.status.as_deref().unwrap_or("current") {
+            "current" | "" => RoleStatus::Current,
+            "ended" => RoleStatus::Ended,
+            "all" => RoleStatus::All,
+            other => return Err(AppError::validation("status", format!("未知的状态「{other}」"))),
+        };
         let kind = match role {
-            PersonRole::Volunteer => given(&self.skill)
-                .map(|s| {
-                    Skill::parse(&s)
-                        .map(|k| k.as_str().to_string())
-                        .ok_or_else(|| AppError::validation("skill", format!("未知的技能「{s}」")))
-                })
-                .transpose()?,
+            // Checked against the skill dictionary by the service.
+            PersonRole::Volunteer => given(&self.skill),
             PersonRole::SocialWorker => given(&self.credential_level)
                 .map(|s| {
                     CredentialLevel::parse(&s)
@@ -96,7 +102,7 @@ impl PeopleParams {
         if self.q.as_deref().is_some_and(|q| q.chars().count() > 60) {
             return Err(AppError::validation("q", "搜索内容不能超过 60 个字符"));
         }
-        Ok(PeopleFilter { q: self.q.clone(), region, kind, organization_id: self.organization_id, sort })
+        Ok(PeopleFilter { q: self.q.clone(), region, kind, organization_id: self.organization_id, sort, status })
     }
 }
 
@@ -197,6 +203,47 @@ pub async fn reveal_volunteer(
     Ok(Json(svc::reveal(&state, &user, &meta, PersonRole::Volunteer, id).await?.into()))
 }
 
+/// Change a volunteer's phone, address, home region, skills, availability or location, or end
+/// the role (`ended_on`). Same permission as registering; every change is audited.
+#[utoipa::path(operation_id = "updateVolunteer", patch, path = "/api/v1/volunteers/{id}", tag = "people", params(("id" = i64, Path)),
+    request_body = VolunteerPatch,
+    responses((status = 200, body = PersonDetail), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn update_volunteer(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    meta: RequestMeta,
+    Path(id): Path<i64>,
+    ApiJson(p): ApiJson<VolunteerPatch>,
+) -> Result<Json<PersonDetail>, AppError> {
+    Ok(Json(svc::edit(&state, &user, &meta, id, &RolePatch::Volunteer(p)).await?))
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LeaveParams {
+    /// Why the volunteer left (optional).
+    pub reason: Option<String>,
+}
+
+/// The volunteer leaves the organization: the membership ends (kept in the volunteer's
+/// history) and the change is audited. Organization staff: your own organization only.
+#[utoipa::path(operation_id = "leaveOrganization", delete, path = "/api/v1/volunteers/{id}/organizations/{org_id}", tag = "people",
+    params(("id" = i64, Path), ("org_id" = i64, Path), LeaveParams),
+    responses((status = 204, description = "Membership ended"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn leave_organization(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    meta: RequestMeta,
+    Path((id, org_id)): Path<(i64, i64)>,
+    ApiQuery(p): ApiQuery<LeaveParams>,
+) -> Result<StatusCode, AppError> {
+    svc::leave_organization(&state, &user, &meta, id, org_id, p.reason.as_deref()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// Social workers in your scope (organization staff: your employees).
 #[utoipa::path(operation_id = "listSocialWorkers", get, path = "/api/v1/social-workers", tag = "people", params(PeopleParams),
     responses((status = 200, description = "JSON page, or a CSV / xlsx file with format=", content(
@@ -252,6 +299,24 @@ pub async fn reveal_social_worker(
     Path(id): Path<i64>,
 ) -> Result<Json<FullPersonalDataDto>, AppError> {
     Ok(Json(svc::reveal(&state, &user, &meta, PersonRole::SocialWorker, id).await?.into()))
+}
+
+/// Change a social worker's phone, address, home region or credential facts (level,
+/// certificate, registration date, continuing-education hours, employer, station), or end the
+/// role. Audited.
+#[utoipa::path(operation_id = "updateSocialWorker", patch, path = "/api/v1/social-workers/{id}", tag = "people", params(("id" = i64, Path)),
+    request_body = SocialWorkerPatch,
+    responses((status = 200, body = PersonDetail), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn update_social_worker(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    meta: RequestMeta,
+    Path(id): Path<i64>,
+    ApiJson(p): ApiJson<SocialWorkerPatch>,
+) -> Result<Json<PersonDetail>, AppError> {
+    Ok(Json(svc::edit(&state, &user, &meta, id, &RolePatch::SocialWorker(p)).await?))
 }
 
 /// Beneficiaries (服务对象) in your scope (organization staff: those you serve).
@@ -311,6 +376,23 @@ pub async fn reveal_beneficiary(
     Ok(Json(svc::reveal(&state, &user, &meta, PersonRole::Beneficiary, id).await?.into()))
 }
 
+/// Change a beneficiary's phone, address, home region, categories, guardian or serving
+/// organization, or end the role (no longer served). Audited.
+#[utoipa::path(operation_id = "updateBeneficiary", patch, path = "/api/v1/beneficiaries/{id}", tag = "people", params(("id" = i64, Path)),
+    request_body = BeneficiaryPatch,
+    responses((status = 200, body = PersonDetail), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn update_beneficiary(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    meta: RequestMeta,
+    Path(id): Path<i64>,
+    ApiJson(p): ApiJson<BeneficiaryPatch>,
+) -> Result<Json<PersonDetail>, AppError> {
+    Ok(Json(svc::edit(&state, &user, &meta, id, &RolePatch::Beneficiary(p)).await?))
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DictEntry {
     pub key: String,
@@ -325,20 +407,58 @@ pub struct Dictionaries {
     pub organization_types: Vec<DictEntry>,
 }
 
-/// The registry's dictionaries: skills, beneficiary categories, credential levels,
-/// organization types (keys for the API, labels for people; imports accept either).
+/// The registry's dictionaries: skills (the active ones), beneficiary categories, credential
+/// levels, organization types (keys for the API, labels for people; imports accept either).
 #[utoipa::path(operation_id = "dictionaries", get, path = "/api/v1/dictionaries", tag = "people",
     responses((status = 200, body = Dictionaries), (status = 401, body = ErrorBody)), security(("bearer" = []), ("session" = [])))]
-pub async fn dictionaries(_user: CurrentUser) -> Json<Dictionaries> {
+pub async fn dictionaries(State(state): State<AppState>, _user: CurrentUser) -> Result<Json<Dictionaries>, AppError> {
     fn d<T: Copy>(all: &[T], key: fn(T) -> &'static str, label: fn(T) -> &'static str) -> Vec<DictEntry> {
         all.iter().map(|v| DictEntry { key: key(*v).into(), label: label(*v).into() }).collect()
     }
-    Json(Dictionaries {
-        skills: d(&Skill::ALL, Skill::as_str, Skill::label),
+    let skills = skills_svc::list(&state).await?;
+    Ok(Json(Dictionaries {
+        skills: skills.into_iter().filter(|s| s.active).map(|s| DictEntry { key: s.key, label: s.label }).collect(),
         beneficiary_categories: d(&BeneficiaryCategory::ALL, BeneficiaryCategory::as_str, BeneficiaryCategory::label),
         credential_levels: d(&CredentialLevel::ALL, CredentialLevel::as_str, CredentialLevel::label),
         organization_types: d(&OrgType::ALL, OrgType::as_str, OrgType::label),
-    })
+    }))
+}
+
+/// The volunteer skill dictionary with retired skills and the display order.
+#[utoipa::path(operation_id = "listSkills", get, path = "/api/v1/dictionaries/skills", tag = "people",
+    responses((status = 200, body = Vec<SkillView>), (status = 401, body = ErrorBody)), security(("bearer" = []), ("session" = [])))]
+pub async fn list_skills(State(state): State<AppState>, _user: CurrentUser) -> Result<Json<Vec<SkillView>>, AppError> {
+    Ok(Json(skills_svc::list(&state).await?))
+}
+
+/// Add a skill to the dictionary (administrators). Audited.
+#[utoipa::path(operation_id = "createSkill", post, path = "/api/v1/dictionaries/skills", tag = "people", request_body = NewSkillInput,
+    responses((status = 201, body = SkillView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn create_skill(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    meta: RequestMeta,
+    ApiJson(input): ApiJson<NewSkillInput>,
+) -> Result<(StatusCode, Json<SkillView>), AppError> {
+    Ok((StatusCode::CREATED, Json(skills_svc::create(&state, &user, &meta, &input).await?)))
+}
+
+/// Rename a skill, change its order, or deactivate / reactivate it (administrators). Keys
+/// are never deleted: volunteers keep a deactivated skill. Audited.
+#[utoipa::path(operation_id = "updateSkill", patch, path = "/api/v1/dictionaries/skills/{key}", tag = "people", params(("key" = String, Path)),
+    request_body = SkillPatch,
+    responses((status = 200, body = SkillView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn update_skill(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    meta: RequestMeta,
+    Path(key): Path<String>,
+    ApiJson(p): ApiJson<SkillPatch>,
+) -> Result<Json<SkillView>, AppError> {
+    Ok(Json(skills_svc::update(&state, &user, &meta, &key, &p).await?))
 }
 
 pub fn parse_kind(kind: &str) -> Result<ImportKind, AppError> {
@@ -350,6 +470,7 @@ pub fn parse_kind(kind: &str) -> Result<ImportKind, AppError> {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TemplateParams {
     /// xlsx (default) or csv
     pub format: Option<String>,

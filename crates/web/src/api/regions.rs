@@ -85,6 +85,7 @@ impl From<&RegionView> for RegionDetail {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchParams {
     /// Name fragment (e.g. 武昌) or code prefix (e.g. 420106).
     pub q: String,

@@ -119,6 +119,7 @@ pub struct OrgPage {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct OrgListParams {
     /// Name fragment (two characters work: 社工, 慈善) or a full credit code.
     pub q: Option<String>,
@@ -229,6 +230,7 @@ pub async fn change_status(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PublicParams {
     /// Name fragment (at least 2 characters) or full credit code.
     pub q: String,
@@ -255,6 +257,7 @@ pub struct BannedDto {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct BannedParams {
     pub q: Option<String>,
     pub page: Option<u32>,
@@ -333,6 +336,7 @@ impl From<wushe_store::registry::pairings::PairingRow> for PairingDto {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PairingParams {
     /// Only the pairings of this organization.
     pub organization_id: Option<i64>,

@@ -54,6 +54,7 @@ pub struct UserPage {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// Fragment of username or name.
     pub q: Option<String>,

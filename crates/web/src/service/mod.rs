@@ -6,3 +6,6 @@ pub mod import;
 pub mod people;
 pub mod regions;
 pub mod registry;
+pub mod skills;
+pub mod timebank;
+pub mod volunteering;

@@ -10,13 +10,16 @@ use serde::{Deserialize, Serialize};
 use wushe_domain::codes::citizen_id::{CitizenId, Gender};
 use wushe_domain::codes::division::{DivisionCode, Level};
 use wushe_domain::privacy::mask;
-use wushe_domain::registry::person::{self as rules, BeneficiaryCategory, CredentialLevel, PersonRole, Skill};
+use wushe_domain::registry::person::{
+    self as rules, BeneficiaryCategory, CredentialLevel, PersonRole, SkillDictionary,
+};
 use wushe_store::accounts::audit::{self, Event};
 use wushe_store::registry::organizations as orgs;
 use wushe_store::registry::people::{
     self as store, ExistingPerson, NewBeneficiary, NewConsent, NewPerson, NewSocialWorker, NewVolunteer, PeopleFilter,
     PersonRow,
 };
+use wushe_store::registry::skills;
 use wushe_store::{regions, Page, Paged, Tx};
 
 use crate::auth::{CurrentUser, RequestMeta};
@@ -68,7 +71,7 @@ pub struct PersonInput {
 pub struct VolunteerInput {
     #[serde(flatten)]
     pub person: PersonInput,
-    /// Skill keys or labels from the dictionary (`GET /api/v1/volunteers/skills`).
+    /// Skill keys or labels from the dictionary (`GET /api/v1/dictionaries/skills`).
     #[serde(default)]
     pub skills: Vec<String>,
     /// e.g. 周末上午, 工作日晚上.
@@ -146,7 +149,8 @@ pub struct ValidPerson {
 #[derive(Debug, Clone)]
 pub enum ValidRole {
     Volunteer {
-        skills: Vec<Skill>,
+        /// Skill keys.
+        skills: Vec<String>,
         availability: Option<String>,
         location: Option<(i64, i64)>,
         guardian: Option<(String, String, NaiveDate)>,
@@ -220,18 +224,20 @@ fn date(errs: &mut Vec<FieldError>, field: &str, s: &str, today: NaiveDate) -> O
 }
 
 /// Validates input rows for one user, caching the region and organization checks (an
-/// import of 100,000 rows touches a few thousand villages).
+/// import of 100,000 rows touches a few thousand villages) and the skill dictionary (loaded
+/// once per request or import). Registration and edits check each field with the same rule.
 pub struct Checker<'a> {
     state: &'a AppState,
     user: &'a CurrentUser,
     today: NaiveDate,
     regions: HashMap<String, bool>,
     orgs: HashMap<i64, bool>,
+    skills: Option<SkillDictionary>,
 }
 
 impl<'a> Checker<'a> {
     pub fn new(state: &'a AppState, user: &'a CurrentUser) -> Checker<'a> {
-        Checker { state, user, today: today(), regions: HashMap::new(), orgs: HashMap::new() }
+        Checker { state, user, today: today(), regions: HashMap::new(), orgs: HashMap::new(), skills: None }
     }
 
     async fn region_exists(&mut self, code: &DivisionCode) -> Result<bool, AppError> {
@@ -256,6 +262,14 @@ impl<'a> Checker<'a> {
         Ok(b)
     }
 
+    /// The skill dictionary, loaded on first use.
+    pub async fn skill_dictionary(&mut self) -> Result<&SkillDictionary, AppError> {
+        if self.skills.is_none() {
+            self.skills = Some(skills::dictionary(&self.state.db).await?);
+        }
+        Ok(self.skills.get_or_insert_with(Default::default))
+    }
+
     /// The organization a record is tied to: organization staff always act for their own.
     async fn organization(
         &mut self,
@@ -275,29 +289,27 @@ impl<'a> Checker<'a> {
         }
     }
 
-    async fn person(
-        &mut self,
-        errs: &mut Vec<FieldError>,
-        p: &PersonInput,
-        phone_required: bool,
-    ) -> Result<Option<ValidPerson>, AppError> {
-        let name = rules::normalize_name(&p.name).map_err(|m| errs.push(ferr("姓名", m))).ok();
-        let id =
-            CitizenId::parse(&p.citizen_id, self.today).map_err(|e| errs.push(ferr("身份证号", e.to_string()))).ok();
-        let phone = match opt(&p.phone) {
+    /// 联系电话: a mobile or landline, normalized.
+    fn phone(&self, errs: &mut Vec<FieldError>, s: &Option<String>, required: bool) -> Option<String> {
+        match opt(s) {
             Some(ph) => rules::normalize_phone(ph).map_err(|m| errs.push(ferr("联系电话", m))).ok(),
             None => {
-                if phone_required {
+                if required {
                     errs.push(ferr("联系电话", "不能为空"));
                 }
                 None
             }
-        };
-        let code = match DivisionCode::parse(p.division_code.trim()) {
+        }
+    }
+
+    /// 所在区划: a current division, county level or below, inside the user's region (not
+    /// checked for organization staff, whose people may live anywhere).
+    async fn home_region(&mut self, errs: &mut Vec<FieldError>, input: &str) -> Result<Option<DivisionCode>, AppError> {
+        Ok(match DivisionCode::parse(input.trim()) {
             Err(e) => {
                 errs.push(ferr(
                     "所在区划",
-                    if p.division_code.trim().is_empty() { "不能为空".to_string() } else { e.to_string() },
+                    if input.trim().is_empty() { "不能为空".to_string() } else { e.to_string() },
                 ));
                 None
             }
@@ -314,7 +326,20 @@ impl<'a> Checker<'a> {
                 None
             }
             Ok(c) => Some(c),
-        };
+        })
+    }
+
+    async fn person(
+        &mut self,
+        errs: &mut Vec<FieldError>,
+        p: &PersonInput,
+        phone_required: bool,
+    ) -> Result<Option<ValidPerson>, AppError> {
+        let name = rules::normalize_name(&p.name).map_err(|m| errs.push(ferr("姓名", m))).ok();
+        let id =
+            CitizenId::parse(&p.citizen_id, self.today).map_err(|e| errs.push(ferr("身份证号", e.to_string()))).ok();
+        let phone = self.phone(errs, &p.phone, phone_required);
+        let code = self.home_region(errs, &p.division_code).await?;
         let address = text(errs, "住址", &p.address, 200);
         Ok(match (name, id, code) {
             (Some(name), Some(id), Some(code)) => Some(ValidPerson { name, id, phone, code, address }),
@@ -334,18 +359,37 @@ impl<'a> Checker<'a> {
         }
     }
 
-    pub async fn volunteer(&mut self, input: &VolunteerInput) -> Result<Result<ValidEntry, Vec<FieldError>>, AppError> {
-        let mut errs = Vec::new();
-        let person = self.person(&mut errs, &input.person, true).await?;
-        let mut skills = Vec::new();
-        for s in &input.skills {
-            match rules::parse_list(s, Skill::parse) {
-                Ok(list) => skills.extend(list.into_iter().filter(|k| !skills.contains(k)).collect::<Vec<_>>()),
+    /// 技能: keys or labels of active skills (lists as typed in a form or a cell). Skills in
+    /// `held` are kept even if deactivated since: a volunteer keeps what they have.
+    async fn skill_keys(
+        &mut self,
+        errs: &mut Vec<FieldError>,
+        input: &[String],
+        held: &[&str],
+    ) -> Result<Vec<String>, AppError> {
+        let dict = self.skill_dictionary().await?;
+        let mut keys: Vec<String> = Vec::new();
+        for s in input {
+            let found = rules::parse_list(s, |part| {
+                dict.find(part).filter(|e| e.active || held.contains(&e.key.as_str())).map(|e| e.key.as_str())
+            });
+            match found {
+                Ok(list) => {
+                    for k in list {
+                        if !keys.iter().any(|x| x == k) {
+                            keys.push(k.to_string());
+                        }
+                    }
+                }
                 Err(bad) => errs.push(ferr("技能", format!("「{bad}」不在技能字典中"))),
             }
         }
-        let availability = text(&mut errs, "服务时间", &input.availability, 100);
-        let location = match (input.latitude, input.longitude) {
+        Ok(keys)
+    }
+
+    /// 位置: latitude and longitude together, inside China, in millionths of a degree.
+    fn location(errs: &mut Vec<FieldError>, lat: Option<f64>, lng: Option<f64>) -> Option<(i64, i64)> {
+        match (lat, lng) {
             (None, None) => None,
             (Some(lat), Some(lng)) if (3.0..=54.0).contains(&lat) && (73.0..=136.0).contains(&lng) => {
                 Some(((lat * 1e6).round() as i64, (lng * 1e6).round() as i64))
@@ -358,7 +402,83 @@ impl<'a> Checker<'a> {
                 errs.push(ferr("位置", "纬度和经度须同时填写"));
                 None
             }
-        };
+        }
+    }
+
+    fn credential_level(errs: &mut Vec<FieldError>, s: &str) -> Option<CredentialLevel> {
+        let level = CredentialLevel::parse(s);
+        if level.is_none() {
+            errs.push(ferr(
+                "资格等级",
+                format!("「{}」不是有效的等级，应为助理社会工作师、社会工作师或高级社会工作师", s.trim()),
+            ));
+        }
+        level
+    }
+
+    fn certificate_number(errs: &mut Vec<FieldError>, s: &Option<String>) -> Option<String> {
+        match opt(s) {
+            Some(c) if c.len() > 40 || !c.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-') => {
+                errs.push(ferr("证书编号", "只能包含字母、数字和短横线，不超过 40 位"));
+                None
+            }
+            Some(c) => Some(c.to_ascii_uppercase()),
+            None => None,
+        }
+    }
+
+    fn ce_hours(errs: &mut Vec<FieldError>, hours: i64) -> i64 {
+        if !(0..=2000).contains(&hours) {
+            errs.push(ferr("继续教育学时", "应为 0–2000 之间的整数"));
+        }
+        hours
+    }
+
+    /// 所在社工站: a current township inside the user's region, as a 12-digit code.
+    async fn station(&mut self, errs: &mut Vec<FieldError>, s: &Option<String>) -> Result<Option<String>, AppError> {
+        let Some(s) = opt(s) else { return Ok(None) };
+        Ok(match DivisionCode::parse(s) {
+            Ok(c) if c.level() != Level::Township => {
+                errs.push(ferr("所在社工站", "应为街道或乡镇的区划代码（9 位）"));
+                None
+            }
+            Ok(c) if self.user.organization_id.is_none() && !c.is_within(&self.user.scope_division) => {
+                errs.push(ferr("所在社工站", format!("{} 不在您的管辖范围内", c.prefix())));
+                None
+            }
+            Ok(c) if !self.region_exists(&c).await? => {
+                errs.push(ferr("所在社工站", format!("区划代码 {} 不存在", c.prefix())));
+                None
+            }
+            Ok(c) => Some(c.full().to_string()),
+            Err(e) => {
+                errs.push(ferr("所在社工站", e.to_string()));
+                None
+            }
+        })
+    }
+
+    /// 对象类别: at least one.
+    fn categories(errs: &mut Vec<FieldError>, input: &[String]) -> Vec<BeneficiaryCategory> {
+        let mut categories = Vec::new();
+        for s in input {
+            match rules::parse_list(s, BeneficiaryCategory::parse) {
+                Ok(list) => categories.extend(list.into_iter().filter(|k| !categories.contains(k)).collect::<Vec<_>>()),
+                Err(bad) => errs.push(ferr("对象类别", format!("「{bad}」不是有效的类别"))),
+            }
+        }
+        if categories.is_empty() && !errs.iter().any(|e| e.field == "对象类别") {
+            errs.push(ferr("对象类别", "至少选择一个类别"));
+        }
+        categories
+    }
+
+    pub async fn volunteer(&mut self, input: &VolunteerInput) -> Result<Result<ValidEntry, Vec<FieldError>>, AppError> {
+        let mut errs = Vec::new();
+        let person = self.person(&mut errs, &input.person, true).await?;
+        let skills = self.skill_keys(&mut errs, &input.skills, &[]).await?;
+        let availability = text(&mut errs, "服务时间", &input.availability, 100);
+        let location = Self::location(&mut errs, input.latitude, input.longitude);
         let minor = person.as_ref().is_some_and(|p| rules::needs_guardian(p.id.age_on(self.today)));
         let guardian = if minor {
             let name = text(&mut errs, "监护人姓名", &input.guardian_name, 30);
@@ -399,52 +519,12 @@ impl<'a> Checker<'a> {
         if person.as_ref().is_some_and(|p| p.id.age_on(self.today) < rules::ADULT_AGE) {
             errs.push(ferr("身份证号", "社会工作者应年满 18 周岁"));
         }
-        let level = CredentialLevel::parse(&input.credential_level).ok_or_else(|| {
-            ferr(
-                "资格等级",
-                format!(
-                    "「{}」不是有效的等级，应为助理社会工作师、社会工作师或高级社会工作师",
-                    input.credential_level.trim()
-                ),
-            )
-        });
-        let level = level.map_err(|e| errs.push(e)).ok();
-        let certificate_number = match opt(&input.certificate_number) {
-            Some(c) if c.len() > 40 || !c.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-') => {
-                errs.push(ferr("证书编号", "只能包含字母、数字和短横线，不超过 40 位"));
-                None
-            }
-            Some(c) => Some(c.to_ascii_uppercase()),
-            None => None,
-        };
+        let level = Self::credential_level(&mut errs, &input.credential_level);
+        let certificate_number = Self::certificate_number(&mut errs, &input.certificate_number);
         let registered_on = date(&mut errs, "登记日期", &input.registered_on, self.today);
-        let ce_hours = input.ce_hours.unwrap_or(0);
-        if !(0..=2000).contains(&ce_hours) {
-            errs.push(ferr("继续教育学时", "应为 0–2000 之间的整数"));
-        }
+        let ce_hours = Self::ce_hours(&mut errs, input.ce_hours.unwrap_or(0));
         let employer_org_id = self.organization(&mut errs, "所在机构", input.employer_org_id).await?;
-        let station_code = match opt(&input.station_code) {
-            None => None,
-            Some(s) => match DivisionCode::parse(s) {
-                Ok(c) if c.level() != Level::Township => {
-                    errs.push(ferr("所在社工站", "应为街道或乡镇的区划代码（9 位）"));
-                    None
-                }
-                Ok(c) if self.user.organization_id.is_none() && !c.is_within(&self.user.scope_division) => {
-                    errs.push(ferr("所在社工站", format!("{} 不在您的管辖范围内", c.prefix())));
-                    None
-                }
-                Ok(c) if !self.region_exists(&c).await? => {
-                    errs.push(ferr("所在社工站", format!("区划代码 {} 不存在", c.prefix())));
-                    None
-                }
-                Ok(c) => Some(c.full().to_string()),
-                Err(e) => {
-                    errs.push(ferr("所在社工站", e.to_string()));
-                    None
-                }
-            },
-        };
+        let station_code = self.station(&mut errs, &input.station_code).await?;
         Ok(match (person, level, registered_on) {
             (Some(person), Some(level), Some(registered_on)) if errs.is_empty() => Ok(ValidEntry {
                 person,
@@ -467,16 +547,7 @@ impl<'a> Checker<'a> {
     ) -> Result<Result<ValidEntry, Vec<FieldError>>, AppError> {
         let mut errs = Vec::new();
         let person = self.person(&mut errs, &input.person, false).await?;
-        let mut categories = Vec::new();
-        for s in &input.categories {
-            match rules::parse_list(s, BeneficiaryCategory::parse) {
-                Ok(list) => categories.extend(list.into_iter().filter(|k| !categories.contains(k)).collect::<Vec<_>>()),
-                Err(bad) => errs.push(ferr("对象类别", format!("「{bad}」不是有效的类别"))),
-            }
-        }
-        if categories.is_empty() && !errs.iter().any(|e| e.field == "对象类别") {
-            errs.push(ferr("对象类别", "至少选择一个类别"));
-        }
+        let categories = Self::categories(&mut errs, &input.categories);
         let minor = person.as_ref().is_some_and(|p| rules::needs_guardian(p.id.age_on(self.today)));
         let gname = text(&mut errs, "监护人姓名", &input.guardian_name, 30);
         let relation = text(&mut errs, "监护关系", &input.guardian_relation, 20);
@@ -661,7 +732,7 @@ pub async fn apply(
                 vols.push(NewVolunteer {
                     person_id: pid,
                     county: e.person.code.full()[..6].to_string(),
-                    skills: skills.iter().map(|s| s.as_str().to_string()).collect(),
+                    skills: skills.clone(),
                     availability: availability.clone(),
                     latitude_e6: location.map(|l| l.0),
                     longitude_e6: location.map(|l| l.1),
@@ -780,6 +851,11 @@ pub struct PersonView {
     pub region_name: Option<String>,
     pub address: Option<String>,
     pub registered_at: String,
+    /// The day this role ended (e.g. a beneficiary no longer served); absent while it goes on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ended_on: Option<NaiveDate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_reason: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub volunteer: Option<VolunteerFacts>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -804,6 +880,8 @@ pub struct VolunteerFacts {
     /// Masked.
     pub guardian_phone: Option<String>,
     pub registered_on: Option<NaiveDate>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -835,21 +913,23 @@ pub struct BeneficiaryFacts {
     pub serving_org_name: Option<String>,
 }
 
-fn labelled<T: Copy>(
-    csv: Option<&str>,
-    parse: impl Fn(&str) -> Option<T>,
-    key: fn(T) -> &'static str,
-    label: fn(T) -> &'static str,
-) -> Vec<Labelled> {
+/// Keys stored comma-separated, with their labels (`label` maps a key to its label).
+fn labelled<'a>(csv: Option<&'a str>, label: impl Fn(&'a str) -> Option<String>) -> Vec<Labelled> {
     csv.unwrap_or_default()
         .split(',')
-        .filter_map(parse)
-        .map(|v| Labelled { key: key(v).to_string(), label: label(v).to_string() })
+        .filter(|k| !k.is_empty())
+        .filter_map(|k| label(k).map(|l| Labelled { key: k.to_string(), label: l }))
         .collect()
 }
 
 impl PersonView {
-    pub fn from_row(r: PersonRow, role: PersonRole, region_name: Option<String>) -> PersonView {
+    /// `skills` gives the labels of volunteers' skills (the dictionary administrators keep).
+    pub fn from_row(
+        r: PersonRow,
+        role: PersonRole,
+        region_name: Option<String>,
+        skills: &SkillDictionary,
+    ) -> PersonView {
         let today = today();
         let age = {
             let mut a = chrono::Datelike::year(&today) - chrono::Datelike::year(&r.birth_date);
@@ -862,11 +942,13 @@ impl PersonView {
         };
         let volunteer = (role == PersonRole::Volunteer).then(|| VolunteerFacts {
             volunteer_number: r.volunteer_number.clone().unwrap_or_default(),
-            skills: labelled(r.skills.as_deref(), Skill::parse, Skill::as_str, Skill::label),
+            skills: labelled(r.skills.as_deref(), |k| Some(skills.label(k).to_string())),
             availability: r.availability.clone(),
             guardian_name: r.guardian_name.clone(),
             guardian_phone: r.guardian_phone_masked.clone(),
             registered_on: r.registered_on,
+            latitude: r.latitude_e6.map(|v| v as f64 / 1e6),
+            longitude: r.longitude_e6.map(|v| v as f64 / 1e6),
         });
         let social_worker = (role == PersonRole::SocialWorker).then(|| {
             let level =
@@ -894,12 +976,9 @@ impl PersonView {
             }
         });
         let beneficiary = (role == PersonRole::Beneficiary).then(|| BeneficiaryFacts {
-            categories: labelled(
-                r.categories.as_deref(),
-                BeneficiaryCategory::parse,
-                BeneficiaryCategory::as_str,
-                BeneficiaryCategory::label,
-            ),
+            categories: labelled(r.categories.as_deref(), |k| {
+                BeneficiaryCategory::parse(k).map(|c| c.label().to_string())
+            }),
             guardian_name: r.guardian_name.clone(),
             guardian_relation: r.guardian_relation.clone(),
             guardian_phone: r.guardian_phone_masked.clone(),
@@ -922,6 +1001,8 @@ impl PersonView {
             region_name,
             address: r.address,
             registered_at: (r.created_at + chrono::Duration::hours(8)).format("%Y-%m-%d %H:%M").to_string(),
+            ended_on: r.ended_on,
+            end_reason: r.end_reason,
             volunteer,
             social_worker,
             beneficiary,
@@ -948,6 +1029,19 @@ async fn region_names(state: &AppState, rows: &[PersonRow]) -> Result<HashMap<St
     Ok(out)
 }
 
+/// A volunteer list's skill filter as a key: the API and the UI pass a key or a label, checked
+/// against the dictionary (retired skills included, since volunteers still hold them).
+fn resolve_kind(dict: &SkillDictionary, role: PersonRole, filter: &PeopleFilter) -> Result<PeopleFilter, AppError> {
+    let mut f = filter.clone();
+    if role == PersonRole::Volunteer {
+        if let Some(k) = filter.kind.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
+            let e = dict.find(k).ok_or_else(|| AppError::validation("skill", format!("未知的技能「{k}」")))?;
+            f.kind = Some(e.key.clone());
+        }
+    }
+    Ok(f)
+}
+
 pub async fn list(
     state: &AppState,
     user: &CurrentUser,
@@ -956,7 +1050,9 @@ pub async fn list(
     page: &Page,
 ) -> Result<Paged<PersonView>, AppError> {
     require_role(user, role, false)?;
-    let res = store::list(&state.db, &state.keys, &user.scope(), role, filter, page).await?;
+    let dict = skills::dictionary(&state.db).await?;
+    let filter = resolve_kind(&dict, role, filter)?;
+    let res = store::list(&state.db, &state.keys, &user.scope(), role, &filter, page).await?;
     let names = region_names(state, &res.items).await?;
     Ok(Paged {
         items: res
@@ -964,7 +1060,7 @@ pub async fn list(
             .into_iter()
             .map(|r| {
                 let n = names.get(&r.division_code).cloned();
-                PersonView::from_row(r, role, n)
+                PersonView::from_row(r, role, n, &dict)
             })
             .collect(),
         total: res.total,
@@ -978,6 +1074,11 @@ pub struct OrgRef {
     pub id: i64,
     pub name: String,
     pub joined_on: NaiveDate,
+    /// Set for organizations the volunteer has left.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub left_on: Option<NaiveDate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub left_reason: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -992,8 +1093,10 @@ pub struct ConsentView {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PersonDetail {
     pub person: PersonView,
-    /// Volunteers: the organizations joined.
+    /// Volunteers: the organizations they belong to.
     pub organizations: Vec<OrgRef>,
+    /// Volunteers: the organizations they have left.
+    pub past_organizations: Vec<OrgRef>,
     pub consents: Vec<ConsentView>,
 }
 
@@ -1002,23 +1105,43 @@ pub async fn detail(state: &AppState, user: &CurrentUser, role: PersonRole, id: 
     let row = store::get(&state.db, &state.keys, &user.scope(), role, id).await?;
     let names = region_names(state, std::slice::from_ref(&row)).await?;
     let region = names.get(&row.division_code).cloned();
-    let organizations = if role == PersonRole::Volunteer {
-        store::organizations_of(&state.db, id)
+    // Organization staff see only their own organization's memberships.
+    let own = |oid: i64| user.organization_id.is_none_or(|own| own == oid);
+    let (organizations, past_organizations) = if role == PersonRole::Volunteer {
+        let current = store::organizations_of(&state.db, id)
             .await?
             .into_iter()
-            // Organization staff see only their own organization's membership.
-            .filter(|(oid, _, _)| user.organization_id.is_none_or(|own| own == *oid))
-            .map(|(id, name, joined_on)| OrgRef { id, name, joined_on })
-            .collect()
+            .filter(|(oid, _, _)| own(*oid))
+            .map(|(id, name, joined_on)| OrgRef { id, name, joined_on, left_on: None, left_reason: None })
+            .collect();
+        let past = store::past_organizations_of(&state.db, id)
+            .await?
+            .into_iter()
+            .filter(|m| own(m.organization_id))
+            .map(|m| OrgRef {
+                id: m.organization_id,
+                name: m.name,
+                joined_on: m.joined_on,
+                left_on: Some(m.left_on),
+                left_reason: m.reason,
+            })
+            .collect();
+        (current, past)
     } else {
-        Vec::new()
+        (Vec::new(), Vec::new())
     };
     let consents = store::consents_of(&state.db, id)
         .await?
         .into_iter()
         .map(|c| ConsentView { purpose: c.purpose, given_by: c.given_by, given_on: c.given_on, note: c.note })
         .collect();
-    Ok(PersonDetail { person: PersonView::from_row(row, role, region), organizations, consents })
+    let dict = skills::dictionary(&state.db).await?;
+    Ok(PersonDetail {
+        person: PersonView::from_row(row, role, region, &dict),
+        organizations,
+        past_organizations,
+        consents,
+    })
 }
 
 /// The unmasked ID number and phones, for roles whose work needs them; every view is audited.
@@ -1058,6 +1181,8 @@ pub async fn export(
     filter: &PeopleFilter,
 ) -> Result<crate::export::Table, AppError> {
     require_role(user, role, false)?;
+    let dict = skills::dictionary(&state.db).await?;
+    let filter = &resolve_kind(&dict, role, filter)?;
     let rows =
         store::select_all(&state.db, &state.keys, &user.scope(), role, filter, crate::export::MAX_ROWS + 1).await?;
     crate::export::check_size(rows.len())?;
@@ -1075,6 +1200,11 @@ pub async fn export(
         }
         PersonRole::Beneficiary => vec!["对象类别", "监护人", "监护关系", "服务机构"],
     });
+    // Lists of ended roles say when and why each ended.
+    let with_end = filter.status != store::RoleStatus::Current;
+    if with_end {
+        headers.extend(["结束日期", "结束原因"]);
+    }
     let n = rows.len();
     let mut out = Vec::with_capacity(n);
     for r in rows {
@@ -1082,7 +1212,7 @@ pub async fn export(
             Some((id, ph)) => (id.clone(), ph.clone().unwrap_or_default()),
             None => (r.id_masked.clone(), r.phone_masked.clone().unwrap_or_default()),
         };
-        let v = PersonView::from_row(r, role, None);
+        let v = PersonView::from_row(r, role, None, &dict);
         let mut cells = vec![v.name, v.gender_label, v.birth_date.to_string(), id_no, phone, v.division_code];
         let join = |l: &[Labelled]| l.iter().map(|x| x.label.as_str()).collect::<Vec<_>>().join("、");
         if let Some(f) = v.volunteer {
@@ -1113,6 +1243,9 @@ pub async fn export(
                 f.serving_org_name.unwrap_or_default(),
             ]);
         }
+        if with_end {
+            cells.extend([v.ended_on.map(|d| d.to_string()).unwrap_or_default(), v.end_reason.unwrap_or_default()]);
+        }
         out.push(cells);
     }
     audit::append_now(
@@ -1125,7 +1258,8 @@ pub async fn export(
             division_code: &user.scope_division,
             organization_id: user.organization_id,
             summary: serde_json::json!({"rows": n, "full_personal_data": full, "filter": {"q": filter.q.as_deref().map(|q| if q.chars().any(|c| c.is_ascii_digit()) { mask::mask_id_number(q) } else { q.to_string() }),
-                "region": filter.region, "kind": filter.kind}}),
+                "region": filter.region, "kind": filter.kind,
+                "status": format!("{:?}", filter.status).to_lowercase()}}),
         },
     )
     .await?;
@@ -1139,4 +1273,534 @@ pub async fn export(
         headers,
         rows: out,
     })
+}
+
+/// An optional field of a PATCH body: absent = unchanged, `null` = cleared (JSON merge
+/// patch, RFC 7396).
+fn patch<'de, T: Deserialize<'de>, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// Changes to the facts every role shares. Absent fields stay as they are, `null` clears
+/// one. Name, citizen ID, gender and birth date cannot be changed: they come from the ID
+/// number (a wrong ID number is a different person, to be registered anew).
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+pub struct PersonPatch {
+    /// 联系电话; volunteers and social workers must keep one.
+    #[serde(default, deserialize_with = "patch")]
+    #[schema(value_type = Option<String>)]
+    pub phone: Option<Option<String>>,
+    #[serde(default, deserialize_with = "patch")]
+    #[schema(value_type = Option<String>)]
+    pub address: Option<Option<String>>,
+    /// New home region: a current division code inside your scope, county level or below.
+    #[serde(default)]
+    pub division_code: Option<String>,
+    /// End this role on the given day (YYYY-MM-DD), e.g. a beneficiary no longer served;
+    /// `null` resumes it. The record is kept.
+    #[serde(default, deserialize_with = "patch")]
+    #[schema(value_type = Option<String>)]
+    pub ended_on: Option<Option<String>>,
+    /// Why the role ended.
+    #[serde(default)]
+    pub end_reason: Option<String>,
+    // Present only to refuse them with a clear message.
+    #[serde(default)]
+    #[schema(ignore)]
+    pub name: Option<serde_json::Value>,
+    #[serde(default)]
+    #[schema(ignore)]
+    pub citizen_id: Option<serde_json::Value>,
+    #[serde(default)]
+    #[schema(ignore)]
+    pub gender: Option<serde_json::Value>,
+    #[serde(default)]
+    #[schema(ignore)]
+    pub birth_date: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+pub struct VolunteerPatch {
+    #[serde(flatten)]
+    pub person: PersonPatch,
+    /// The whole new list of skill keys or labels (active skills; those already held are kept
+    /// even if retired since).
+    #[serde(default)]
+    pub skills: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "patch")]
+    #[schema(value_type = Option<String>)]
+    pub availability: Option<Option<String>>,
+    /// Latitude and longitude are given (or cleared with `null`) together.
+    #[serde(default, deserialize_with = "patch")]
+    #[schema(value_type = Option<f64>)]
+    pub latitude: Option<Option<f64>>,
+    #[serde(default, deserialize_with = "patch")]
+    #[schema(value_type = Option<f64>)]
+    pub longitude: Option<Option<f64>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+pub struct SocialWorkerPatch {
+    #[serde(flatten)]
+    pub person: PersonPatch,
+    /// assistant | intermediate | senior (or the Chinese label).
+    #[serde(default)]
+    pub credential_level: Option<String>,
+    #[serde(default, deserialize_with = "patch")]
+    #[schema(value_type = Option<String>)]
+    pub certificate_number: Option<Option<String>>,
+    /// YYYY-MM-DD
+    #[serde(default)]
+    pub registered_on: Option<String>,
+    #[serde(default)]
+    pub ce_hours: Option<i64>,
+    /// Employer (organization staff cannot move a social worker to another organization).
+    #[serde(default, deserialize_with = "patch")]
+    #[schema(value_type = Option<i64>)]
+    pub employer_org_id: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "patch")]
+    #[schema(value_type = Option<String>)]
+    pub station_code: Option<Option<String>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+pub struct BeneficiaryPatch {
+    #[serde(flatten)]
+    pub person: PersonPatch,
+    /// The whole new list of categories, at least one.
+    #[serde(default)]
+    pub categories: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "patch")]
+    #[schema(value_type = Option<String>)]
+    pub guardian_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "patch")]
+    #[schema(value_type = Option<String>)]
+    pub guardian_relation: Option<Option<String>>,
+    /// Send only to change it (the current number is shown masked).
+    #[serde(default, deserialize_with = "patch")]
+    #[schema(value_type = Option<String>)]
+    pub guardian_phone: Option<Option<String>>,
+    /// Serving organization (organization staff cannot move a beneficiary to another one).
+    #[serde(default, deserialize_with = "patch")]
+    #[schema(value_type = Option<i64>)]
+    pub serving_org_id: Option<Option<i64>>,
+}
+
+/// An edit of one person in one role.
+#[derive(Debug, Clone)]
+pub enum RolePatch {
+    Volunteer(VolunteerPatch),
+    SocialWorker(SocialWorkerPatch),
+    Beneficiary(BeneficiaryPatch),
+}
+
+impl RolePatch {
+    pub fn role(&self) -> PersonRole {
+        match self {
+            RolePatch::Volunteer(_) => PersonRole::Volunteer,
+            RolePatch::SocialWorker(_) => PersonRole::SocialWorker,
+            RolePatch::Beneficiary(_) => PersonRole::Beneficiary,
+        }
+    }
+
+    fn person(&self) -> &PersonPatch {
+        match self {
+            RolePatch::Volunteer(p) => &p.person,
+            RolePatch::SocialWorker(p) => &p.person,
+            RolePatch::Beneficiary(p) => &p.person,
+        }
+    }
+}
+
+/// A checked edit: what to write and, for the audit log, each changed field before and after
+/// (phones masked).
+#[derive(Debug, Clone, Default)]
+pub struct Edit {
+    pub person: store::PersonChanges,
+    pub role: store::RoleChanges,
+    pub changes: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Edit {
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+
+    fn note(&mut self, field: &str, before: impl Serialize, after: impl Serialize) {
+        self.changes.insert(field.into(), serde_json::json!({"before": before, "after": after}));
+    }
+}
+
+/// Keys of a comma-separated column, as a sorted set (order does not make a change).
+fn key_set(csv: Option<&str>) -> Vec<String> {
+    let mut v: Vec<String> = csv.unwrap_or_default().split(',').filter(|k| !k.is_empty()).map(str::to_string).collect();
+    v.sort();
+    v
+}
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}
+
+/// A cleared field given as `null` or as empty text (forms send empty fields).
+fn cleared(v: &Option<Option<String>>) -> Option<Option<String>> {
+    v.as_ref().map(|v| opt(v).map(str::to_string))
+}
+
+impl Checker<'_> {
+    /// Check an edit of `current` (loaded in the user's scope) with the same field rules as
+    /// registration, and work out what actually changes.
+    pub async fn edit(
+        &mut self,
+        current: &PersonRow,
+        patch: &RolePatch,
+    ) -> Result<Result<Edit, Vec<FieldError>>, AppError> {
+        let mut errs = Vec::new();
+        let mut edit = Edit::default();
+        let role = patch.role();
+        let p = patch.person();
+        for (given, field) in
+            [(&p.name, "姓名"), (&p.citizen_id, "身份证号"), (&p.gender, "性别"), (&p.birth_date, "出生日期")]
+        {
+            if given.is_some() {
+                errs.push(ferr(
+                    field,
+                    "不能修改：姓名、身份证号、性别和出生日期以身份证为准；身份证号有误的，请作为新人员登记",
+                ));
+            }
+        }
+        // Phone: compared through the blind index, audited masked.
+        if let Some(given) = &p.phone {
+            let required = role != PersonRole::Beneficiary;
+            let phone = self.phone(&mut errs, given, required);
+            let index = phone.as_deref().map(|ph| store::phone_index(&self.state.keys, ph));
+            let valid = phone.is_some() || opt(given).is_none();
+            if valid && index != current.phone_index {
+                edit.note("phone", &current.phone_masked, phone.as_deref().map(mask::mask_phone));
+                edit.person.phone = Some(phone);
+            }
+        }
+        if let Some(given) = &p.address {
+            let address = text(&mut errs, "住址", given, 200);
+            if address != current.address && (address.is_some() || opt(given).is_none()) {
+                edit.note("address", &current.address, &address);
+                edit.person.address = Some(address);
+            }
+        }
+        if let Some(code) = &p.division_code {
+            if let Some(c) = self.home_region(&mut errs, code).await? {
+                if c.full() != current.division_code {
+                    let before = DivisionCode::parse(&current.division_code)
+                        .map(|d| d.prefix().to_string())
+                        .unwrap_or_else(|_| current.division_code.clone());
+                    edit.note("division_code", before, c.prefix());
+                    edit.person.division_code = Some(c.full().to_string());
+                }
+            }
+        }
+        if let Some(given) = &p.ended_on {
+            let ended = match opt(given) {
+                None => None,
+                Some(d) => {
+                    let reason = text(&mut errs, "结束原因", &p.end_reason, 100);
+                    let started = (current.created_at + chrono::Duration::hours(8)).date_naive();
+                    match date(&mut errs, "结束日期", d, self.today) {
+                        Some(on) if on < started => {
+                            errs.push(ferr("结束日期", format!("不能早于登记日期 {started}")));
+                            None
+                        }
+                        Some(on) => Some((on, reason)),
+                        None => None,
+                    }
+                }
+            };
+            let before = current.ended_on.map(|d| (d, current.end_reason.clone()));
+            let valid = ended.is_some() || opt(given).is_none();
+            if valid && ended != before {
+                edit.note(
+                    "ended_on",
+                    serde_json::json!({"on": current.ended_on, "reason": current.end_reason}),
+                    serde_json::json!({"on": ended.as_ref().map(|e| e.0), "reason": ended.as_ref().and_then(|e| e.1.clone())}),
+                );
+                edit.role.ended = Some(ended);
+            }
+        }
+        match patch {
+            RolePatch::Volunteer(v) => self.volunteer_edit(&mut errs, &mut edit, current, v).await?,
+            RolePatch::SocialWorker(v) => self.social_worker_edit(&mut errs, &mut edit, current, v).await?,
+            RolePatch::Beneficiary(v) => self.beneficiary_edit(&mut errs, &mut edit, current, v).await?,
+        }
+        Ok(if errs.is_empty() { Ok(edit) } else { Err(errs) })
+    }
+
+    async fn volunteer_edit(
+        &mut self,
+        errs: &mut Vec<FieldError>,
+        edit: &mut Edit,
+        current: &PersonRow,
+        v: &VolunteerPatch,
+    ) -> Result<(), AppError> {
+        if let Some(given) = &v.skills {
+            let held = key_set(current.skills.as_deref());
+            let held: Vec<&str> = held.iter().map(String::as_str).collect();
+            let before = errs.len();
+            let keys = self.skill_keys(errs, given, &held).await?;
+            if errs.len() == before && sorted(keys.clone()) != key_set(current.skills.as_deref()) {
+                edit.note("skills", key_set(current.skills.as_deref()), sorted(keys.clone()));
+                edit.role.skills = Some(keys);
+            }
+        }
+        if let Some(given) = &v.availability {
+            let a = text(errs, "服务时间", given, 100);
+            if a != current.availability && (a.is_some() || opt(given).is_none()) {
+                edit.note("availability", &current.availability, &a);
+                edit.role.availability = Some(a);
+            }
+        }
+        if v.latitude.is_some() || v.longitude.is_some() {
+            let before = errs.len();
+            let lat = v.latitude.flatten();
+            let lng = v.longitude.flatten();
+            let loc = Self::location(errs, lat, lng);
+            let old = current.latitude_e6.zip(current.longitude_e6);
+            if errs.len() == before && loc != old {
+                let deg =
+                    |l: Option<(i64, i64)>| l.map(|(a, b)| format!("{:.6},{:.6}", a as f64 / 1e6, b as f64 / 1e6));
+                edit.note("location", deg(old), deg(loc));
+                edit.role.location = Some(loc);
+            }
+        }
+        Ok(())
+    }
+
+    async fn social_worker_edit(
+        &mut self,
+        errs: &mut Vec<FieldError>,
+        edit: &mut Edit,
+        current: &PersonRow,
+        v: &SocialWorkerPatch,
+    ) -> Result<(), AppError> {
+        if let Some(given) = &v.credential_level {
+            if let Some(level) = Self::credential_level(errs, given) {
+                if Some(level.as_str()) != current.credential_level.as_deref() {
+                    edit.note("credential_level", &current.credential_level, level.as_str());
+                    edit.role.credential_level = Some(level.as_str().to_string());
+                }
+            }
+        }
+        if let Some(given) = &v.certificate_number {
+            let before = errs.len();
+            let c = Self::certificate_number(errs, given);
+            if errs.len() == before && c != current.certificate_number {
+                edit.note("certificate_number", &current.certificate_number, &c);
+                edit.role.certificate_number = Some(c);
+            }
+        }
+        if let Some(given) = &v.registered_on {
+            if let Some(d) = date(errs, "登记日期", given, self.today) {
+                if Some(d) != current.registered_on {
+                    edit.note("registered_on", current.registered_on, d);
+                    edit.role.registered_on = Some(d);
+                }
+            }
+        }
+        if let Some(h) = v.ce_hours {
+            let before = errs.len();
+            let h = Self::ce_hours(errs, h);
+            if errs.len() == before && Some(h) != current.ce_hours {
+                edit.note("ce_hours", current.ce_hours, h);
+                edit.role.ce_hours = Some(h);
+            }
+        }
+        // Organization staff keep their employees: the employer is not theirs to change.
+        if let (Some(given), None) = (v.employer_org_id, self.user.organization_id) {
+            let before = errs.len();
+            let org = self.organization(errs, "所在机构", given).await?;
+            if errs.len() == before && org != current.employer_org_id {
+                edit.note("employer_org_id", current.employer_org_id, org);
+                edit.role.employer_org_id = Some(org);
+            }
+        }
+        if let Some(given) = &v.station_code {
+            let before = errs.len();
+            let st = self.station(errs, given).await?;
+            if errs.len() == before && st != current.station_code {
+                let short = |c: &Option<String>| {
+                    c.as_deref().and_then(|c| DivisionCode::parse(c).ok()).map(|c| c.prefix().to_string())
+                };
+                edit.note("station_code", short(&current.station_code), short(&st));
+                edit.role.station_code = Some(st);
+            }
+        }
+        Ok(())
+    }
+
+    async fn beneficiary_edit(
+        &mut self,
+        errs: &mut Vec<FieldError>,
+        edit: &mut Edit,
+        current: &PersonRow,
+        v: &BeneficiaryPatch,
+    ) -> Result<(), AppError> {
+        if let Some(given) = &v.categories {
+            let before = errs.len();
+            let cats: Vec<String> = Self::categories(errs, given).into_iter().map(|c| c.as_str().to_string()).collect();
+            if errs.len() == before && sorted(cats.clone()) != key_set(current.categories.as_deref()) {
+                edit.note("categories", key_set(current.categories.as_deref()), sorted(cats.clone()));
+                edit.role.categories = Some(cats);
+            }
+        }
+        let name = cleared(&v.guardian_name).map(|n| text(errs, "监护人姓名", &n, 30));
+        let relation = cleared(&v.guardian_relation).map(|r| text(errs, "监护关系", &r, 20));
+        let phone = cleared(&v.guardian_phone).map(|p| self.guardian_phone(errs, &p, false));
+        // A minor keeps a complete guardian: check the record as it will be.
+        let minor = rules::needs_guardian(age_on(current.birth_date, self.today));
+        if minor {
+            if name.clone().unwrap_or(current.guardian_name.clone()).is_none() {
+                errs.push(ferr("监护人姓名", "未成年人必须填写监护人"));
+            }
+            if relation.clone().unwrap_or(current.guardian_relation.clone()).is_none() {
+                errs.push(ferr("监护关系", "未成年人必须填写与监护人的关系"));
+            }
+            let has_phone = match &phone {
+                Some(p) => p.is_some(),
+                None => current.guardian_phone_masked.is_some(),
+            };
+            if !has_phone && !errs.iter().any(|e| e.field == "监护人电话") {
+                errs.push(ferr("监护人电话", "未成年人必须填写监护人电话"));
+            }
+        }
+        if let Some(n) = name.filter(|n| *n != current.guardian_name) {
+            edit.note("guardian_name", &current.guardian_name, &n);
+            edit.role.guardian_name = Some(n);
+        }
+        if let Some(r) = relation.filter(|r| *r != current.guardian_relation) {
+            edit.note("guardian_relation", &current.guardian_relation, &r);
+            edit.role.guardian_relation = Some(r);
+        }
+        // Without a blind index the old number cannot be compared: a number given is written.
+        if let Some(p) = phone.filter(|p| p.is_some() || current.guardian_phone_masked.is_some()) {
+            edit.note("guardian_phone", &current.guardian_phone_masked, p.as_deref().map(mask::mask_phone));
+            edit.role.guardian_phone = Some(p);
+        }
+        if let (Some(given), None) = (v.serving_org_id, self.user.organization_id) {
+            let before = errs.len();
+            let org = self.organization(errs, "服务机构", given).await?;
+            if errs.len() == before && org != current.serving_org_id {
+                edit.note("serving_org_id", current.serving_org_id, org);
+                edit.role.serving_org_id = Some(org);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Age in whole years on `today`.
+fn age_on(birth: NaiveDate, today: NaiveDate) -> u32 {
+    use chrono::Datelike;
+    let mut a = today.year() - birth.year();
+    if (today.month(), today.day()) < (birth.month(), birth.day()) {
+        a -= 1;
+    }
+    u32::try_from(a).unwrap_or(0)
+}
+
+/// Load a person for an edit: the user must be allowed to register the role, and the person
+/// must be theirs (their region, or their organization's people).
+pub async fn for_edit(state: &AppState, user: &CurrentUser, role: PersonRole, id: i64) -> Result<PersonRow, AppError> {
+    require_role(user, role, true)?;
+    Ok(store::get(&state.db, &state.keys, &user.scope(), role, id).await?)
+}
+
+/// Write a checked edit with its audit entry in one transaction. Returns false when nothing
+/// changed (nothing written, nothing audited).
+pub async fn save_edit(
+    state: &AppState,
+    user: &CurrentUser,
+    meta: &RequestMeta,
+    role: PersonRole,
+    current: &PersonRow,
+    edit: Edit,
+) -> Result<bool, AppError> {
+    require_role(user, role, true)?;
+    if edit.is_empty() {
+        return Ok(false);
+    }
+    let mut tx = state.db.begin().await?;
+    store::update(&mut tx, &state.keys, role, current.id, current.updated_at, &edit.person, &edit.role).await?;
+    audit::append(
+        &mut tx,
+        &meta.actor(Some(user)),
+        &Event {
+            action: "update",
+            entity: role.as_str(),
+            entity_id: Some(current.id.to_string()),
+            division_code: &current.division_code,
+            organization_id: user.organization_id,
+            summary: serde_json::json!({"name": mask::mask_name(&current.name), "changes": edit.changes}),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Edit a person in one role (the API): the first problem is the error.
+pub async fn edit(
+    state: &AppState,
+    user: &CurrentUser,
+    meta: &RequestMeta,
+    id: i64,
+    patch: &RolePatch,
+) -> Result<PersonDetail, AppError> {
+    let role = patch.role();
+    let current = for_edit(state, user, role, id).await?;
+    let edit = Checker::new(state, user).edit(&current, patch).await?.map_err(|mut e| AppError::from(e.remove(0)))?;
+    save_edit(state, user, meta, role, &current, edit).await?;
+    detail(state, user, role, id).await
+}
+
+/// A volunteer leaves an organization: the membership moves to the history and is audited.
+/// Organization staff may end memberships of their own organization only.
+pub async fn leave_organization(
+    state: &AppState,
+    user: &CurrentUser,
+    meta: &RequestMeta,
+    id: i64,
+    organization_id: i64,
+    reason: Option<&str>,
+) -> Result<(), AppError> {
+    let current = for_edit(state, user, PersonRole::Volunteer, id).await?;
+    if user.organization_id.is_some_and(|own| own != organization_id) {
+        return Err(AppError::Forbidden("只能办理志愿者退出本组织".into()));
+    }
+    let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+    if reason.is_some_and(|r| r.chars().count() > 100) {
+        return Err(AppError::validation("退出原因", "不能超过 100 个字符"));
+    }
+    let today = today();
+    let mut tx = state.db.begin().await?;
+    let joined_on = match store::leave_organization(&mut tx, id, organization_id, today, reason, Some(user.id)).await {
+        Err(wushe_store::StoreError::NotFound) => {
+            return Err(AppError::NotFound(format!("该志愿者不是组织 {organization_id} 的成员")))
+        }
+        other => other?,
+    };
+    audit::append(
+        &mut tx,
+        &meta.actor(Some(user)),
+        &Event {
+            action: "leave_organization",
+            entity: PersonRole::Volunteer.as_str(),
+            entity_id: Some(id.to_string()),
+            division_code: &current.division_code,
+            organization_id: Some(organization_id),
+            summary: serde_json::json!({"name": mask::mask_name(&current.name), "organization_id": organization_id,
+                "joined_on": joined_on, "left_on": today, "reason": reason}),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }

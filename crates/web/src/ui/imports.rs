@@ -3,8 +3,9 @@
 //! row and column when nothing was written.
 //!
 //! The upload is sent by htmx (`hx-encoding="multipart/form-data"`), which carries the
-//! session's CSRF token in the `X-CSRF-Token` header like every htmx request; the CSRF guard
-//! does not read multipart bodies.
+//! session's CSRF token in the `X-CSRF-Token` header like every htmx request. Without
+//! JavaScript the browser posts the same form itself: its first field is the token, which the
+//! CSRF guard reads before the file.
 
 use askama::Template;
 use axum::extract::{Multipart, Path, State};

@@ -3,12 +3,14 @@
 pub mod account;
 pub mod audit;
 pub mod auth;
+pub mod dictionaries;
 pub mod home;
 pub mod imports;
 pub mod people;
 pub mod regions;
 pub mod registry;
 pub mod users;
+pub mod volunteering;
 
 use askama::Template;
 use axum::extract::DefaultBodyLimit;
@@ -45,6 +47,8 @@ pub fn router() -> Router<AppState> {
         .route("/volunteers/new", get(people::new_form::<people::Volunteers>))
         .route("/volunteers/{id}", get(people::show::<people::Volunteers>))
         .route("/volunteers/{id}/personal-data", post(people::reveal::<people::Volunteers>))
+        .route("/volunteers/{id}/edit", post(people::update::<people::Volunteers>))
+        .route("/volunteers/{id}/organizations/{org_id}/leave", post(people::leave))
         .route(
             "/social-workers",
             get(people::list::<people::SocialWorkers>).post(people::create::<people::SocialWorkers>),
@@ -52,6 +56,7 @@ pub fn router() -> Router<AppState> {
         .route("/social-workers/new", get(people::new_form::<people::SocialWorkers>))
         .route("/social-workers/{id}", get(people::show::<people::SocialWorkers>))
         .route("/social-workers/{id}/personal-data", post(people::reveal::<people::SocialWorkers>))
+        .route("/social-workers/{id}/edit", post(people::update::<people::SocialWorkers>))
         .route(
             "/beneficiaries",
             get(people::list::<people::Beneficiaries>).post(people::create::<people::Beneficiaries>),
@@ -59,6 +64,9 @@ pub fn router() -> Router<AppState> {
         .route("/beneficiaries/new", get(people::new_form::<people::Beneficiaries>))
         .route("/beneficiaries/{id}", get(people::show::<people::Beneficiaries>))
         .route("/beneficiaries/{id}/personal-data", post(people::reveal::<people::Beneficiaries>))
+        .route("/beneficiaries/{id}/edit", post(people::update::<people::Beneficiaries>))
+        .route("/dictionaries/skills", get(dictionaries::index).post(dictionaries::create))
+        .route("/dictionaries/skills/{key}", post(dictionaries::update))
         .route("/imports", get(imports::index))
         .route(
             "/imports/{kind}",
@@ -66,6 +74,23 @@ pub fn router() -> Router<AppState> {
         )
         .route("/imports/jobs/{id}", get(imports::job))
         .route("/imports/jobs/{id}/progress", get(imports::progress))
+        .route("/activities", get(volunteering::list).post(volunteering::create))
+        .route("/activities/new", get(volunteering::new_form))
+        .route("/activities/{id}", get(volunteering::show))
+        .route("/activities/{id}/status", post(volunteering::set_status))
+        .route("/activities/{id}/signups", post(volunteering::sign_up))
+        .route("/activities/{id}/signups/{signup_id}", post(volunteering::decide))
+        .route("/activities/{id}/roster/check-in", post(volunteering::roster_check_in))
+        .route("/activities/{id}/roster/check-out", post(volunteering::roster_check_out))
+        .route("/activities/{id}/confirm", post(volunteering::confirm))
+        .route("/activities/{id}/qr", get(volunteering::qr))
+        .route("/activities/{id}/qr/code", get(volunteering::qr_code))
+        .route("/checkin", get(volunteering::checkin_form).post(volunteering::check_in))
+        .route("/checkout", post(volunteering::check_out))
+        .route("/me/record", get(volunteering::my_record))
+        .route("/service-records/{id}/corrections", post(volunteering::request_correction))
+        .route("/corrections", get(volunteering::corrections))
+        .route("/corrections/{id}/review", post(volunteering::review_correction))
         .route("/account", get(account::index))
         .route("/account/password", post(account::change_password))
         .route("/account/tokens", post(account::create_token))
@@ -125,11 +150,14 @@ impl Layout {
                     people_nav.push(NavItem { href, label, active: key == section });
                 }
             }
-            let items: [(&'static str, &'static str, &'static str, bool); 6] = [
+            let items: [(&'static str, &'static str, &'static str, bool); 9] = [
                 ("/", "首页", "home", true),
                 ("/regions", "行政区划", "regions", true),
                 ("/organizations", "社会组织", "organizations", true),
+                ("/activities", "志愿活动", "activities", true),
+                ("/me/record", "我的志愿记录", "me_record", u.role == wushe_domain::accounts::Role::Volunteer),
                 ("/users", "用户管理", "users", u.role.manages_users()),
+                ("/dictionaries/skills", "技能字典", "dictionaries", u.role.manages_dictionaries()),
                 ("/audit", "审计日志", "audit", u.role.reads_audit()),
                 ("/account", "我的账户", "account", true),
             ];

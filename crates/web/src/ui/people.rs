@@ -10,15 +10,16 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 use tower_sessions::Session;
-use wushe_domain::registry::person::{BeneficiaryCategory, CredentialLevel, PersonRole, Skill};
+use wushe_domain::registry::person::{BeneficiaryCategory, CredentialLevel, PersonRole, SkillDictionary};
+use wushe_store::registry::skills;
 
 use super::{render, set_flash, take_flash, url_encode, Layout};
 use crate::api::people::PeopleParams;
 use crate::auth::{CurrentUser, RequestMeta};
 use crate::error::AppError;
 use crate::service::people::{
-    self as svc, BeneficiaryInput, Checker, FieldError, PersonDetail, PersonInput, PersonView, SocialWorkerInput,
-    VolunteerInput,
+    self as svc, BeneficiaryInput, BeneficiaryPatch, Checker, FieldError, PersonDetail, PersonInput, PersonPatch,
+    PersonView, RolePatch, SocialWorkerInput, SocialWorkerPatch, VolunteerInput, VolunteerPatch,
 };
 use crate::service::registry::today;
 use crate::state::AppState;
@@ -101,15 +102,30 @@ pub fn info(role: PersonRole) -> RoleInfo {
 }
 
 /// The role's dictionary as (key, label) pairs: skills, credential levels or categories.
-fn kind_options(role: PersonRole) -> Vec<(&'static str, &'static str)> {
+/// Forms offer active skills only; a list filter offers retired ones too (volunteers keep
+/// them), marked as such.
+fn kind_options(role: PersonRole, skills: &SkillDictionary, with_retired: bool) -> Vec<(String, String)> {
     match role {
-        PersonRole::Volunteer => Skill::ALL.iter().map(|s| (s.as_str(), s.label())).collect(),
-        PersonRole::SocialWorker => CredentialLevel::ALL.iter().map(|s| (s.as_str(), s.label())).collect(),
-        PersonRole::Beneficiary => BeneficiaryCategory::ALL.iter().map(|s| (s.as_str(), s.label())).collect(),
+        PersonRole::Volunteer => skills
+            .entries()
+            .iter()
+            .filter(|e| e.active || with_retired)
+            .map(|e| {
+                let label = if e.active { e.label.clone() } else { format!("{}（已停用）", e.label) };
+                (e.key.clone(), label)
+            })
+            .collect(),
+        PersonRole::SocialWorker => {
+            CredentialLevel::ALL.iter().map(|s| (s.as_str().to_string(), s.label().to_string())).collect()
+        }
+        PersonRole::Beneficiary => {
+            BeneficiaryCategory::ALL.iter().map(|s| (s.as_str().to_string(), s.label().to_string())).collect()
+        }
     }
 }
 
 const SORTS: [(&str, &str); 3] = [("newest", "最近登记"), ("name", "按姓名"), ("region", "按区划")];
+const STATUSES: [(&str, &str); 3] = [("current", "在册"), ("ended", "已结束"), ("all", "全部")];
 
 fn may_register(user: &CurrentUser, role: PersonRole) -> bool {
     svc::require_role(user, role, true).is_ok()
@@ -128,8 +144,10 @@ struct ListPage {
     region: String,
     kind: String,
     sort: String,
-    kinds: Vec<(&'static str, &'static str)>,
+    status: String,
+    kinds: Vec<(String, String)>,
     sorts: [(&'static str, &'static str); 3],
+    statuses: [(&'static str, &'static str); 3],
     can_register: bool,
     page: u32,
     pages: u32,
@@ -151,6 +169,8 @@ pub struct ListQuery {
     category: String,
     #[serde(default)]
     sort: String,
+    #[serde(default)]
+    status: String,
     organization_id: Option<i64>,
     page: Option<u32>,
 }
@@ -181,6 +201,7 @@ pub async fn list<W: Which>(
         category: given(&p.category),
         organization_id: p.organization_id,
         sort: given(&p.sort),
+        status: given(&p.status),
         page: p.page,
         per_page: Some(20),
         format: None,
@@ -193,15 +214,24 @@ pub async fn list<W: Which>(
         url_encode(kind.trim()),
         url_encode(p.sort.trim())
     );
+    if !p.status.trim().is_empty() {
+        query.push_str(&format!("&status={}", url_encode(p.status.trim())));
+    }
     if let Some(o) = p.organization_id {
         query.push_str(&format!("&organization_id={o}"));
     }
     let page = wushe_store::Page::new(p.page, Some(20));
-    let (res, error) = match params.filter(role) {
-        Ok(filter) => (Some(svc::list(&state, &user, role, &filter, &page).await?), None),
+    let listed = match params.filter(role) {
+        Ok(filter) => svc::list(&state, &user, role, &filter, &page).await,
+        Err(e) => Err(e),
+    };
+    // A bad filter is shown above the list, not as an error page.
+    let (res, error) = match listed {
+        Ok(res) => (Some(res), None),
         Err(e @ AppError::Validation { .. }) => (None, Some(e)),
         Err(e) => return Err(e),
     };
+    let dict = skills::dictionary(&state.db).await?;
     let layout =
         Layout::new(&session, Some(&user), r.label, r.section).await?.crumb("/", "首页").crumb(r.path, r.label);
     let status = error.as_ref().map(AppError::status);
@@ -219,8 +249,10 @@ pub async fn list<W: Which>(
         region: p.region,
         kind,
         sort: p.sort,
-        kinds: kind_options(role),
+        status: p.status,
+        kinds: kind_options(role, &dict, true),
         sorts: SORTS,
+        statuses: STATUSES,
         can_register: may_register(&user, role),
         r,
     };
@@ -237,6 +269,38 @@ pub async fn list<W: Which>(
     })
 }
 
+/// Field problems of a form, in order and by field (Chinese field names, as the service
+/// names them), for the templates.
+#[derive(Default)]
+struct Problems {
+    list: Vec<FieldError>,
+    by_field: HashMap<String, Vec<String>>,
+}
+
+impl Problems {
+    fn new(list: Vec<FieldError>) -> Problems {
+        let mut by_field: HashMap<String, Vec<String>> = HashMap::new();
+        for e in &list {
+            by_field.entry(e.field.clone()).or_default().push(e.message.clone());
+        }
+        Problems { list, by_field }
+    }
+
+    /// The messages for a field, joined.
+    fn err(&self, field: &str) -> String {
+        self.by_field.get(field).map(|v| v.join("；")).unwrap_or_default()
+    }
+
+    /// ` is-invalid` when the field has a problem.
+    fn invalid(&self, field: &str) -> &'static str {
+        if self.by_field.contains_key(field) {
+            " is-invalid"
+        } else {
+            ""
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "people/show.html")]
 struct ShowPage {
@@ -245,6 +309,97 @@ struct ShowPage {
     r: RoleInfo,
     d: PersonDetail,
     can_reveal: bool,
+    /// Who may register the role may edit it (the edit form and the leave buttons).
+    can_edit: bool,
+    form: PersonForm,
+    /// The edit form starts open when it comes back with problems.
+    edit_open: bool,
+    /// A problem not tied to one field (the record changed meanwhile, a taken certificate).
+    error: Option<String>,
+    problems: Problems,
+    skills: Vec<(String, String)>,
+    categories: Vec<(String, String)>,
+    levels: Vec<(String, String)>,
+    own_org: Option<i64>,
+    today: String,
+}
+
+/// The edit form filled with what is registered. Phones are not filled in: only their masked
+/// copies are shown, and a phone typed in replaces the registered one.
+fn edit_form(v: &PersonView) -> PersonForm {
+    let mut f = PersonForm {
+        division_code: v.division_code.clone(),
+        address: v.address.clone().unwrap_or_default(),
+        ended_on: v.ended_on.map(|d| d.to_string()).unwrap_or_default(),
+        end_reason: v.end_reason.clone().unwrap_or_default(),
+        ..Default::default()
+    };
+    if let Some(vf) = &v.volunteer {
+        f.skills = vf.skills.iter().map(|s| s.key.clone()).collect();
+        f.availability = vf.availability.clone().unwrap_or_default();
+        f.latitude = vf.latitude.map(|x| format!("{x:.6}")).unwrap_or_default();
+        f.longitude = vf.longitude.map(|x| format!("{x:.6}")).unwrap_or_default();
+    }
+    if let Some(sf) = &v.social_worker {
+        f.credential_level = sf.credential_level.clone();
+        f.certificate_number = sf.certificate_number.clone().unwrap_or_default();
+        f.registered_on = sf.registered_on.map(|d| d.to_string()).unwrap_or_default();
+        f.ce_hours = sf.ce_hours.to_string();
+        f.organization_id = sf.employer_org_id.map(|o| o.to_string()).unwrap_or_default();
+        f.station_code = sf.station_code.clone().unwrap_or_default();
+    }
+    if let Some(bf) = &v.beneficiary {
+        f.categories = bf.categories.iter().map(|c| c.key.clone()).collect();
+        f.guardian_name = bf.guardian_name.clone().unwrap_or_default();
+        f.guardian_relation = bf.guardian_relation.clone().unwrap_or_default();
+        f.organization_id = bf.serving_org_id.map(|o| o.to_string()).unwrap_or_default();
+    }
+    f
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn show_page(
+    state: &AppState,
+    session: &Session,
+    user: &CurrentUser,
+    role: PersonRole,
+    d: PersonDetail,
+    form: Option<PersonForm>,
+    problems: Problems,
+    error: Option<String>,
+) -> Result<Response, AppError> {
+    let r = info(role);
+    let layout = Layout::new(session, Some(user), &d.person.name, r.section)
+        .await?
+        .crumb("/", "首页")
+        .crumb(r.path, r.label)
+        .crumb("", d.person.name.clone());
+    let dict = skills::dictionary(&state.db).await?;
+    let mut skill_options = kind_options(PersonRole::Volunteer, &dict, false);
+    // Retired skills the volunteer holds stay on offer, so that saving keeps them.
+    for held in d.person.volunteer.iter().flat_map(|v| &v.skills) {
+        if !skill_options.iter().any(|(k, _)| *k == held.key) {
+            skill_options.push((held.key.clone(), format!("{}（已停用）", held.label)));
+        }
+    }
+    let edit_open = form.is_some();
+    render(&ShowPage {
+        layout,
+        flash: take_flash(session).await,
+        can_reveal: user.role.may_view_full_personal_data(),
+        can_edit: svc::require_role(user, role, true).is_ok(),
+        form: form.unwrap_or_else(|| edit_form(&d.person)),
+        edit_open,
+        error,
+        problems,
+        skills: skill_options,
+        categories: kind_options(PersonRole::Beneficiary, &dict, false),
+        levels: kind_options(PersonRole::SocialWorker, &dict, false),
+        own_org: user.organization_id,
+        today: today().to_string(),
+        r,
+        d,
+    })
 }
 
 pub async fn show<W: Which>(
@@ -253,21 +408,8 @@ pub async fn show<W: Which>(
     user: CurrentUser,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    let role = W::ROLE;
-    let r = info(role);
-    let d = svc::detail(&state, &user, role, id).await?;
-    let layout = Layout::new(&session, Some(&user), &d.person.name, r.section)
-        .await?
-        .crumb("/", "首页")
-        .crumb(r.path, r.label)
-        .crumb("", d.person.name.clone());
-    render(&ShowPage {
-        layout,
-        flash: take_flash(&session).await,
-        r,
-        d,
-        can_reveal: user.role.may_view_full_personal_data(),
-    })
+    let d = svc::detail(&state, &user, W::ROLE, id).await?;
+    show_page(&state, &session, &user, W::ROLE, d, None, Problems::default(), None).await
 }
 
 #[derive(Template)]
@@ -318,6 +460,8 @@ pub struct PersonForm {
     categories: Vec<String>,
     consent_given_by: String,
     consent_on: String,
+    ended_on: String,
+    end_reason: String,
 }
 
 impl PersonForm {
@@ -345,6 +489,8 @@ impl PersonForm {
                 "station_code" => &mut f.station_code,
                 "consent_given_by" => &mut f.consent_given_by,
                 "consent_on" => &mut f.consent_on,
+                "ended_on" => &mut f.ended_on,
+                "end_reason" => &mut f.end_reason,
                 "skills" => {
                     f.skills.push(v);
                     continue;
@@ -402,33 +548,17 @@ struct NewPage {
     form: PersonForm,
     /// A problem not tied to one field (a conflict with what is registered).
     error: Option<String>,
-    errors: Vec<FieldError>,
-    by_field: HashMap<String, Vec<String>>,
-    skills: Vec<(&'static str, &'static str)>,
-    categories: Vec<(&'static str, &'static str)>,
-    levels: Vec<(&'static str, &'static str)>,
+    problems: Problems,
+    skills: Vec<(String, String)>,
+    categories: Vec<(String, String)>,
+    levels: Vec<(String, String)>,
     /// Organization staff register for their own organization only.
     own_org: Option<i64>,
     today: String,
 }
 
-impl NewPage {
-    /// The messages for a field (Chinese field name), joined.
-    fn err(&self, field: &str) -> String {
-        self.by_field.get(field).map(|v| v.join("；")).unwrap_or_default()
-    }
-
-    /// ` is-invalid` when the field has a problem.
-    fn invalid(&self, field: &str) -> &'static str {
-        if self.by_field.contains_key(field) {
-            " is-invalid"
-        } else {
-            ""
-        }
-    }
-}
-
 async fn new_page(
+    state: &AppState,
     session: &Session,
     user: &CurrentUser,
     role: PersonRole,
@@ -442,26 +572,25 @@ async fn new_page(
         .crumb("/", "首页")
         .crumb(r.path, r.label)
         .crumb("", "登记");
-    let mut by_field: HashMap<String, Vec<String>> = HashMap::new();
-    for e in &errors {
-        by_field.entry(e.field.clone()).or_default().push(e.message.clone());
-    }
     render(&NewPage {
         layout,
         r,
         form,
         error,
-        errors,
-        by_field,
-        skills: kind_options(PersonRole::Volunteer),
-        categories: kind_options(PersonRole::Beneficiary),
-        levels: kind_options(PersonRole::SocialWorker),
+        problems: Problems::new(errors),
+        skills: kind_options(PersonRole::Volunteer, &skills::dictionary(&state.db).await?, false),
+        categories: kind_options(PersonRole::Beneficiary, &SkillDictionary::default(), false),
+        levels: kind_options(PersonRole::SocialWorker, &SkillDictionary::default(), false),
         own_org: user.organization_id,
         today: today().to_string(),
     })
 }
 
-pub async fn new_form<W: Which>(session: Session, user: CurrentUser) -> Result<Response, AppError> {
+pub async fn new_form<W: Which>(
+    State(state): State<AppState>,
+    session: Session,
+    user: CurrentUser,
+) -> Result<Response, AppError> {
     svc::require_role(&user, W::ROLE, true)?;
     let form = PersonForm {
         division_code: user.scope_division.clone(),
@@ -469,7 +598,7 @@ pub async fn new_form<W: Which>(session: Session, user: CurrentUser) -> Result<R
         consent_on: today().to_string(),
         ..Default::default()
     };
-    new_page(&session, &user, W::ROLE, form, Vec::new(), None).await
+    new_page(&state, &session, &user, W::ROLE, form, Vec::new(), None).await
 }
 
 pub async fn create<W: Which>(
@@ -533,10 +662,10 @@ pub async fn create<W: Which>(
     };
     let entry = match checked {
         Ok(entry) if errs.is_empty() => entry,
-        Ok(_) => return again(&session, &user, role, f, errs, None).await,
+        Ok(_) => return again(&state, &session, &user, role, f, errs, None).await,
         Err(more) => {
             errs.extend(more);
-            return again(&session, &user, role, f, errs, None).await;
+            return again(&state, &session, &user, role, f, errs, None).await;
         }
     };
     let name = entry.person.name.clone();
@@ -548,14 +677,14 @@ pub async fn create<W: Which>(
         // Conflicts with what is registered are about the ID number.
         Err(AppError::Conflict(m)) => {
             let errs = vec![FieldError { field: "身份证号".into(), message: m }];
-            again(&session, &user, role, f, errs, None).await
+            again(&state, &session, &user, role, f, errs, None).await
         }
         Err(AppError::Validation { field, message }) => {
-            again(&session, &user, role, f, vec![FieldError { field, message }], None).await
+            again(&state, &session, &user, role, f, vec![FieldError { field, message }], None).await
         }
         Err(e @ AppError::Forbidden(_)) => {
             let m = e.to_string();
-            let mut res = new_page(&session, &user, role, f, Vec::new(), Some(m)).await?;
+            let mut res = new_page(&state, &session, &user, role, f, Vec::new(), Some(m)).await?;
             *res.status_mut() = e.status();
             Ok(res)
         }
@@ -565,6 +694,7 @@ pub async fn create<W: Which>(
 
 /// The form again, with its problems (422).
 async fn again(
+    state: &AppState,
     session: &Session,
     user: &CurrentUser,
     role: PersonRole,
@@ -572,7 +702,126 @@ async fn again(
     errs: Vec<FieldError>,
     error: Option<String>,
 ) -> Result<Response, AppError> {
-    let mut res = new_page(session, user, role, f, errs, error).await?;
+    let mut res = new_page(state, session, user, role, f, errs, error).await?;
     *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
     Ok(res)
+}
+
+/// The edit form as a patch: every field the form shows is given (an empty one clears it),
+/// except the phones, which only a typed number changes.
+fn form_patch(f: &PersonForm, role: PersonRole, org_field: &str, errs: &mut Vec<FieldError>) -> RolePatch {
+    let person = PersonPatch {
+        phone: given(&f.phone).map(Some),
+        address: Some(given(&f.address)),
+        division_code: Some(f.division_code.clone()),
+        ended_on: Some(given(&f.ended_on)),
+        end_reason: given(&f.end_reason),
+        ..Default::default()
+    };
+    let org = number::<i64>(errs, org_field, &f.organization_id, "组织编号（数字）");
+    match role {
+        PersonRole::Volunteer => RolePatch::Volunteer(VolunteerPatch {
+            person,
+            skills: Some(f.skills.clone()),
+            availability: Some(given(&f.availability)),
+            latitude: Some(number::<f64>(errs, "位置", &f.latitude, "数字（纬度）")),
+            longitude: Some(number::<f64>(errs, "位置", &f.longitude, "数字（经度）")),
+        }),
+        PersonRole::SocialWorker => RolePatch::SocialWorker(SocialWorkerPatch {
+            person,
+            credential_level: Some(f.credential_level.clone()),
+            certificate_number: Some(given(&f.certificate_number)),
+            registered_on: Some(f.registered_on.clone()),
+            ce_hours: number::<i64>(errs, "继续教育学时", &f.ce_hours, "整数"),
+            employer_org_id: Some(org),
+            station_code: Some(given(&f.station_code)),
+        }),
+        PersonRole::Beneficiary => RolePatch::Beneficiary(BeneficiaryPatch {
+            person,
+            categories: Some(f.categories.clone()),
+            guardian_name: Some(given(&f.guardian_name)),
+            guardian_relation: Some(given(&f.guardian_relation)),
+            guardian_phone: given(&f.guardian_phone).map(Some),
+            serving_org_id: Some(org),
+        }),
+    }
+}
+
+/// Save the edit form of the detail page; with problems, the page again with the form open.
+pub async fn update<W: Which>(
+    State(state): State<AppState>,
+    session: Session,
+    user: CurrentUser,
+    meta: RequestMeta,
+    Path(id): Path<i64>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let role = W::ROLE;
+    let r = info(role);
+    let current = svc::for_edit(&state, &user, role, id).await?;
+    let f = PersonForm::from_pairs(pairs);
+    let mut errs = Vec::new();
+    let patch = form_patch(&f, role, r.org_field, &mut errs);
+    let checked = Checker::new(&state, &user).edit(&current, &patch).await?;
+    let unprocessable = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    let edit = match checked {
+        Ok(edit) if errs.is_empty() => edit,
+        Ok(_) => return edit_again(&state, &session, &user, role, id, f, errs, None, unprocessable).await,
+        Err(more) => {
+            errs.extend(more);
+            return edit_again(&state, &session, &user, role, id, f, errs, None, unprocessable).await;
+        }
+    };
+    match svc::save_edit(&state, &user, &meta, role, &current, edit).await {
+        Ok(changed) => {
+            set_flash(&session, if changed { "已保存修改" } else { "没有需要保存的修改" }).await;
+            Ok(Redirect::to(&format!("{}/{id}", r.path)).into_response())
+        }
+        Err(e @ AppError::Conflict(_)) => {
+            let (status, m) = (e.status(), e.to_string());
+            edit_again(&state, &session, &user, role, id, f, Vec::new(), Some(m), status).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The detail page again with the edit form as typed, open, and its problems.
+#[allow(clippy::too_many_arguments)]
+async fn edit_again(
+    state: &AppState,
+    session: &Session,
+    user: &CurrentUser,
+    role: PersonRole,
+    id: i64,
+    f: PersonForm,
+    errs: Vec<FieldError>,
+    error: Option<String>,
+    status: axum::http::StatusCode,
+) -> Result<Response, AppError> {
+    let d = svc::detail(state, user, role, id).await?;
+    let mut res = show_page(state, session, user, role, d, Some(f), Problems::new(errs), error).await?;
+    *res.status_mut() = status;
+    Ok(res)
+}
+
+#[derive(Deserialize, Default)]
+pub struct LeaveForm {
+    #[serde(default)]
+    reason: String,
+}
+
+/// A volunteer leaves an organization (from the detail page).
+pub async fn leave(
+    State(state): State<AppState>,
+    session: Session,
+    user: CurrentUser,
+    meta: RequestMeta,
+    Path((id, org_id)): Path<(i64, i64)>,
+    Form(f): Form<LeaveForm>,
+) -> Result<Response, AppError> {
+    svc::leave_organization(&state, &user, &meta, id, org_id, given(&f.reason).as_deref()).await?;
+    set_flash(&session, "已办理退出组织").await;
+    // Organization staff no longer see a volunteer who has left their organization.
+    let to = if user.organization_id.is_some() { "/volunteers".to_string() } else { format!("/volunteers/{id}") };
+    Ok(Redirect::to(&to).into_response())
 }

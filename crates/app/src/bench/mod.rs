@@ -13,6 +13,8 @@ use wushe_store::{on_db, regions, Db, DbOptions};
 
 use crate::progress;
 
+mod hours;
+
 #[derive(Subcommand)]
 pub enum BenchCommand {
     /// Division table load, restart time, region page latency and server memory.
@@ -23,6 +25,23 @@ pub enum BenchCommand {
         /// Requests for the latency figure.
         #[arg(long, default_value_t = 300)]
         requests: usize,
+    },
+    /// Volunteer-service figures: check-ins and hour confirmations through HTTP (group
+    /// commit, durable), the raw rate of the same writes and their ratio, with the disk's
+    /// fsync rate; a volunteer's record page with 1,000 services.
+    Hours {
+        /// sqlite (default) or postgres (uses WUSHE_BENCH_PG_URL).
+        #[arg(long, default_value = "sqlite")]
+        db: String,
+        /// Longest run of each load phase, seconds.
+        #[arg(long, default_value_t = 15)]
+        seconds: u64,
+        /// Concurrent HTTP connections.
+        #[arg(long, default_value_t = 64)]
+        clients: usize,
+        /// Volunteers (each signed up to every activity).
+        #[arg(long, default_value_t = 2000)]
+        volunteers: usize,
     },
     /// Registry figures: organizations (bulk write, Chinese fragment search, exact credit-code
     /// lookup, xlsx export) and people (name-fragment search, exact ID lookup, importing and
@@ -49,6 +68,7 @@ pub enum BenchCommand {
 pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
     match cmd {
         BenchCommand::Regions { db, requests } => regions_bench(&db, requests).await,
+        BenchCommand::Hours { db, seconds, clients, volunteers } => hours::run(&db, seconds, clients, volunteers).await,
         BenchCommand::Registry { db, orgs, queries, people, import_rows } => {
             registry_bench(&db, orgs, queries, people, import_rows).await
         }
@@ -81,6 +101,17 @@ async fn target(kind: &str) -> anyhow::Result<Target> {
         }
         other => anyhow::bail!("未知数据库类型「{other}」：应为 sqlite 或 postgres"),
     }
+}
+
+/// Remove what the bench created (the PostgreSQL schema; the SQLite file goes with its
+/// temporary directory).
+async fn drop_target(t: &Target) -> anyhow::Result<()> {
+    if let Some((base, schema)) = &t.pg_schema {
+        let admin = Db::connect(base, &DbOptions::default()).await?;
+        on_db!(&admin, |c| sqlx::query(&format!("DROP SCHEMA {schema} CASCADE")).execute(c).await.map(|_| ()))?;
+        admin.close().await;
+    }
+    Ok(())
 }
 
 fn free_port() -> anyhow::Result<u16> {
@@ -234,13 +265,7 @@ async fn regions_bench(kind: &str, requests: usize) -> anyhow::Result<()> {
         None => println!("serve 进程峰值内存：本系统无法读取 /proc"),
     }
     drop(server);
-
-    if let Some((base, schema)) = &t.pg_schema {
-        let admin = Db::connect(base, &DbOptions::default()).await?;
-        on_db!(&admin, |c| sqlx::query(&format!("DROP SCHEMA {schema} CASCADE")).execute(c).await.map(|_| ()))?;
-        admin.close().await;
-    }
-    Ok(())
+    drop_target(&t).await
 }
 
 fn print_latency(what: &str, ms: &mut [f64], target: &str) {
@@ -397,12 +422,7 @@ async fn registry_bench(
     let code = generated.first().map(|g| g.1.clone()).context("没有组织")?;
     people_bench(&db, &state, &admin, &mut synth, n_people, import_rows, queries, &code).await?;
     db.close().await;
-    if let Some((base, schema)) = &t.pg_schema {
-        let admin = Db::connect(base, &DbOptions::default()).await?;
-        on_db!(&admin, |c| sqlx::query(&format!("DROP SCHEMA {schema} CASCADE")).execute(c).await.map(|_| ()))?;
-        admin.close().await;
-    }
-    Ok(())
+    drop_target(&t).await
 }
 
 /// People figures: a million volunteers written through the store's bulk path, then

@@ -19,6 +19,8 @@ use wushe_web::{AppState, WebConfig};
 use crate::progress;
 use crate::synth::Synth;
 
+mod volunteering;
+
 pub const DEMO_PASSWORD: &str = "Wushe@2026";
 const SEEDED_KEY: &str = "demo_seeded";
 
@@ -173,11 +175,13 @@ pub async fn seed(db: &Db, keys: &wushe_store::crypto::KeyRing) -> anyhow::Resul
 
     // Accounts first (the admin acts for the seeding), the org account after its organization.
     let mut tx = db.begin().await?;
-    let mut admin_id = 0;
+    let (mut admin_id, mut volunteer_id) = (0, 0);
     for a in ACCOUNTS.iter().filter(|a| !a.org) {
         let id = create_user(&mut tx, &system, a, &hash, None).await?;
-        if a.role == Role::Admin {
-            admin_id = id;
+        match a.role {
+            Role::Admin => admin_id = id,
+            Role::Volunteer => volunteer_id = id,
+            _ => {}
         }
     }
     tx.commit().await?;
@@ -218,8 +222,9 @@ pub async fn seed(db: &Db, keys: &wushe_store::crypto::KeyRing) -> anyhow::Resul
         }
         pb.inc(1);
     }
+    let mut staff = (0, "");
     for a in ACCOUNTS.iter().filter(|a| a.org) {
-        create_user(&mut tx, &system, a, &hash, org_id).await?;
+        staff = (create_user(&mut tx, &system, a, &hash, org_id).await?, a.display_name);
     }
     for name in BANNED_2021_4 {
         let id = banned::create(
@@ -253,15 +258,33 @@ pub async fn seed(db: &Db, keys: &wushe_store::crypto::KeyRing) -> anyhow::Resul
     tx.commit().await?;
     let mut tx = db.begin().await?;
     let counts = seed_people(&state, &admin, &mut tx, &mut synth, org_id, &orgs_by_county).await?;
+    tx.commit().await?;
+    // A year of volunteer service: the demo organization, then one organization per county.
+    let mut runs: Vec<(String, i64)> = Vec::new();
+    if let Some(o) = org_id {
+        runs.push(("420106".into(), o));
+    }
+    let mut counties: Vec<&String> = orgs_by_county.keys().collect();
+    counties.sort();
+    for c in counties {
+        if let Some(o) = orgs_by_county[c].iter().find(|o| Some(**o) != org_id) {
+            runs.push((c.clone(), *o));
+        }
+    }
+    let v = volunteering::seed(&state, &admin, staff, volunteer_id, &runs, &mut synth).await?;
+    let mut tx = db.begin().await?;
     meta::set(&mut tx, SEEDED_KEY, &wushe_store::time::now().to_rfc3339()).await?;
     tx.commit().await?;
+    wushe_store::stats::rollup_all(db).await?;
     println!(
-        "已生成演示数据：{} 个社会组织，{} 个非法社会组织，{} 名志愿者，{} 名社会工作者，{} 名服务对象",
+        "已生成演示数据：{} 个社会组织，{} 个非法社会组织，{} 名志愿者，{} 名社会工作者，{} 名服务对象，{} 个志愿活动，{} 条已确认的服务记录",
         valid.len(),
         BANNED_2021_4.len(),
         counts[0],
         counts[1],
-        counts[2]
+        counts[2],
+        v.activities,
+        v.records
     );
     Ok(())
 }
@@ -312,10 +335,14 @@ async fn seed_people(
     demo_org: Option<i64>,
     orgs_by_county: &HashMap<String, Vec<i64>>,
 ) -> anyhow::Result<[usize; 3]> {
-    use wushe_domain::registry::person::{BeneficiaryCategory as Cat, CredentialLevel, Skill};
+    use wushe_domain::registry::person::{BeneficiaryCategory as Cat, CredentialLevel};
     use wushe_web::service::people::{self, BeneficiaryInput, Checker, PersonInput, SocialWorkerInput, VolunteerInput};
 
     let counties = places(&state.db, "42").await?;
+    // Skills come from the dictionary administrators keep (seeded by the migration).
+    let skill_keys: Vec<String> =
+        wushe_store::registry::skills::dictionary(&state.db).await?.active().map(|e| e.key.clone()).collect();
+    anyhow::ensure!(!skill_keys.is_empty(), "技能字典为空");
     let today = wushe_web::service::registry::today();
     let mut used_ids: HashSet<String> = HashSet::new();
     let mut person = |synth: &mut Synth, c: &CountyPlaces, years: (i32, i32)| loop {
@@ -341,8 +368,7 @@ async fn seed_people(
         for i in 0..if home { 1500 } else { synth.range(150, 320) } {
             let minor = synth.chance(0.03);
             let p = person(synth, c, if minor { (2010, 2012) } else { (1955, 2007) });
-            let skills: Vec<String> =
-                (0..synth.range(1, 4)).map(|_| synth.pick(&Skill::ALL).as_str().to_string()).collect();
+            let skills: Vec<String> = (0..synth.range(1, 4)).map(|_| synth.pick(&skill_keys).clone()).collect();
             let org = if home && i < 400 {
                 demo_org
             } else if !orgs.is_empty() && synth.chance(0.5) {

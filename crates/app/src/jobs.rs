@@ -1,0 +1,40 @@
+//! Background work of a serving process: folding statistics deltas into the rollups (so
+//! officials' figures trail the writes by seconds) and flagging missing check-outs.
+
+use std::time::Duration;
+
+use wushe_store::volunteering::attendance;
+use wushe_store::{stats, Db};
+
+/// How often waiting statistics deltas are folded.
+const ROLLUP_EVERY: Duration = Duration::from_secs(2);
+/// How often open attendances past their slot are flagged for the organizer.
+const FLAG_EVERY: Duration = Duration::from_secs(300);
+
+pub fn start(db: &Db) {
+    let d = db.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(ROLLUP_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(e) = stats::rollup_all(&d).await {
+                tracing::warn!(error = %e, "statistics rollup failed; retrying");
+            }
+        }
+    });
+    let d = db.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(FLAG_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let grace = wushe_domain::volunteering::attendance::MISSING_CHECKOUT_GRACE_HOURS;
+            match attendance::flag_missing_checkouts(&d, wushe_store::time::now(), grace).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(flagged = n, "missing check-outs flagged for organizers"),
+                Err(e) => tracing::warn!(error = %e, "flagging missing check-outs failed"),
+            }
+        }
+    });
+}

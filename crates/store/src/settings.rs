@@ -1,0 +1,48 @@
+//! Deployment settings edited by administrators: one JSON value per key, read with a typed
+//! default when unset.
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::{on_db, on_tx, Db, StoreError, Tx};
+
+/// The value of `key`, or `T::default()` when it was never set.
+pub async fn get<T: DeserializeOwned + Default>(db: &Db, key: &str) -> Result<T, StoreError> {
+    let row: Option<(String,)> =
+        on_db!(db, |c| sqlx::query_as("SELECT value FROM settings WHERE key = $1").bind(key).fetch_optional(c).await)?;
+    match row {
+        Some((json,)) => {
+            serde_json::from_str(&json).map_err(|e| StoreError::Integrity(format!("设置「{key}」无法读取：{e}")))
+        }
+        None => Ok(T::default()),
+    }
+}
+
+/// The same, read inside a transaction.
+pub async fn get_tx<T: DeserializeOwned + Default>(tx: &mut Tx, key: &str) -> Result<T, StoreError> {
+    let row: Option<(String,)> =
+        on_tx!(tx, |c| sqlx::query_as("SELECT value FROM settings WHERE key = $1").bind(key).fetch_optional(c).await)?;
+    match row {
+        Some((json,)) => {
+            serde_json::from_str(&json).map_err(|e| StoreError::Integrity(format!("设置「{key}」无法读取：{e}")))
+        }
+        None => Ok(T::default()),
+    }
+}
+
+pub async fn set<T: Serialize>(tx: &mut Tx, key: &str, value: &T, by: Option<i64>) -> Result<(), StoreError> {
+    let json = serde_json::to_string(value).map_err(|e| StoreError::Integrity(e.to_string()))?;
+    on_tx!(tx, |c| sqlx::query(
+        "INSERT INTO settings (key, value, updated_at, updated_by) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at, \
+         updated_by = excluded.updated_by"
+    )
+    .bind(key)
+    .bind(json)
+    .bind(crate::time::now())
+    .bind(by)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}

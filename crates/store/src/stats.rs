@@ -1,0 +1,156 @@
+//! Statistics (ARCHITECTURE.md "Statistics"): writes append deltas in their own transaction;
+//! [`rollup`] folds waiting deltas into region × period sums and deletes exactly the deltas it
+//! consumed (by id: PostgreSQL ids commit out of order). Reads are point lookups.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use wushe_domain::stats::{periods_of, regions_of};
+
+use crate::{on_db, on_tx, Db, StoreError, Tx};
+
+/// One change to a figure at a place (12-digit division code) on a local day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delta {
+    pub metric: String,
+    pub division_code: String,
+    pub day: NaiveDate,
+    pub amount: i64,
+}
+
+impl Delta {
+    pub fn new(metric: impl Into<String>, division_code: &str, day: NaiveDate, amount: i64) -> Delta {
+        Delta { metric: metric.into(), division_code: division_code.to_string(), day, amount }
+    }
+}
+
+/// Append deltas in the caller's transaction (the write and its figures commit together).
+pub async fn append(tx: &mut Tx, deltas: &[Delta]) -> Result<(), StoreError> {
+    for chunk in deltas.chunks(500) {
+        on_tx!(tx, |c| {
+            let mut qb = sqlx::QueryBuilder::new("INSERT INTO stat_deltas (metric, division_code, day, amount) ");
+            qb.push_values(chunk, |mut b, d| {
+                b.push_bind(&d.metric).push_bind(&d.division_code).push_bind(d.day).push_bind(d.amount);
+            });
+            qb.build().execute(c).await.map(|r| r.rows_affected())
+        })?;
+    }
+    Ok(())
+}
+
+/// Deltas folded per rollup transaction.
+pub const ROLLUP_BATCH: i64 = 20_000;
+
+/// Fold up to `ROLLUP_BATCH` waiting deltas into the rollups; returns how many it consumed.
+pub async fn rollup(db: &Db) -> Result<usize, StoreError> {
+    let mut tx = db.begin().await?;
+    let rows: Vec<(i64, String, String, NaiveDate, i64)> = on_tx!(&mut tx, |c| sqlx::query_as(
+        "SELECT id, metric, division_code, day, amount FROM stat_deltas ORDER BY id LIMIT $1"
+    )
+    .bind(ROLLUP_BATCH)
+    .fetch_all(c)
+    .await)?;
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let mut sums: HashMap<(String, String, String), i64> = HashMap::new();
+    for (_, metric, code, day, amount) in &rows {
+        for period in periods_of(*day) {
+            for region in regions_of(code) {
+                *sums.entry((metric.clone(), period.clone(), region.to_string())).or_default() += amount;
+            }
+        }
+    }
+    let now = crate::time::now();
+    let sums: Vec<_> = sums.into_iter().collect();
+    for chunk in sums.chunks(500) {
+        on_tx!(&mut tx, |c| {
+            let mut qb =
+                sqlx::QueryBuilder::new("INSERT INTO stat_rollups (metric, period, region, value, updated_at) ");
+            qb.push_values(chunk, |mut b, ((m, p, r), v)| {
+                b.push_bind(m).push_bind(p).push_bind(r).push_bind(*v).push_bind(now);
+            });
+            qb.push(
+                " ON CONFLICT (metric, period, region) DO UPDATE SET value = stat_rollups.value + excluded.value, \
+                 updated_at = excluded.updated_at",
+            );
+            qb.build().execute(c).await.map(|r| r.rows_affected())
+        })?;
+    }
+    let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+    for chunk in ids.chunks(1000) {
+        on_tx!(&mut tx, |c| {
+            let mut qb = sqlx::QueryBuilder::new("DELETE FROM stat_deltas WHERE id IN (");
+            let mut sep = qb.separated(", ");
+            for id in chunk {
+                sep.push_bind(*id);
+            }
+            qb.push(")");
+            qb.build().execute(c).await.map(|r| r.rows_affected())
+        })?;
+    }
+    tx.commit().await?;
+    Ok(rows.len())
+}
+
+/// Fold every waiting delta (tests, the bench, and the worker's catch-up).
+pub async fn rollup_all(db: &Db) -> Result<usize, StoreError> {
+    let mut n = 0;
+    loop {
+        let k = rollup(db).await?;
+        if k == 0 {
+            return Ok(n);
+        }
+        n += k;
+    }
+}
+
+/// One figure: a metric for a region ("" national, or a code prefix) and a period key.
+pub async fn value(db: &Db, metric: &str, region: &str, period: &str) -> Result<i64, StoreError> {
+    let v: Option<(i64,)> = on_db!(db, |c| sqlx::query_as(
+        "SELECT value FROM stat_rollups WHERE metric = $1 AND period = $2 AND region = $3"
+    )
+    .bind(metric)
+    .bind(period)
+    .bind(region)
+    .fetch_optional(c)
+    .await)?;
+    Ok(v.map_or(0, |r| r.0))
+}
+
+/// Several periods of one metric for one region (e.g. the twelve months of a year).
+pub async fn series(db: &Db, metric: &str, region: &str, periods: &[String]) -> Result<Vec<i64>, StoreError> {
+    let mut out = Vec::with_capacity(periods.len());
+    for p in periods {
+        out.push(value(db, metric, region, p).await?);
+    }
+    Ok(out)
+}
+
+/// The figures of a region's direct children (prefixes of `child_len` digits) for a period.
+pub async fn children(
+    db: &Db,
+    metric: &str,
+    parent: &str,
+    child_len: usize,
+    period: &str,
+) -> Result<Vec<(String, i64)>, StoreError> {
+    let (lo, hi) = (parent.to_string(), format!("{parent}\u{10FFFF}"));
+    let rows: Vec<(String, i64)> = on_db!(db, |c| sqlx::query_as(
+        "SELECT region, value FROM stat_rollups WHERE metric = $1 AND period = $2 AND region > $3 AND region < $4 \
+         AND LENGTH(region) = $5 ORDER BY region"
+    )
+    .bind(metric)
+    .bind(period)
+    .bind(&lo)
+    .bind(&hi)
+    .bind(child_len as i64)
+    .fetch_all(c)
+    .await)?;
+    Ok(rows)
+}
+
+/// Deltas not yet folded (how far behind the figures are).
+pub async fn pending(db: &Db) -> Result<i64, StoreError> {
+    crate::query::fetch_count(db, "SELECT COUNT(*) FROM stat_deltas", &[]).await
+}

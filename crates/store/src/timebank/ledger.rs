@@ -1,0 +1,262 @@
+//! The double-entry ledgers (coins and points). A posting is one transaction row and two
+//! entries (−units from one account, +units to another); balances are updated in the same
+//! statement set with conditions, so a person's balance never goes negative and a capped
+//! account never passes its cap, whatever the concurrency. Entries are only ever inserted.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::FromRow;
+use wushe_domain::timebank::ledger::{Ledger, Movement, MovementError, SystemAccount};
+
+use crate::{on_db, on_tx, Db, StoreError, Tx};
+
+/// One side of a posting.
+#[derive(Debug, Clone, Copy)]
+pub enum Side {
+    Person(i64),
+    System(SystemAccount),
+}
+
+/// Why a posting was refused (the caller turns it into the user's message).
+#[derive(Debug)]
+pub enum PostError {
+    Rule(MovementError),
+    Store(StoreError),
+}
+
+impl From<StoreError> for PostError {
+    fn from(e: StoreError) -> Self {
+        PostError::Store(e)
+    }
+}
+
+impl From<sqlx::Error> for PostError {
+    fn from(e: sqlx::Error) -> Self {
+        PostError::Store(e.into())
+    }
+}
+
+async fn system_account(tx: &mut Tx, ledger: Ledger, key: &str) -> Result<i64, StoreError> {
+    let row: Option<(i64,)> = on_tx!(tx, |c| sqlx::query_as(
+        "INSERT INTO ledger_accounts (ledger, system_key, balance, created_at) VALUES ($1, $2, 0, $3) \
+         ON CONFLICT (ledger, system_key) WHERE system_key IS NOT NULL DO NOTHING RETURNING id"
+    )
+    .bind(ledger.as_str())
+    .bind(key)
+    .bind(crate::time::now())
+    .fetch_optional(c)
+    .await)?;
+    if let Some((id,)) = row {
+        return Ok(id);
+    }
+    let (id,): (i64,) =
+        on_tx!(tx, |c| sqlx::query_as("SELECT id FROM ledger_accounts WHERE ledger = $1 AND system_key = $2")
+            .bind(ledger.as_str())
+            .bind(key)
+            .fetch_one(c)
+            .await)?;
+    Ok(id)
+}
+
+/// Take `units` from a side: a person only down to zero (else Insufficient).
+async fn debit(tx: &mut Tx, ledger: Ledger, side: Side, units: i64) -> Result<i64, PostError> {
+    match side {
+        Side::System(s) => {
+            let id = system_account(tx, ledger, s.key()).await?;
+            on_tx!(tx, |c| sqlx::query("UPDATE ledger_accounts SET balance = balance - $1 WHERE id = $2")
+                .bind(units)
+                .bind(id)
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected()))?;
+            Ok(id)
+        }
+        Side::Person(p) => {
+            let row: Option<(i64,)> = on_tx!(tx, |c| sqlx::query_as(
+                "UPDATE ledger_accounts SET balance = balance - $1 \
+                 WHERE ledger = $2 AND person_id = $3 AND balance >= $1 RETURNING id"
+            )
+            .bind(units)
+            .bind(ledger.as_str())
+            .bind(p)
+            .fetch_optional(c)
+            .await)?;
+            match row {
+                Some((id,)) => Ok(id),
+                None => {
+                    let balance = balance_tx(tx, ledger, p).await?;
+                    Err(PostError::Rule(MovementError::Insufficient { balance, needed: units }))
+                }
+            }
+        }
+    }
+}
+
+/// Give `units` to a side: a person's account is created on first credit; `cap` refuses a
+/// credit that would pass it.
+async fn credit(tx: &mut Tx, ledger: Ledger, side: Side, units: i64, cap: Option<i64>) -> Result<i64, PostError> {
+    match side {
+        Side::System(s) => {
+            let id = system_account(tx, ledger, s.key()).await?;
+            on_tx!(tx, |c| sqlx::query("UPDATE ledger_accounts SET balance = balance + $1 WHERE id = $2")
+                .bind(units)
+                .bind(id)
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected()))?;
+            Ok(id)
+        }
+        Side::Person(p) => {
+            if cap.is_some_and(|c| units > c) {
+                return Err(PostError::Rule(MovementError::OverCap));
+            }
+            let row: Option<(i64,)> = on_tx!(tx, |c| sqlx::query_as(
+                "INSERT INTO ledger_accounts (ledger, person_id, balance, created_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (ledger, person_id) WHERE person_id IS NOT NULL \
+                 DO UPDATE SET balance = ledger_accounts.balance + excluded.balance \
+                 WHERE $5 IS NULL OR ledger_accounts.balance + excluded.balance <= $5 RETURNING id"
+            )
+            .bind(ledger.as_str())
+            .bind(p)
+            .bind(units)
+            .bind(crate::time::now())
+            .bind(cap)
+            .fetch_optional(c)
+            .await)?;
+            row.map(|r| r.0).ok_or(PostError::Rule(MovementError::OverCap))
+        }
+    }
+}
+
+pub struct Posting<'a> {
+    pub ledger: Ledger,
+    pub movement: &'a Movement,
+    pub from: Side,
+    pub to: Side,
+    /// Cap of the receiving person's account, in units.
+    pub cap: Option<i64>,
+    pub memo: Option<&'a str>,
+    pub record_id: Option<i64>,
+    pub division_code: &'a str,
+    pub by: Option<i64>,
+}
+
+/// Post a movement: the transaction row, both balances and both entries. Returns its id.
+pub async fn post(tx: &mut Tx, p: &Posting<'_>) -> Result<i64, PostError> {
+    p.movement.check().map_err(PostError::Rule)?;
+    let units = p.movement.units();
+    let from = debit(tx, p.ledger, p.from, units).await?;
+    let to = credit(tx, p.ledger, p.to, units, p.cap).await?;
+    let (tid,): (i64,) = on_tx!(tx, |c| sqlx::query_as(
+        "INSERT INTO ledger_transactions (ledger, kind, memo, record_id, division_code, created_by, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id"
+    )
+    .bind(p.ledger.as_str())
+    .bind(p.movement.kind())
+    .bind(p.memo)
+    .bind(p.record_id)
+    .bind(p.division_code)
+    .bind(p.by)
+    .bind(crate::time::now())
+    .fetch_one(c)
+    .await)?;
+    on_tx!(tx, |c| sqlx::query(
+        "INSERT INTO ledger_entries (transaction_id, account_id, amount) VALUES ($1, $2, $3), ($1, $4, $5)"
+    )
+    .bind(tid)
+    .bind(from)
+    .bind(-units)
+    .bind(to)
+    .bind(units)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(tid)
+}
+
+pub async fn balance_tx(tx: &mut Tx, ledger: Ledger, person_id: i64) -> Result<i64, StoreError> {
+    let row: Option<(i64,)> =
+        on_tx!(tx, |c| sqlx::query_as("SELECT balance FROM ledger_accounts WHERE ledger = $1 AND person_id = $2")
+            .bind(ledger.as_str())
+            .bind(person_id)
+            .fetch_optional(c)
+            .await)?;
+    Ok(row.map_or(0, |r| r.0))
+}
+
+pub async fn balance(db: &Db, ledger: Ledger, person_id: i64) -> Result<i64, StoreError> {
+    let row: Option<(i64,)> =
+        on_db!(db, |c| sqlx::query_as("SELECT balance FROM ledger_accounts WHERE ledger = $1 AND person_id = $2")
+            .bind(ledger.as_str())
+            .bind(person_id)
+            .fetch_optional(c)
+            .await)?;
+    Ok(row.map_or(0, |r| r.0))
+}
+
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct EntryRow {
+    pub transaction_id: i64,
+    pub kind: String,
+    pub amount: i64,
+    pub memo: Option<String>,
+    pub record_id: Option<i64>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A person's entries on one ledger, newest first.
+pub async fn entries(db: &Db, ledger: Ledger, person_id: i64, limit: i64) -> Result<Vec<EntryRow>, StoreError> {
+    Ok(on_db!(db, |c| sqlx::query_as::<_, EntryRow>(
+        "SELECT e.transaction_id, t.kind, e.amount, t.memo, t.record_id, t.created_at FROM ledger_entries e \
+         JOIN ledger_accounts a ON a.id = e.account_id JOIN ledger_transactions t ON t.id = e.transaction_id \
+         WHERE a.ledger = $1 AND a.person_id = $2 ORDER BY e.id DESC LIMIT $3"
+    )
+    .bind(ledger.as_str())
+    .bind(person_id)
+    .bind(limit)
+    .fetch_all(c)
+    .await)?)
+}
+
+/// Units outstanding on a ledger: the sum of person balances (what issuance has not got back).
+pub async fn outstanding(db: &Db, ledger: Ledger) -> Result<i64, StoreError> {
+    let (n,): (i64,) = on_db!(db, |c| {
+        sqlx::query_as(
+        "SELECT CAST(COALESCE(SUM(balance), 0) AS BIGINT) FROM ledger_accounts WHERE ledger = $1 AND person_id IS NOT NULL"
+    )
+    .bind(ledger.as_str())
+    .fetch_one(c)
+    .await
+    })?;
+    Ok(n)
+}
+
+/// The ledgers' invariants, checked from scratch: (accounts whose balance differs from the
+/// sum of their entries, transactions whose entries do not sum to zero, negative person
+/// balances). All zero on a sound ledger.
+pub async fn verify(db: &Db) -> Result<(i64, i64, i64), StoreError> {
+    let q = |sql: &'static str| async move { crate::query::fetch_count(db, sql, &[]).await };
+    let drift = q("SELECT COUNT(*) FROM ledger_accounts a WHERE a.balance <> \
+                   (SELECT COALESCE(SUM(e.amount), 0) FROM ledger_entries e WHERE e.account_id = a.id)")
+    .await?;
+    let unbalanced = q("SELECT COUNT(*) FROM (SELECT transaction_id FROM ledger_entries GROUP BY transaction_id \
+                        HAVING SUM(amount) <> 0) t")
+    .await?;
+    let negative = q("SELECT COUNT(*) FROM ledger_accounts WHERE person_id IS NOT NULL AND balance < 0").await?;
+    Ok((drift, unbalanced, negative))
+}
+
+/// Units a person earned on a ledger through one service record (net of earlier reversals).
+pub async fn earned_by_record(tx: &mut Tx, ledger: Ledger, person_id: i64, record_id: i64) -> Result<i64, StoreError> {
+    let (n,): (i64,) = on_tx!(tx, |c| sqlx::query_as(
+        "SELECT CAST(COALESCE(SUM(e.amount), 0) AS BIGINT) FROM ledger_transactions t \
+         JOIN ledger_entries e ON e.transaction_id = t.id JOIN ledger_accounts a ON a.id = e.account_id \
+         WHERE t.record_id = $1 AND t.ledger = $2 AND a.person_id = $3"
+    )
+    .bind(record_id)
+    .bind(ledger.as_str())
+    .bind(person_id)
+    .fetch_one(c)
+    .await)?;
+    Ok(n)
+}

@@ -1,0 +1,1446 @@
+//! Volunteer service: activities, sign-ups, check-in/out, hour confirmation (through the
+//! group-commit writer), a volunteer's record with totals and star level, corrections.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use wushe_domain::accounts::Role;
+use wushe_domain::stats::metric;
+use wushe_domain::timebank::{PointRules, TimebankRules};
+use wushe_domain::volunteering::activity::{self, ActivityStatus, Eligibility, ServiceCategory};
+use wushe_domain::volunteering::attendance::{self as att, GeoPoint};
+use wushe_domain::volunteering::signup::SignupAction;
+use wushe_domain::volunteering::{hours, local_date, HourRules, StarRules};
+use wushe_store::accounts::audit::{self, Actor, Event};
+use wushe_store::stats::{self, Delta};
+use wushe_store::volunteering::activities::{self, ActivityFilter, ActivityRow, NewActivity, SlotRow, Viewer};
+use wushe_store::volunteering::attendance::{self as attendance_store, CheckIn};
+use wushe_store::volunteering::records::{self, NewRecord, RecordRow};
+use wushe_store::volunteering::{insurance, signups};
+use wushe_store::{regions, settings, Page, Paged, StoreError, Tx};
+
+use crate::auth::{CurrentUser, RequestMeta};
+use crate::error::AppError;
+use crate::state::AppState;
+
+pub const HOUR_RULES_KEY: &str = "volunteering.hours";
+pub const STAR_RULES_KEY: &str = "volunteering.stars";
+pub const TIMEBANK_RULES_KEY: &str = "volunteering.timebank";
+pub const POINT_RULES_KEY: &str = "volunteering.points";
+
+// ---------- activities ----------
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct SlotInput {
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub capacity: i64,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct ActivityInput {
+    pub title: String,
+    pub content: String,
+    /// Service category key (see `GET /api/v1/activities/dictionaries`) or its Chinese label.
+    pub category: String,
+    /// Division code of the place (down to village).
+    pub division_code: String,
+    pub address: String,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    /// Check-in radius in metres (needs the coordinates).
+    pub checkin_radius_m: Option<i64>,
+    #[serde(default)]
+    pub required_skills: Vec<String>,
+    pub min_age: Option<i64>,
+    #[serde(default)]
+    pub risky: bool,
+    #[serde(default)]
+    pub timebank: bool,
+    #[serde(default = "yes")]
+    pub auto_approve: bool,
+    pub recruit_until: Option<DateTime<Utc>>,
+    pub slots: Vec<SlotInput>,
+    /// Publish at once (otherwise saved as a draft).
+    #[serde(default)]
+    pub publish: bool,
+    /// Administrators only: the organization running it (staff run their own).
+    pub organization_id: Option<i64>,
+}
+
+/// Comma-joined dictionary keys as stored.
+fn split_keys(s: &str) -> Vec<String> {
+    s.split(',').map(str::trim).filter(|k| !k.is_empty()).map(str::to_string).collect()
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ActivityView {
+    pub id: i64,
+    pub organization_id: i64,
+    pub organization_name: String,
+    pub title: String,
+    pub content: String,
+    pub category: String,
+    pub category_label: String,
+    pub division_code: String,
+    pub address: String,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub checkin_radius_m: Option<i64>,
+    pub required_skills: Vec<String>,
+    pub min_age: Option<i64>,
+    pub risky: bool,
+    pub timebank: bool,
+    pub auto_approve: bool,
+    pub recruit_until: Option<DateTime<Utc>>,
+    pub status: String,
+    pub status_label: String,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+}
+
+impl From<ActivityRow> for ActivityView {
+    fn from(a: ActivityRow) -> Self {
+        let category_label = ServiceCategory::parse(&a.category).map_or(a.category.clone(), |c| c.label().into());
+        let status_label = ActivityStatus::parse(&a.status).map_or(a.status.clone(), |s| s.label().into());
+        ActivityView {
+            id: a.id,
+            organization_id: a.organization_id,
+            organization_name: a.organization_name,
+            title: a.title,
+            content: a.content,
+            category: a.category,
+            category_label,
+            division_code: a.division_code,
+            address: a.address,
+            latitude: a.latitude_e6.map(|v| v as f64 / 1e6),
+            longitude: a.longitude_e6.map(|v| v as f64 / 1e6),
+            checkin_radius_m: a.checkin_radius_m,
+            required_skills: split_keys(&a.required_skills),
+            min_age: a.min_age,
+            risky: a.risky,
+            timebank: a.timebank,
+            auto_approve: a.auto_approve,
+            recruit_until: a.recruit_until,
+            status: a.status,
+            status_label,
+            starts_at: a.starts_at,
+            ends_at: a.ends_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ActivityDetail {
+    pub activity: ActivityView,
+    #[schema(value_type = Vec<Object>)]
+    pub slots: Vec<SlotRow>,
+    /// Whether the caller runs this activity (sees the roster and confirms hours).
+    pub manages: bool,
+}
+
+fn e6(v: f64) -> i64 {
+    (v * 1e6).round() as i64
+}
+
+/// Who sees activities how: staff and officials by scope, everyone else the public list.
+pub fn viewer(user: Option<&CurrentUser>) -> Viewer {
+    match user {
+        Some(u) if u.role.runs_activities() || u.role.oversees_volunteering() => Viewer::Scoped(u.scope()),
+        _ => Viewer::Public,
+    }
+}
+
+/// The organization a user runs activities for.
+fn own_org(user: &CurrentUser, requested: Option<i64>) -> Result<i64, AppError> {
+    user.require(user.role.runs_activities())?;
+    match (user.organization_id, requested, user.role) {
+        (Some(o), _, _) => Ok(o),
+        (None, Some(o), Role::Admin) => Ok(o),
+        _ => Err(AppError::validation("organization_id", "请指定举办活动的组织")),
+    }
+}
+
+/// Whether the user runs this activity (its organization's staff, or an administrator).
+fn manages(user: &CurrentUser, a: &ActivityRow) -> bool {
+    user.role.runs_activities() && (user.role == Role::Admin || user.organization_id == Some(a.organization_id))
+}
+
+fn require_manages(user: &CurrentUser, a: &ActivityRow) -> Result<(), AppError> {
+    if manages(user, a) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden("只有举办该活动的组织可以进行此操作".into()))
+    }
+}
+
+pub async fn create_activity(
+    state: &AppState,
+    user: &CurrentUser,
+    meta: &RequestMeta,
+    input: ActivityInput,
+) -> Result<i64, AppError> {
+    let org = own_org(user, input.organization_id)?;
+    let title = input.title.trim();
+    if title.chars().count() < 2 || title.chars().count() > 100 {
+        return Err(AppError::validation("活动名称", "应为 2–100 个字符"));
+    }
+    let content = input.content.trim();
+    if content.is_empty() || content.chars().count() > 5000 {
+        return Err(AppError::validation("活动内容", "不能为空，且不超过 5000 个字符"));
+    }
+    let category = ServiceCategory::parse(&input.category)
+        .ok_or_else(|| AppError::validation("服务类别", format!("未知的服务类别「{}」", input.category)))?;
+    let code = crate::service::regions::parse_code("活动地点", &input.division_code)?;
+    if !regions::exists(&state.db, &code).await? {
+        return Err(AppError::validation("活动地点", format!("区划代码 {} 不存在", code.prefix())));
+    }
+    let address = input.address.trim();
+    if address.is_empty() || address.chars().count() > 200 {
+        return Err(AppError::validation("详细地址", "不能为空，且不超过 200 个字符"));
+    }
+    let point = match (input.latitude, input.longitude) {
+        (Some(lat), Some(lng)) => Some(
+            GeoPoint::new(lat, lng).ok_or_else(|| AppError::validation("坐标", "纬度应在 ±90、经度应在 ±180 之间"))?,
+        ),
+        (None, None) => None,
+        _ => return Err(AppError::validation("坐标", "纬度和经度应同时填写")),
+    };
+    if let Some(r) = input.checkin_radius_m {
+        if point.is_none() {
+            return Err(AppError::validation("签到范围", "设置签到范围需要先填写活动地点坐标"));
+        }
+        if !(20..=5000).contains(&r) {
+            return Err(AppError::validation("签到范围", "应在 20–5000 米之间"));
+        }
+    }
+    if let Some(a) = input.min_age {
+        if !(8..=80).contains(&a) {
+            return Err(AppError::validation("最低年龄", "应在 8–80 周岁之间"));
+        }
+    }
+    if input.slots.is_empty() || input.slots.len() > 100 {
+        return Err(AppError::validation("slots", "至少一个、至多 100 个时段"));
+    }
+    let mut slots = Vec::with_capacity(input.slots.len());
+    for s in &input.slots {
+        activity::check_slot(s.starts_at, s.ends_at, s.capacity).map_err(|(f, m)| AppError::validation(f, m))?;
+        slots.push((s.starts_at, s.ends_at, s.capacity));
+    }
+    let last_start = slots.iter().map(|s| s.0).max().unwrap_or_else(Utc::now);
+    if input.recruit_until.is_some_and(|d| d > last_start) {
+        return Err(AppError::validation("报名截止", "不能晚于最后一个时段的开始时间"));
+    }
+    let skills: Vec<String> =
+        input.required_skills.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+    let secret: [u8; 16] = rand::random();
+    let status = if input.publish { ActivityStatus::Published } else { ActivityStatus::Draft };
+    let mut tx = state.db.begin().await?;
+    let id = activities::insert(
+        &mut tx,
+        &NewActivity {
+            organization_id: org,
+            title,
+            content,
+            category: category.as_str(),
+            division_code: code.full(),
+            address,
+            latitude_e6: point.map(|p| e6(p.lat)),
+            longitude_e6: point.map(|p| e6(p.lng)),
+            checkin_radius_m: input.checkin_radius_m,
+            required_skills: &skills.join(","),
+            min_age: input.min_age,
+            risky: input.risky,
+            timebank: input.timebank,
+            auto_approve: input.auto_approve,
+            recruit_until: input.recruit_until,
+            status: status.as_str(),
+            checkin_secret: &secret,
+            slots: &slots,
+            created_by: Some(user.id),
+        },
+    )
+    .await?;
+    if status == ActivityStatus::Published {
+        stats::append(&mut tx, &[Delta::new(metric::ACTIVITIES, code.full(), local_date(Utc::now()), 1)]).await?;
+    }
+    audit::append(
+        &mut tx,
+        &meta.actor(Some(user)),
+        &Event {
+            action: "create",
+            entity: "activity",
+            entity_id: Some(id.to_string()),
+            division_code: code.full(),
+            organization_id: Some(org),
+            summary: serde_json::json!({ "title": title, "status": status.as_str(), "slots": slots.len() }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+pub async fn set_activity_status(
+    state: &AppState,
+    user: &CurrentUser,
+    meta: &RequestMeta,
+    id: i64,
+    to: ActivityStatus,
+) -> Result<(), AppError> {
+    let a = activities::get(&state.db, &viewer(Some(user)), id).await?;
+    require_manages(user, &a)?;
+    let from = ActivityStatus::parse(&a.status).ok_or_else(|| AppError::internal("unknown activity status"))?;
+    if !from.can_become(to) {
+        return Err(AppError::Conflict(format!("活动当前为「{}」，不能改为「{}」", from.label(), to.label())));
+    }
+    let mut tx = state.db.begin().await?;
+    activities::set_status(&mut tx, id, from.as_str(), to.as_str()).await?;
+    if to == ActivityStatus::Published {
+        stats::append(&mut tx, &[Delta::new(metric::ACTIVITIES, &a.division_code, local_date(Utc::now()), 1)]).await?;
+    }
+    audit::append(
+        &mut tx,
+        &meta.actor(Some(user)),
+        &Event {
+            action: "status",
+            entity: "activity",
+            entity_id: Some(id.to_string()),
+            division_code: &a.division_code,
+            organization_id: Some(a.organization_id),
+            summary: serde_json::json!({ "from": from.as_str(), "to": to.as_str() }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn list_activities(
+    state: &AppState,
+    user: Option<&CurrentUser>,
+    f: &ActivityFilter,
+    page: &Page,
+) -> Result<Paged<ActivityView>, AppError> {
+    let p = activities::list(&state.db, &viewer(user), f, page).await?;
+    Ok(Paged {
+        items: p.items.into_iter().map(ActivityView::from).collect(),
+        total: p.total,
+        capped: p.capped,
+        page: p.page,
+    })
+}
+
+pub async fn activity_detail(
+    state: &AppState,
+    user: Option<&CurrentUser>,
+    id: i64,
+) -> Result<ActivityDetail, AppError> {
+    let a = activities::get(&state.db, &viewer(user), id).await?;
+    let slots = activities::slots(&state.db, id).await?;
+    let manages = user.is_some_and(|u| manages(u, &a));
+    Ok(ActivityDetail { activity: a.into(), slots, manages })
+}
+
+/// The code the organizer's screen shows now, and when it changes.
+pub async fn checkin_code(state: &AppState, user: &CurrentUser, id: i64) -> Result<(String, DateTime<Utc>), AppError> {
+    let a = activities::get(&state.db, &viewer(Some(user)), id).await?;
+    require_manages(user, &a)?;
+    let secret = activities::checkin_secret(&state.db, id).await?;
+    Ok(att::current_code(&secret, id, Utc::now()))
+}
+
+// ---------- sign-ups ----------
+
+fn volunteer_person(user: &CurrentUser) -> Result<i64, AppError> {
+    match (user.role, user.person_id) {
+        (Role::Volunteer, Some(p)) => Ok(p),
+        (Role::Volunteer, None) => Err(AppError::Forbidden("您的账号尚未关联志愿者登记信息，请联系所在组织".into())),
+        _ => Err(AppError::Forbidden("请使用志愿者账号报名和签到".into())),
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SignupResult {
+    pub signup_id: i64,
+    pub status: String,
+    pub status_label: String,
+}
+
+pub async fn sign_up(
+    state: &AppState,
+    user: &CurrentUser,
+    meta: &RequestMeta,
+    activity_id: i64,
+    slot_id: i64,
+    note: Option<String>,
+) -> Result<SignupResult, AppError> {
+    let person = volunteer_person(user)?;
+    let mut tx = state.db.begin().await?;
+    let a = activities::get_tx(&mut tx, activity_id).await?;
+    let slot = activities::slot_tx(&mut tx, slot_id).await?;
+    if slot.activity_id != activity_id {
+        return Err(AppError::NotFound("该活动没有这个时段".into()));
+    }
+    let facts = signups::volunteer_facts(&mut tx, person).await?;
+    let required = split_keys(&a.required_skills);
+    let el = Eligibility {
+        min_age: a.min_age,
+        risky: a.risky,
+        required_skills: &required,
+        recruit_until: a.recruit_until,
+        status: ActivityStatus::parse(&a.status).unwrap_or(ActivityStatus::Draft),
+        slot_starts: slot.starts_at,
+    };
+    let skills = split_keys(&facts.skills);
+    activity::may_sign_up(&el, facts.birth_date, facts.has_guardian, &skills, Utc::now())
+        .map_err(AppError::Conflict)?;
+    let note = note.map(|n| n.trim().chars().take(200).collect::<String>()).filter(|n| !n.is_empty());
+    let (id, status) = signups::create(&mut tx, slot_id, activity_id, person, a.auto_approve, note.as_deref()).await?;
+    audit::append(
+        &mut tx,
+        &meta.actor(Some(user)),
+        &Event {
+            action: "sign_up",
+            entity: "signup",
+            entity_id: Some(id.to_string()),
+            division_code: &a.division_code,
+            organization_id: Some(a.organization_id),
+            summary: serde_json::json!({ "activity": activity_id, "slot": slot_id, "status": status.as_str() }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(SignupResult { signup_id: id, status: status.as_str().into(), status_label: status.label().into() })
+}
+
+/// The organizer approves / declines / cancels, or the volunteer cancels their own.
+pub async fn act_on_signup(
+    state: &AppState,
+    user: &CurrentUser,
+    meta: &RequestMeta,
+    signup_id: i64,
+    action: SignupAction,
+) -> Result<SignupResult, AppError> {
+    let mut tx = state.db.begin().await?;
+    let s = signups::get_tx(&mut tx, signup_id).await?;
+    let a = activities::get_tx(&mut tx, s.activity_id).await?;
+    let own = user.person_id == Some(s.person_id) && matches!(action, SignupAction::Cancel);
+    if !own {
+        require_manages(user, &a)?;
+    }
+    let status = signups::act(&mut tx, signup_id, action, Some(user.id)).await?;
+    audit::append(
+        &mut tx,
+        &meta.actor(Some(user)),
+        &Event {
+            action: "signup_decision",
+            entity: "signup",
+            entity_id: Some(signup_id.to_string()),
+            division_code: &a.division_code,
+            organization_id: Some(a.organization_id),
+            summary: serde_json::json!({ "from": s.status, "to": status.as_str() }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(SignupResult { signup_id, status: status.as_str().into(), status_label: status.label().into() })
+}
+
+pub async fn roster(
+    state: &AppState,
+    user: &CurrentUser,
+    activity_id: i64,
+) -> Result<(Vec<signups::SignupRow>, Vec<attendance_store::AttendanceRow>), AppError> {
+    let a = activities::get(&state.db, &viewer(Some(user)), activity_id).await?;
+    if !manages(user, &a) && !user.role.oversees_volunteering() {
+        return Err(AppError::Forbidden("只有举办组织和主管部门可以查看花名册".into()));
+    }
+    Ok((
+        signups::for_activity(&state.db, activity_id).await?,
+        attendance_store::for_activity(&state.db, activity_id).await?,
+    ))
+}
+
+// ---------- check-in / check-out (group commit) ----------
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct CheckInput {
+    pub activity_id: i64,
+    /// The 6-digit code from the activity's QR (volunteers scanning it themselves).
+    pub code: Option<String>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    /// Organizers checking someone in or out from the roster: the sign-up.
+    pub signup_id: Option<i64>,
+    /// Organizers resolving a missing check-out: when the service ended.
+    pub checked_out_at: Option<DateTime<Utc>>,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AttendanceResult {
+    pub attendance_id: i64,
+    pub status: String,
+    pub status_label: String,
+    pub at: DateTime<Utc>,
+}
+
+/// Who is checking whom: the volunteer with a valid code (and inside the fence), or the
+/// organizer from the roster.
+struct Check {
+    person: Option<i64>,
+    user_id: i64,
+    organizer: bool,
+    signup_id: Option<i64>,
+    code: Option<String>,
+    position: Option<GeoPoint>,
+    actor: Actor,
+}
+
+fn check_of(user: &CurrentUser, meta: &RequestMeta, input: &CheckInput) -> Result<Check, AppError> {
+    let position = match (input.latitude, input.longitude) {
+        (Some(lat), Some(lng)) => GeoPoint::new(lat, lng),
+        _ => None,
+    };
+    let organizer = input.signup_id.is_some();
+    if !organizer {
+        volunteer_person(user)?;
+        if input.code.as_deref().is_none_or(|c| c.trim().is_empty()) {
+            return Err(AppError::validation("code", "请扫描活动现场的签到二维码"));
+        }
+    }
+    Ok(Check {
+        person: user.person_id,
+        user_id: user.id,
+        organizer: organizer && user.role.runs_activities(),
+        signup_id: input.signup_id,
+        code: input.code.clone(),
+        position,
+        actor: meta.actor(Some(user)),
+    })
+}
+
+async fn checked_activity(
+    tx: &mut Tx,
+    ck: &Check,
+    user_org: Option<i64>,
+    admin: bool,
+    activity_id: i64,
+    now: DateTime<Utc>,
+    allow_closed: bool,
+) -> Result<ActivityRow, AppError> {
+    let a = activities::get_tx(tx, activity_id).await?;
+    if ck.signup_id.is_some() {
+        if !(ck.organizer && (admin || user_org == Some(a.organization_id))) {
+            return Err(AppError::Forbidden("只有举办该活动的组织可以代为签到、签退".into()));
+        }
+    } else {
+        let secret = activity_secret(tx, activity_id).await?;
+        if !att::code_is_valid(&secret, activity_id, ck.code.as_deref().unwrap_or(""), now) {
+            return Err(AppError::Conflict("签到码无效或已过期，请扫描现场正在显示的二维码".into()));
+        }
+    }
+    let open =
+        a.status == ActivityStatus::Published.as_str() || (allow_closed && a.status == ActivityStatus::Closed.as_str());
+    if !open {
+        return Err(AppError::Conflict(format!(
+            "活动{}，不能签到",
+            ActivityStatus::parse(&a.status).map_or("", |s| s.label())
+        )));
+    }
+    Ok(a)
+}
+
+async fn activity_secret(tx: &mut Tx, id: i64) -> Result<Vec<u8>, StoreError> {
+    activities::checkin_secret_tx(tx, id).await
+}
+
+pub async fn check_in(
+    state: &AppState,
+    user: &CurrentUser,
+    meta: &RequestMeta,
+    input: CheckInput,
+) -> Result<AttendanceResult, AppError> {
+    let ck = check_of(user, meta, &input)?;
+    let (org, admin) = (user.organization_id, user.role == Role::Admin);
+    state
+        .writes
+        .run(move |tx| {
+            Box::pin(async move {
+                let now = wushe_store::time::now();
+                let a = checked_activity(tx, &ck, org, admin, input.activity_id, now, false).await?;
+                // the sign-up: named by the organizer, or the volunteer's approved one whose slot is open now
+                let candidates = match ck.signup_id {
+                    Some(sid) => {
+                        let s = signups::get_tx(tx, sid).await?;
+                        if s.activity_id != a.id || s.status != "approved" {
+                            return Err(AppError::Conflict("该报名未被录用或不属于此活动".into()));
+                        }
+                        let slot = activities::slot_tx(tx, s.slot_id).await?;
+                        vec![(s.id, s.slot_id, slot.starts_at, slot.ends_at, s.person_id)]
+                    }
+                    None => {
+                        let person = ck.person.unwrap_or_default();
+                        signups::approved_for(tx, a.id, person)
+                            .await?
+                            .into_iter()
+                            .map(|(id, slot, s, e)| (id, slot, s, e, person))
+                            .collect()
+                    }
+                };
+                if candidates.is_empty() {
+                    return Err(AppError::Conflict("您没有该活动已录用的报名，不能签到".into()));
+                }
+                let mut last_err = String::new();
+                let mut chosen = None;
+                for c in candidates {
+                    match att::checkin_window(c.2, c.3, now) {
+                        Ok(()) => {
+                            chosen = Some(c);
+                            break;
+                        }
+                        Err(e) => last_err = e,
+                    }
+                }
+                let Some((signup_id, slot_id, _, _, person)) = chosen else {
+                    return Err(AppError::Conflict(last_err));
+                };
+                if !ck.organizer {
+                    let center = match (a.latitude_e6, a.longitude_e6) {
+                        (Some(la), Some(lo)) => GeoPoint::new(la as f64 / 1e6, lo as f64 / 1e6),
+                        _ => None,
+                    };
+                    att::check_fence(center, a.checkin_radius_m, ck.position).map_err(AppError::Conflict)?;
+                }
+                if a.risky && !insurance::is_covered(tx, person, local_date(now)).await? {
+                    return Err(AppError::Conflict(
+                        "本活动有风险，须先为志愿者投保意外险：您今天不在任何有效保单的被保险人名单中，请联系组织方".into(),
+                    ));
+                }
+                let id = attendance_store::check_in(
+                    tx,
+                    &CheckIn {
+                        signup_id,
+                        slot_id,
+                        activity_id: a.id,
+                        person_id: person,
+                        at: now,
+                        method: if ck.organizer { "roster" } else { "qr" },
+                        by: Some(ck.user_id),
+                        position_e6: ck.position.map(|p| (e6(p.lat), e6(p.lng))),
+                    },
+                )
+                .await?;
+                stats::append(tx, &[Delta::new(metric::CHECKINS, &a.division_code, local_date(now), 1)]).await?;
+                audit::append(
+                    tx,
+                    &ck.actor,
+                    &Event {
+                        action: "check_in",
+                        entity: "attendance",
+                        entity_id: Some(id.to_string()),
+                        division_code: &a.division_code,
+                        organization_id: Some(a.organization_id),
+                        summary: serde_json::json!({ "activity": a.id, "person": person, "method": if ck.organizer { "roster" } else { "qr" } }),
+                    },
+                )
+                .await?;
+                Ok(AttendanceResult {
+                    attendance_id: id,
+                    status: att::AttendanceStatus::Open.as_str().into(),
+                    status_label: att::AttendanceStatus::Open.label().into(),
+                    at: now,
+                })
+            })
+        })
+        .await
+}
+
+pub async fn check_out(
+    state: &AppState,
+    user: &CurrentUser,
+    meta: &RequestMeta,
+    input: CheckInput,
+) -> Result<AttendanceResult, AppError> {
+    let ck = check_of(user, meta, &input)?;
+    let (org, admin) = (user.organization_id, user.role == Role::Admin);
+    state
+        .writes
+        .run(move |tx| {
+            Box::pin(async move {
+                let now = wushe_store::time::now();
+                // a finished activity still takes check-outs (and the organizer's resolutions)
+                let a = checked_activity(tx, &ck, org, admin, input.activity_id, now, true).await?;
+                let open = match ck.signup_id {
+                    Some(sid) => attendance_store::for_signup(tx, sid).await?,
+                    None => attendance_store::open_for(tx, a.id, ck.person.unwrap_or_default()).await?,
+                };
+                let Some(t) = open.filter(|t| t.activity_id == a.id) else {
+                    return Err(AppError::Conflict("没有找到该活动未签退的签到记录".into()));
+                };
+                let at = match (ck.organizer, input.checked_out_at) {
+                    (true, Some(at)) => {
+                        if at <= t.checked_in_at || at > now {
+                            return Err(AppError::validation("签退时间", "应晚于签到时间且不晚于现在"));
+                        }
+                        at
+                    }
+                    _ => now,
+                };
+                let note = input.note.as_deref().map(str::trim).filter(|n| !n.is_empty());
+                attendance_store::check_out(tx, t.id, at, if ck.organizer { "roster" } else { "qr" }, Some(ck.user_id), note, ck.organizer)
+                    .await?;
+                audit::append(
+                    tx,
+                    &ck.actor,
+                    &Event {
+                        action: "check_out",
+                        entity: "attendance",
+                        entity_id: Some(t.id.to_string()),
+                        division_code: &a.division_code,
+                        organization_id: Some(a.organization_id),
+                        summary: serde_json::json!({ "activity": a.id, "person": t.person_id, "was": t.status, "note": note }),
+                    },
+                )
+                .await?;
+                Ok(AttendanceResult {
+                    attendance_id: t.id,
+                    status: att::AttendanceStatus::Closed.as_str().into(),
+                    status_label: att::AttendanceStatus::Closed.label().into(),
+                    at,
+                })
+            })
+        })
+        .await
+}
+
+// ---------- hour confirmation (group commit) ----------
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct ConfirmItem {
+    pub attendance_id: i64,
+    /// Travel minutes to exclude (default 0).
+    #[serde(default)]
+    pub travel_minutes: i64,
+    /// Quality evaluation (优秀 / 良好 / 合格 …).
+    pub evaluation: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct ConfirmInput {
+    /// One or many (bulk) attendances to confirm; all or none are confirmed.
+    pub items: Vec<ConfirmItem>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConfirmedRecord {
+    pub attendance_id: i64,
+    pub record_id: i64,
+    pub record_uid: String,
+    pub credited_minutes: i64,
+    pub capped_by_activity: bool,
+    pub capped_by_day: bool,
+}
+
+pub const MAX_CONFIRM_ITEMS: usize = 500;
+
+pub async fn confirm(
+    state: &AppState,
+    user: &CurrentUser,
+    meta: &RequestMeta,
+    input: ConfirmInput,
+) -> Result<Vec<ConfirmedRecord>, AppError> {
+    user.require(user.role.runs_activities())?;
+    if input.items.is_empty() || input.items.len() > MAX_CONFIRM_ITEMS {
+        return Err(AppError::validation("items", format!("一次确认 1–{MAX_CONFIRM_ITEMS} 条签到记录")));
+    }
+    for it in &input.items {
+        if !(0..=24 * 60).contains(&it.travel_minutes) {
+            return Err(AppError::validation("路途时间", "应在 0–1440 分钟之间"));
+        }
+    }
+    let actor = meta.actor(Some(user));
+    let (user_id, user_name, user_org, user_person, admin) =
+        (user.id, user.display_name.clone(), user.organization_id, user.person_id, user.role == Role::Admin);
+    state
+        .writes
+        .run(move |tx| {
+            Box::pin(async move {
+                let rules: HourRules = settings::get_tx(tx, HOUR_RULES_KEY).await?;
+                let earn = crate::service::timebank::EarnRules::load(tx).await?;
+                let now = wushe_store::time::now();
+                let mut out = Vec::with_capacity(input.items.len());
+                for (i, it) in input.items.iter().enumerate() {
+                    let at = |m: String| {
+                        AppError::Conflict(format!("第 {} 条（签到记录 {}）：{m}", i + 1, it.attendance_id))
+                    };
+                    let t = attendance_store::get_tx(tx, it.attendance_id).await.map_err(|e| match e {
+                        StoreError::NotFound => at("签到记录不存在".into()),
+                        e => e.into(),
+                    })?;
+                    let a = activities::get_tx(tx, t.activity_id).await?;
+                    if !(admin || user_org == Some(a.organization_id)) {
+                        return Err(AppError::Forbidden(format!(
+                            "第 {} 条：只有举办活动的组织可以确认时长（谁组织谁记录）",
+                            i + 1
+                        )));
+                    }
+                    if user_person == Some(t.person_id) {
+                        return Err(AppError::Forbidden("不能确认自己的志愿服务时长".into()));
+                    }
+                    let ended = match (t.status.as_str(), t.checked_out_at) {
+                        ("closed", Some(out_at)) => out_at,
+                        ("open", _) => return Err(at("尚未签退".into())),
+                        ("flagged", _) => return Err(at("缺少签退，请先补登签退时间".into())),
+                        ("confirmed", _) => return Err(at("时长已确认".into())),
+                        _ => return Err(at("签到记录状态异常".into())),
+                    };
+                    let day = local_date(t.checked_in_at);
+                    let same_day = records::credited_on(tx, t.person_id, day).await?;
+                    let credit = hours::credit(&rules, t.checked_in_at, ended, it.travel_minutes, same_day, now)
+                        .map_err(|e| at(e.message()))?;
+                    let evaluation = it.evaluation.as_deref().map(str::trim).filter(|e| !e.is_empty());
+                    let confirmer = Confirmer { user_id, name: &user_name, at: now, actor: &actor };
+                    let (rid, uid) = write_confirmation(tx, &confirmer, &earn, &a, &t, ended, &credit, evaluation)
+                        .await
+                        .map_err(|e| match e {
+                            AppError::Conflict(m) => at(m),
+                            e => e,
+                        })?;
+                    out.push(ConfirmedRecord {
+                        attendance_id: t.id,
+                        record_id: rid,
+                        record_uid: uid,
+                        credited_minutes: credit.credited_minutes,
+                        capped_by_activity: credit.capped_by_activity,
+                        capped_by_day: credit.capped_by_day,
+                    });
+                }
+                Ok(out)
+            })
+        })
+        .await
+}
+
+/// Who confirms, and when.
+pub struct Confirmer<'a> {
+    pub user_id: i64,
+    pub name: &'a str,
+    pub at: DateTime<Utc>,
+    pub actor: &'a Actor,
+}
+
+/// The writes of one confirmation, after its checks: the service record, the attendance
+/// marked confirmed, the statistics deltas and the audit entry. The HTTP path, the demo's
+/// history and the benchmark's raw rate all write exactly these rows.
+#[allow(clippy::too_many_arguments)]
+pub async fn write_confirmation(
+    tx: &mut Tx,
+    by: &Confirmer<'_>,
+    earn: &crate::service::timebank::EarnRules,
+    a: &ActivityRow,
+    t: &attendance_store::AttendanceRow,
+    ended: DateTime<Utc>,
+    credit: &hours::Credit,
+    evaluation: Option<&str>,
+) -> Result<(i64, String), AppError> {
+    let day = local_date(t.checked_in_at);
+    let (rid, uid) = records::insert(
+        tx,
+        &NewRecord {
+            person_id: t.person_id,
+            activity_id: a.id,
+            organization_id: a.organization_id,
+            attendance_id: Some(t.id),
+            division_code: &a.division_code,
+            category: &a.category,
+            service_date: day,
+            started_at: t.checked_in_at,
+            ended_at: ended,
+            travel_minutes: credit.travel_minutes,
+            recorded_minutes: credit.recorded_minutes,
+            credited_minutes: credit.credited_minutes,
+            evaluation,
+            timebank: a.timebank,
+            supersedes_id: None,
+            confirmed_by: by.user_id,
+            confirmed_by_name: by.name,
+            confirmed_at: by.at,
+        },
+    )
+    .await?;
+    attendance_store::mark_confirmed(tx, t.id).await?;
+    stats::append(tx, &record_deltas(&a.division_code, &a.category, day, credit.credited_minutes, 1)).await?;
+    crate::service::timebank::earn(
+        tx,
+        earn,
+        t.person_id,
+        rid,
+        a.timebank,
+        credit.credited_minutes,
+        &a.division_code,
+        by.user_id,
+    )
+    .await?;
+    audit::append(
+        tx,
+        by.actor,
+        &Event {
+            action: "confirm",
+            entity: "service_record",
+            entity_id: Some(rid.to_string()),
+            division_code: &a.division_code,
+            organization_id: Some(a.organization_id),
+            summary: serde_json::json!({
+                "attendance": t.id, "person": t.person_id, "credited_minutes": credit.credited_minutes,
+                "travel_minutes": credit.travel_minutes
+            }),
+        },
+    )
+    .await?;
+    Ok((rid, uid))
+}
+
+/// The figures one record moves (sign −1 when a correction takes it back).
+fn record_deltas(code: &str, category: &str, day: chrono::NaiveDate, minutes: i64, sign: i64) -> Vec<Delta> {
+    vec![
+        Delta::new(metric::VOLUNTEER_MINUTES, code, day, sign * minutes),
+        Delta::new(metric::minutes_in(category), code, day, sign * minutes),
+        Delta::new(metric::SERVICE_RECORDS, code, day, sign),
+    ]
+}
+
+// ---------- corrections ----------
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct CorrectionInput {
+    pub reason: String,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: DateTime<Utc>,
+    #[serde(default)]
+    pub travel_minutes: i64,
+}
+
+/// The volunteer (own record) or the recording organization asks for a correction.
+pub async fn request_correction(
+    state: &AppState,
+    user: &CurrentUser,
+    meta: &RequestMeta,
+    record_id: i64,
+    input: CorrectionInput,
+) -> Result<i64, AppError> {
+    let r = records::get(&state.db, record_id).await?;
+    let own = user.person_id == Some(r.person_id);
+    let org_staff =
+        user.role.runs_activities() && (user.role == Role::Admin || user.organization_id == Some(r.organization_id));
+    if !own && !org_staff {
+        return Err(AppError::NotFound("记录不存在或不在您的管辖范围内".into()));
+    }
+    if r.superseded {
+        return Err(AppError::Conflict("该记录已被更正，请对最新记录提出申请".into()));
+    }
+    let reason = input.reason.trim();
+    if reason.chars().count() < 4 || reason.chars().count() > 500 {
+        return Err(AppError::validation("更正理由", "应为 4–500 个字符"));
+    }
+    if input.ended_at <= input.started_at {
+        return Err(AppError::validation("结束时间", "应晚于开始时间"));
+    }
+    let mut tx = state.db.begin().await?;
+    let id = records::request_correction(
+        &mut tx,
+        &records::NewCorrection {
+            record_id,
+            organization_id: r.organization_id,
+            person_id: r.person_id,
+            requested_by: user.id,
+            reason,
+            started_at: input.started_at,
+            ended_at: input.ended_at,
+            travel_minutes: input.travel_minutes.max(0),
+        },
+    )
+    .await?;
+    audit::append(
+        &mut tx,
+        &meta.actor(Some(user)),
+        &Event {
+            action: "request_correction",
+            entity: "service_record",
+            entity_id: Some(record_id.to_string()),
+            division_code: &r.division_code,
+            organization_id: Some(r.organization_id),
+            summary: serde_json::json!({ "correction": id, "reason": reason }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// The recording organization approves (a new record supersedes the old) or rejects.
+pub async fn review_correction(
+    state: &AppState,
+    user: &CurrentUser,
+    meta: &RequestMeta,
+    correction_id: i64,
+    approve: bool,
+    note: Option<String>,
+) -> Result<Option<i64>, AppError> {
+    user.require(user.role.runs_activities())?;
+    let rules: HourRules = settings::get(&state.db, HOUR_RULES_KEY).await?;
+    let mut tx = state.db.begin().await?;
+    let c = records::correction_tx(&mut tx, correction_id).await?;
+    if !(user.role == Role::Admin || user.organization_id == Some(c.organization_id)) {
+        return Err(AppError::NotFound("记录不存在或不在您的管辖范围内".into()));
+    }
+    if user.person_id == Some(c.person_id) {
+        return Err(AppError::Forbidden("不能审核自己的时长更正".into()));
+    }
+    let old = records::get_tx(&mut tx, c.record_id).await?;
+    let note = note.as_deref().map(str::trim).filter(|n| !n.is_empty());
+    let mut new_id = None;
+    if approve {
+        records::mark_superseded(&mut tx, old.id).await?;
+        let day = local_date(c.started_at);
+        let same_day = records::credited_on(&mut tx, c.person_id, day).await?;
+        // the back-fill window counts from the original confirmation, not from today
+        let credit = hours::credit(
+            &rules,
+            c.started_at,
+            c.ended_at,
+            c.travel_minutes,
+            same_day,
+            old.confirmed_at.max(c.ended_at),
+        )
+        .map_err(|e| AppError::Conflict(e.message()))?;
+        let now = wushe_store::time::now();
+        let (id, _) = records::insert(
+            &mut tx,
+            &NewRecord {
+                person_id: c.person_id,
+                activity_id: old.activity_id,
+                organization_id: old.organization_id,
+                attendance_id: None,
+                division_code: &old.division_code,
+                category: &old.category,
+                service_date: day,
+                started_at: c.started_at,
+                ended_at: c.ended_at,
+                travel_minutes: credit.travel_minutes,
+                recorded_minutes: credit.recorded_minutes,
+                credited_minutes: credit.credited_minutes,
+                evaluation: old.evaluation.as_deref(),
+                timebank: old.timebank,
+                supersedes_id: Some(old.id),
+                confirmed_by: user.id,
+                confirmed_by_name: &user.display_name,
+                confirmed_at: now,
+            },
+        )
+        .await?;
+        crate::service::timebank::reverse_earnings(&mut tx, c.person_id, old.id, &old.division_code, user.id).await?;
+        let earn = crate::service::timebank::EarnRules::load(&mut tx).await?;
+        crate::service::timebank::earn(
+            &mut tx,
+            &earn,
+            c.person_id,
+            id,
+            old.timebank,
+            credit.credited_minutes,
+            &old.division_code,
+            user.id,
+        )
+        .await?;
+        let mut deltas = record_deltas(&old.division_code, &old.category, old.service_date, old.credited_minutes, -1);
+        deltas.extend(record_deltas(&old.division_code, &old.category, day, credit.credited_minutes, 1));
+        stats::append(&mut tx, &deltas).await?;
+        new_id = Some(id);
+    }
+    records::review_correction(&mut tx, correction_id, approve, user.id, note, new_id).await?;
+    audit::append(
+        &mut tx,
+        &meta.actor(Some(user)),
+        &Event {
+            action: if approve { "approve_correction" } else { "reject_correction" },
+            entity: "service_record",
+            entity_id: Some(old.id.to_string()),
+            division_code: &old.division_code,
+            organization_id: Some(old.organization_id),
+            summary: serde_json::json!({ "correction": correction_id, "new_record": new_id, "note": note }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(new_id)
+}
+
+// ---------- insurance ----------
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct PolicyInput {
+    pub insurer: String,
+    pub policy_number: String,
+    /// YYYY-MM-DD
+    pub starts_on: chrono::NaiveDate,
+    pub ends_on: chrono::NaiveDate,
+    pub note: Option<String>,
+    /// Volunteers covered (person ids of the organization's volunteers).
+    pub person_ids: Vec<i64>,
+    /// Administrators only: the organization holding the policy.
+    pub organization_id: Option<i64>,
+}
+
+/// Record an accident-insurance policy for the organization's volunteers.
+pub async fn create_policy(
+    state: &AppState,
+    user: &CurrentUser,
+    meta: &RequestMeta,
+    input: PolicyInput,
+) -> Result<i64, AppError> {
+    let org = own_org(user, input.organization_id)?;
+    let insurer = input.insurer.trim();
+    let number = input.policy_number.trim();
+    if insurer.is_empty() || insurer.chars().count() > 100 {
+        return Err(AppError::validation("保险公司", "不能为空，且不超过 100 个字符"));
+    }
+    if number.is_empty() || number.chars().count() > 64 {
+        return Err(AppError::validation("保单号", "不能为空，且不超过 64 个字符"));
+    }
+    if input.ends_on < input.starts_on {
+        return Err(AppError::validation("保险止期", "不能早于起期"));
+    }
+    if input.person_ids.is_empty() || input.person_ids.len() > 100_000 {
+        return Err(AppError::validation("被保险人", "至少一人，至多 100,000 人"));
+    }
+    let mut ids = input.person_ids.clone();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut tx = state.db.begin().await?;
+    let members: std::collections::HashSet<i64> = wushe_store::registry::people::memberships(&mut tx, &ids)
+        .await?
+        .into_iter()
+        .filter(|(_, o)| *o == org)
+        .map(|(p, _)| p)
+        .collect();
+    if let Some(stranger) = ids.iter().find(|p| !members.contains(p)) {
+        return Err(AppError::validation("被保险人", format!("人员 {stranger} 不是本组织的志愿者")));
+    }
+    let id = insurance::insert(
+        &mut tx,
+        &insurance::NewPolicy {
+            organization_id: org,
+            insurer,
+            policy_number: number,
+            starts_on: input.starts_on,
+            ends_on: input.ends_on,
+            note: input.note.as_deref().map(str::trim).filter(|n| !n.is_empty()),
+            person_ids: &ids,
+            created_by: Some(user.id),
+        },
+    )
+    .await?;
+    audit::append(
+        &mut tx,
+        &meta.actor(Some(user)),
+        &Event {
+            action: "create",
+            entity: "insurance_policy",
+            entity_id: Some(id.to_string()),
+            division_code: &user.scope_division,
+            organization_id: Some(org),
+            summary: serde_json::json!({ "insurer": insurer, "number": number, "covered": ids.len(),
+                                         "from": input.starts_on, "to": input.ends_on }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+pub async fn policies(
+    state: &AppState,
+    user: &CurrentUser,
+    organization_id: Option<i64>,
+) -> Result<Vec<insurance::PolicyRow>, AppError> {
+    let org = own_org(user, organization_id)?;
+    Ok(insurance::for_organization(&state.db, org).await?)
+}
+
+// ---------- settings ----------
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct VolunteeringSettings {
+    /// Credited hours: rounding unit and mode, caps per activity and per day, back-fill days.
+    #[schema(value_type = Object)]
+    pub hours: HourRules,
+    /// Star thresholds (hours), approving level per star, minimum registration months.
+    #[schema(value_type = Object)]
+    pub stars: StarRules,
+    /// Time bank: depositor and withdrawal ages, storage cap, gifts to relatives, expiry.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub timebank: TimebankRules,
+    /// Points earned per credited hour.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub points: PointRules,
+}
+
+pub async fn settings_view(state: &AppState) -> Result<VolunteeringSettings, AppError> {
+    Ok(VolunteeringSettings {
+        hours: settings::get(&state.db, HOUR_RULES_KEY).await?,
+        stars: settings::get(&state.db, STAR_RULES_KEY).await?,
+        timebank: settings::get(&state.db, TIMEBANK_RULES_KEY).await?,
+        points: settings::get(&state.db, POINT_RULES_KEY).await?,
+    })
+}
+
+/// Change the deployment's volunteering rules (administrators); audited with before/after.
+pub async fn update_settings(
+    state: &AppState,
+    user: &CurrentUser,
+    meta: &RequestMeta,
+    new: VolunteeringSettings,
+) -> Result<VolunteeringSettings, AppError> {
+    user.require(user.role == Role::Admin)?;
+    new.hours.validate().map_err(|(f, m)| AppError::validation(f, m))?;
+    new.stars.validate().map_err(|(f, m)| AppError::validation(f, m))?;
+    new.timebank.validate().map_err(|(f, m)| AppError::validation(f, m))?;
+    new.points.validate().map_err(|(f, m)| AppError::validation(f, m))?;
+    let before = settings_view(state).await?;
+    let mut tx = state.db.begin().await?;
+    settings::set(&mut tx, HOUR_RULES_KEY, &new.hours, Some(user.id)).await?;
+    settings::set(&mut tx, STAR_RULES_KEY, &new.stars, Some(user.id)).await?;
+    settings::set(&mut tx, TIMEBANK_RULES_KEY, &new.timebank, Some(user.id)).await?;
+    settings::set(&mut tx, POINT_RULES_KEY, &new.points, Some(user.id)).await?;
+    audit::append(
+        &mut tx,
+        &meta.actor(Some(user)),
+        &Event {
+            action: "update",
+            entity: "settings",
+            entity_id: Some("volunteering".into()),
+            division_code: "",
+            organization_id: None,
+            summary: serde_json::json!({ "before": before, "after": new }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(new)
+}
+
+// ---------- officials' figures ----------
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Figure {
+    pub key: String,
+    pub label: String,
+    pub value: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VolunteeringStats {
+    /// Region code prefix ("" = the whole deployment).
+    pub region: String,
+    pub year: i32,
+    /// Confirmed hours, records, check-ins, activities published in the year.
+    pub totals: Vec<Figure>,
+    /// Confirmed minutes per month (January first).
+    pub minutes_by_month: Vec<i64>,
+    /// Confirmed minutes per service category in the year.
+    pub minutes_by_category: Vec<Figure>,
+    /// Confirmed minutes per direct sub-region in the year.
+    pub minutes_by_subregion: Vec<Figure>,
+    /// Statistics deltas not yet folded in (the figures trail the writes by this much).
+    pub pending_deltas: i64,
+}
+
+/// Officials' figures for a region in their scope, read from the rollups.
+pub async fn region_stats(
+    state: &AppState,
+    user: &CurrentUser,
+    region: Option<&str>,
+    year: Option<i32>,
+) -> Result<VolunteeringStats, AppError> {
+    user.require(user.role.oversees_volunteering())?;
+    let region = match region.map(str::trim).filter(|r| !r.is_empty()) {
+        Some(r) => crate::service::regions::parse_code("region", r)?.prefix().to_string(),
+        None => user.scope_division.clone(),
+    };
+    if !region.starts_with(&user.scope_division) {
+        return Err(AppError::Forbidden(format!("区划 {region} 不在您的管辖范围内")));
+    }
+    let year = year.unwrap_or_else(|| chrono::Datelike::year(&crate::service::registry::today()));
+    let y = wushe_domain::stats::year_key(year);
+    let mut totals = Vec::new();
+    for (key, label) in [
+        (metric::VOLUNTEER_MINUTES, "确认服务时长（分钟）"),
+        (metric::SERVICE_RECORDS, "服务记录（条）"),
+        (metric::CHECKINS, "签到（人次）"),
+        (metric::ACTIVITIES, "发布活动（个）"),
+        (metric::CERTIFICATES, "出具证明（份）"),
+    ] {
+        totals.push(Figure {
+            key: key.into(),
+            label: label.into(),
+            value: stats::value(&state.db, key, &region, &y).await?,
+        });
+    }
+    let months: Vec<String> = (1..=12).map(|m| wushe_domain::stats::month_key(year, m)).collect();
+    let minutes_by_month = stats::series(&state.db, metric::VOLUNTEER_MINUTES, &region, &months).await?;
+    let mut minutes_by_category = Vec::new();
+    for c in ServiceCategory::ALL {
+        let v = stats::value(&state.db, &metric::minutes_in(c.as_str()), &region, &y).await?;
+        minutes_by_category.push(Figure { key: c.as_str().into(), label: c.label().into(), value: v });
+    }
+    let child_len = wushe_domain::stats::LEVEL_LENGTHS.iter().copied().find(|l| *l > region.len());
+    let mut minutes_by_subregion = Vec::new();
+    if let Some(len) = child_len {
+        for (code, v) in stats::children(&state.db, metric::VOLUNTEER_MINUTES, &region, len, &y).await? {
+            let label = match wushe_domain::codes::division::DivisionCode::parse(&code) {
+                Ok(dc) => regions::get(&state.db, &dc).await?.map_or(code.clone(), |d| d.name),
+                Err(_) => code.clone(),
+            };
+            minutes_by_subregion.push(Figure { key: code, label, value: v });
+        }
+    }
+    Ok(VolunteeringStats {
+        region,
+        year,
+        totals,
+        minutes_by_month,
+        minutes_by_category,
+        minutes_by_subregion,
+        pending_deltas: stats::pending(&state.db).await?,
+    })
+}
+
+// ---------- the volunteer's record ----------
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct YearTotal {
+    pub year: String,
+    pub minutes: i64,
+    pub hours: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VolunteerRecord {
+    pub person_id: i64,
+    pub total_minutes: i64,
+    pub total_hours: String,
+    pub years: Vec<YearTotal>,
+    /// Star level the confirmed hours earn (0–5) under the deployment's rules.
+    pub star_level: u8,
+    pub stars: String,
+    /// Hours to the next star (absent at five stars).
+    pub hours_to_next_star: Option<i64>,
+    /// Every service, newest first (superseded ones marked).
+    #[schema(value_type = Vec<Object>)]
+    pub services: Vec<RecordRow>,
+}
+
+/// Services shown on a record page at most.
+pub const RECORD_PAGE_LIMIT: i64 = 2000;
+
+/// A volunteer's record: their own, or one in the caller's scope (staff and officials).
+pub async fn volunteer_record(
+    state: &AppState,
+    user: &CurrentUser,
+    person_id: i64,
+) -> Result<VolunteerRecord, AppError> {
+    if user.person_id != Some(person_id) {
+        // staff see the record only of volunteers they may see in the registry
+        crate::service::people::require_role(user, wushe_domain::registry::person::PersonRole::Volunteer, false)?;
+        wushe_store::registry::people::get(
+            &state.db,
+            &state.keys,
+            &user.scope(),
+            wushe_domain::registry::person::PersonRole::Volunteer,
+            person_id,
+        )
+        .await?;
+    }
+    let stars: StarRules = settings::get(&state.db, STAR_RULES_KEY).await?;
+    let services = records::for_person(&state.db, person_id, RECORD_PAGE_LIMIT).await?;
+    let years = records::yearly_minutes(&state.db, person_id).await?;
+    let total: i64 = years.iter().map(|y| y.1).sum();
+    let registered = signups::registered_on(&state.db, person_id).await?;
+    let level = stars.level(total, registered, crate::service::registry::today());
+    Ok(VolunteerRecord {
+        person_id,
+        total_minutes: total,
+        total_hours: hours::hours_label(total),
+        years: years
+            .into_iter()
+            .map(|(y, m)| YearTotal { year: y, minutes: m, hours: hours::hours_label(m) })
+            .collect(),
+        star_level: level,
+        stars: wushe_domain::volunteering::stars::stars_label(level),
+        hours_to_next_star: stars.hours_to_next(total),
+        services,
+    })
+}
+
+// ---------- for the web UI's pages ----------
+
+/// The caller's own sign-ups for an activity (volunteers with a registry person; empty for
+/// everyone else), for the activity page.
+pub async fn my_signups(
+    state: &AppState,
+    user: &CurrentUser,
+    activity_id: i64,
+) -> Result<Vec<signups::SignupRow>, AppError> {
+    let Some(person) = user.person_id.filter(|_| user.role == Role::Volunteer) else {
+        return Ok(Vec::new());
+    };
+    Ok(signups::for_person_activity(&state.db, person, activity_id).await?)
+}
+
+/// A correction request with the record it would correct and who asked (for review lists).
+#[derive(Debug, Serialize)]
+pub struct CorrectionView {
+    pub correction: records::CorrectionRow,
+    pub status_label: &'static str,
+    /// The record the request corrects.
+    pub record: RecordRow,
+    pub person_name: String,
+    pub volunteer_number: String,
+}
+
+/// Correction requests, pending first: to the caller's organization (staff; administrators
+/// see all), or the volunteer's own.
+pub async fn corrections_list(
+    state: &AppState,
+    user: &CurrentUser,
+    limit: i64,
+) -> Result<Vec<CorrectionView>, AppError> {
+    let (org, person) = if user.role.runs_activities() {
+        (user.organization_id, None)
+    } else if user.role == Role::Volunteer && user.person_id.is_some() {
+        (None, user.person_id)
+    } else {
+        return Err(AppError::Forbidden("只有举办活动的组织和志愿者本人可以查看时长更正申请".into()));
+    };
+    let rows = records::corrections(&state.db, org, person, limit.clamp(1, 500)).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for c in rows {
+        let record = records::get(&state.db, c.record_id).await?;
+        let (person_name, volunteer_number) = (c.person_name.clone(), c.volunteer_number.clone());
+        let status_label = match c.status.as_str() {
+            "pending" => "待审核",
+            "approved" => "已通过",
+            "rejected" => "未通过",
+            _ => "未知",
+        };
+        out.push(CorrectionView { correction: c, status_label, record, person_name, volunteer_number });
+    }
+    Ok(out)
+}

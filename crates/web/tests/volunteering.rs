@@ -1,0 +1,364 @@
+//! Volunteer service through the API on both backends: publishing, sign-ups with capacity and
+//! the waiting list (also under concurrent sign-ups), rotating-code check-in, the geofence and
+//! insurance refusals, check-out and its resolution by the organizer, hour confirmation (never
+//! one's own), the record with totals and star level, corrections superseding records, and
+//! the statistics the writes feed.
+
+use axum::http::{Method, StatusCode};
+use chrono::{Duration, Utc};
+use serde_json::{json, Value};
+use wushe_domain::accounts::Role;
+use wushe_store::accounts::users;
+use wushe_store::{on_tx, stats, Db};
+use wushe_testkit::{citizen_id, create_user, db_test, seed_cast, Client, TestApp, PASSWORD};
+
+async fn api(app: &TestApp, user: &str) -> Client {
+    let mut c = app.client();
+    c.token_for(user, PASSWORD).await;
+    c
+}
+
+/// Register a volunteer (by the county official) with a login of their own; returns the person id.
+async fn volunteer(db: &Db, county: &mut Client, username: &str, seq: u32, birth: &str) -> i64 {
+    let id = citizen_id(&format!("420106{birth}{seq:03}"));
+    let given = ["甲", "乙", "丙", "丁", "戊", "己", "庚", "辛", "壬", "癸"][seq as usize % 10];
+    let mut body = json!({"name": format!("王{given}"), "citizen_id": id, "phone": format!("139{seq:08}"),
+        "division_code": "420106001001", "skills": ["心理疏导"]});
+    if birth.starts_with("20") {
+        body["guardian_name"] = json!("家长");
+        body["guardian_phone"] = json!("13800000000");
+        body["guardian_consent_on"] = json!("2026-01-01");
+    }
+    let r = county.json(Method::POST, "/api/v1/volunteers", &body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let pid = r.json()["id"].as_i64().unwrap();
+    let uid = create_user(db, username, Role::Volunteer, "420106", None).await;
+    let mut tx = db.begin().await.unwrap();
+    users::link_person(&mut tx, uid, pid).await.unwrap();
+    tx.commit().await.unwrap();
+    pid
+}
+
+fn activity(title: &str, capacity: i64, starts_in_min: i64) -> Value {
+    let s = Utc::now() + Duration::minutes(starts_in_min);
+    json!({"title": title, "content": "陪伴社区老人聊天、读报", "category": "扶老助残", "division_code": "420106001001",
+           "address": "积玉桥社区活动室", "publish": true,
+           "slots": [{"starts_at": s, "ends_at": s + Duration::hours(3), "capacity": capacity}]})
+}
+
+async fn create_activity(org: &mut Client, body: &Value) -> (i64, i64) {
+    let r = org.json(Method::POST, "/api/v1/activities", body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let id = r.json()["id"].as_i64().unwrap();
+    let d = org.get(&format!("/api/v1/activities/{id}")).await.json();
+    (id, d["slots"][0]["id"].as_i64().unwrap())
+}
+
+async fn set_checked_in_at(db: &Db, attendance: i64, ago: Duration) {
+    let at = wushe_store::time::now() - ago;
+    let mut tx = db.begin().await.unwrap();
+    on_tx!(&mut tx, |c| sqlx::query("UPDATE attendance SET checked_in_at = $1 WHERE id = $2")
+        .bind(at)
+        .bind(attendance)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))
+    .unwrap();
+    tx.commit().await.unwrap();
+}
+
+db_test!(the_volunteer_path_end_to_end, |db| async move {
+    seed_cast(&db).await;
+    let app = TestApp::new(db.clone());
+    let mut county = api(&app, "county").await;
+    let p1 = volunteer(&db, &mut county, "vol1", 1, "19900307").await;
+    volunteer(&db, &mut county, "vol2", 2, "19910101").await;
+    let p3 = volunteer(&db, &mut county, "vol3", 3, "19920101").await;
+    let mut org = api(&app, "org").await;
+    let (mut v1, mut v2, mut v3) = (api(&app, "vol1").await, api(&app, "vol2").await, api(&app, "vol3").await);
+
+    // validation names the field
+    let mut bad = activity("读报", 2, 30);
+    bad["category"] = json!("不存在");
+    let r = org.json(Method::POST, "/api/v1/activities", &bad).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.error_message().contains("服务类别"), "{}", r.body);
+    assert_eq!(
+        v1.json(Method::POST, "/api/v1/activities", &activity("陪伴老人", 2, 30)).await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    let (aid, slot) = create_activity(&mut org, &activity("陪伴社区老人", 2, 30)).await;
+    // the public sees it without logging in
+    let mut public = app.client();
+    let l = public.get("/api/v1/activities?q=社区老人").await;
+    assert_eq!(l.json()["total"], 1, "{}", l.body);
+
+    // capacity 2: two approved, the third waits; a cancellation promotes it
+    let s = json!({"slot_id": slot});
+    let path = format!("/api/v1/activities/{aid}/signups");
+    assert_eq!(v1.json(Method::POST, &path, &s).await.json()["status"], "approved");
+    let r2 = v2.json(Method::POST, &path, &s).await.json();
+    assert_eq!(r2["status"], "approved");
+    let r3 = v3.json(Method::POST, &path, &s).await.json();
+    assert_eq!(r3["status"], "waitlisted");
+    assert_eq!(v1.json(Method::POST, &path, &s).await.status, StatusCode::CONFLICT, "no double sign-up");
+    let cancel = json!({"action": "cancel"});
+    let r = v2.json(Method::POST, &format!("/api/v1/signups/{}/decision", r2["signup_id"]), &cancel).await;
+    assert_eq!(r.json()["status"], "cancelled", "{}", r.body);
+    let roster = org.get(&format!("/api/v1/activities/{aid}/roster")).await.json();
+    let st: Vec<&str> = roster["signups"].as_array().unwrap().iter().map(|x| x["status"].as_str().unwrap()).collect();
+    assert_eq!(st, vec!["approved", "cancelled", "approved"], "v3 promoted");
+    // someone else's sign-up cannot be cancelled by a volunteer
+    let r = v1.json(Method::POST, &format!("/api/v1/signups/{}/decision", r3["signup_id"]), &cancel).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    // check-in: a code is required, a wrong one refused, the current one works once
+    let ci = "/api/v1/attendance/check-in";
+    assert_eq!(v1.json(Method::POST, ci, &json!({"activity_id": aid})).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = v1.json(Method::POST, ci, &json!({"activity_id": aid, "code": "000000x"})).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(r.error_message().contains("签到码"), "{}", r.body);
+    assert_eq!(v1.get(&format!("/api/v1/activities/{aid}/checkin-code")).await.status, StatusCode::FORBIDDEN);
+    let code =
+        org.get(&format!("/api/v1/activities/{aid}/checkin-code")).await.json()["code"].as_str().unwrap().to_string();
+    let r = v1.json(Method::POST, ci, &json!({"activity_id": aid, "code": code})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let a1 = r.json()["attendance_id"].as_i64().unwrap();
+    assert_eq!(
+        v1.json(Method::POST, ci, &json!({"activity_id": aid, "code": code})).await.status,
+        StatusCode::CONFLICT
+    );
+    // the organizer checks v3 in from the roster
+    let r = org.json(Method::POST, ci, &json!({"activity_id": aid, "signup_id": r3["signup_id"]})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let a3 = r.json()["attendance_id"].as_i64().unwrap();
+
+    // three hours of service
+    set_checked_in_at(&db, a1, Duration::hours(3)).await;
+    set_checked_in_at(&db, a3, Duration::hours(3)).await;
+    let co = "/api/v1/attendance/check-out";
+    let confirm = |ids: &[i64]| json!({"items": ids.iter().map(|i| json!({"attendance_id": i, "travel_minutes": 20})).collect::<Vec<_>>()});
+    let r = org.json(Method::POST, "/api/v1/service-records/confirm", &confirm(&[a1])).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "not checked out yet");
+    assert!(r.error_message().contains("尚未签退"), "{}", r.body);
+    let r = v1.json(Method::POST, co, &json!({"activity_id": aid, "code": code})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let out_at = Utc::now() - Duration::minutes(10);
+    let r = org
+        .json(Method::POST, co, &json!({"activity_id": aid, "signup_id": r3["signup_id"], "checked_out_at": out_at}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+
+    // volunteers never confirm; the organization confirms both at once
+    assert_eq!(
+        v1.json(Method::POST, "/api/v1/service-records/confirm", &confirm(&[a1])).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let r = org.json(Method::POST, "/api/v1/service-records/confirm", &confirm(&[a1, a3])).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let recs = r.json();
+    // 180 min − 20 travel = 160, rounded down to 30-minute units; 170 − 20 = 150
+    assert_eq!(recs[0]["credited_minutes"], 150);
+    assert_eq!(recs[1]["credited_minutes"], 150);
+    let r = org.json(Method::POST, "/api/v1/service-records/confirm", &confirm(&[a1])).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "confirmed once only");
+
+    // the record: own, in scope, not someone else's
+    let rec = v1.get(&format!("/api/v1/volunteers/{p1}/record")).await;
+    assert_eq!(rec.status, StatusCode::OK, "{}", rec.body);
+    let rec = rec.json();
+    assert_eq!((rec["total_minutes"].as_i64(), rec["services"].as_array().unwrap().len()), (Some(150), 1));
+    assert_eq!(rec["star_level"], 0);
+    assert_eq!(rec["hours_to_next_star"], 98);
+    assert_eq!(v3.get(&format!("/api/v1/volunteers/{p1}/record")).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(county.get(&format!("/api/v1/volunteers/{p1}/record")).await.status, StatusCode::OK);
+    let mut county2 = api(&app, "county2").await;
+    assert_eq!(county2.get(&format!("/api/v1/volunteers/{p1}/record")).await.status, StatusCode::NOT_FOUND);
+
+    // a correction: requested by the volunteer, approved by the organization, both kept
+    let rid = recs[0]["record_id"].as_i64().unwrap();
+    let start = Utc::now() - Duration::hours(4);
+    let corr = json!({"reason": "签到晚了一小时", "started_at": start, "ended_at": start + Duration::hours(3)});
+    let r = v1.json(Method::POST, &format!("/api/v1/service-records/{rid}/corrections"), &corr).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let cid = r.json()["id"].as_i64().unwrap();
+    let r = v1.json(Method::POST, &format!("/api/v1/corrections/{cid}/review"), &json!({"approve": true})).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = org.json(Method::POST, &format!("/api/v1/corrections/{cid}/review"), &json!({"approve": true})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let rec = v1.get(&format!("/api/v1/volunteers/{p1}/record")).await.json();
+    assert_eq!(rec["total_minutes"], 180);
+    let services = rec["services"].as_array().unwrap();
+    assert_eq!(services.len(), 2);
+    assert_eq!(services.iter().filter(|s| s["superseded"] == true).count(), 1);
+    assert!(services.iter().any(|s| s["supersedes_id"] == rid));
+
+    // figures: 150 + 150, then the correction −150 +180
+    stats::rollup_all(&db).await.unwrap();
+    let year = wushe_domain::stats::year_key(
+        wushe_domain::volunteering::local_date(Utc::now()).format("%Y").to_string().parse().unwrap(),
+    );
+    let year_of_service = wushe_domain::stats::year_key(
+        wushe_domain::volunteering::local_date(start).format("%Y").to_string().parse().unwrap(),
+    );
+    assert_eq!(year, year_of_service, "test assumes the service day is in this year");
+    assert_eq!(stats::value(&db, "volunteer_minutes", "420106", &year).await.unwrap(), 330);
+    assert_eq!(stats::value(&db, "service_records", "42", &year).await.unwrap(), 2);
+    assert_eq!(stats::value(&db, "checkins", "420106001001", &year).await.unwrap(), 2);
+    assert_eq!(stats::value(&db, "volunteer_minutes:elderly", "", &year).await.unwrap(), 330);
+    let _ = p3;
+});
+
+db_test!(capacity_holds_under_concurrent_sign_ups, |db| async move {
+    seed_cast(&db).await;
+    let app = TestApp::new(db.clone());
+    let mut county = api(&app, "county").await;
+    let n = 16;
+    for i in 0..n {
+        volunteer(&db, &mut county, &format!("cap{i}"), 100 + i, "19900101").await;
+    }
+    let mut org = api(&app, "org").await;
+    let (aid, slot) = create_activity(&mut org, &activity("社区义诊", 5, 60 * 24)).await;
+    let mut handles = Vec::new();
+    for i in 0..n {
+        let mut c = api(&app, &format!("cap{i}")).await;
+        handles.push(tokio::spawn(async move {
+            c.json(Method::POST, &format!("/api/v1/activities/{aid}/signups"), &json!({"slot_id": slot})).await.json()
+                ["status"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        }));
+    }
+    let mut statuses = Vec::new();
+    for h in handles {
+        statuses.push(h.await.unwrap());
+    }
+    assert_eq!(statuses.iter().filter(|s| *s == "approved").count(), 5, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| *s == "waitlisted").count(), n as usize - 5);
+    let d = org.get(&format!("/api/v1/activities/{aid}")).await.json();
+    assert_eq!(
+        (d["slots"][0]["approved"].as_i64(), d["slots"][0]["waitlisted"].as_i64()),
+        (Some(5), Some(n as i64 - 5))
+    );
+});
+
+db_test!(geofence_insurance_and_minors, |db| async move {
+    let cast = seed_cast(&db).await;
+    let app = TestApp::new(db.clone());
+    let mut county = api(&app, "county").await;
+    let p = volunteer(&db, &mut county, "adult", 1, "19900307").await;
+    volunteer(&db, &mut county, "teen", 2, "20100101").await;
+    let mut org = api(&app, "org").await;
+    let mut body = activity("江滩防汛巡查", 10, 20);
+    body["risky"] = json!(true);
+    body["latitude"] = json!(30.5434);
+    body["longitude"] = json!(114.3425);
+    body["checkin_radius_m"] = json!(200);
+    let (aid, slot) = create_activity(&mut org, &body).await;
+    let mut adult = api(&app, "adult").await;
+    let mut teen = api(&app, "teen").await;
+    let path = format!("/api/v1/activities/{aid}/signups");
+    let r = teen.json(Method::POST, &path, &json!({"slot_id": slot})).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(r.error_message().contains("未成年"), "{}", r.body);
+    assert_eq!(adult.json(Method::POST, &path, &json!({"slot_id": slot})).await.status, StatusCode::CREATED);
+
+    let code =
+        org.get(&format!("/api/v1/activities/{aid}/checkin-code")).await.json()["code"].as_str().unwrap().to_string();
+    let ci = "/api/v1/attendance/check-in";
+    let r = adult.json(Method::POST, ci, &json!({"activity_id": aid, "code": code})).await;
+    assert!(r.error_message().contains("定位"), "{}", r.body);
+    let r = adult
+        .json(Method::POST, ci, &json!({"activity_id": aid, "code": code, "latitude": 30.56, "longitude": 114.3425}))
+        .await;
+    assert!(r.error_message().contains("超出签到范围"), "{}", r.body);
+    let here = json!({"activity_id": aid, "code": code, "latitude": 30.5436, "longitude": 114.3427});
+    let r = adult.json(Method::POST, ci, &here).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(r.error_message().contains("意外险"), "{}", r.body);
+
+    // a policy covers only the organization's own volunteers
+    let today = wushe_domain::volunteering::local_date(Utc::now());
+    let policy = |ids: Vec<i64>| {
+        json!({"insurer": "测试保险公司", "policy_number": "P-2026-001",
+        "starts_on": today - Duration::days(30), "ends_on": today + Duration::days(300), "person_ids": ids})
+    };
+    let r = org.json(Method::POST, "/api/v1/insurance-policies", &policy(vec![p])).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.error_message().contains("不是本组织的志愿者"), "{}", r.body);
+    let mut tx = db.begin().await.unwrap();
+    wushe_store::registry::people::join_organizations(&mut tx, &[(p, cast.org, today)]).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        adult.json(Method::POST, "/api/v1/insurance-policies", &policy(vec![p])).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let r = org.json(Method::POST, "/api/v1/insurance-policies", &policy(vec![p])).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let l = org.get("/api/v1/insurance-policies").await.json();
+    assert_eq!(l["items"][0]["covered"], 1);
+    let r = adult.json(Method::POST, ci, &here).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+});
+
+db_test!(settings_and_officials_figures, |db| async move {
+    seed_cast(&db).await;
+    let app = TestApp::new(db.clone());
+    let mut admin = api(&app, "admin").await;
+    let mut county = api(&app, "county").await;
+    let s = admin.get("/api/v1/settings/volunteering").await.json();
+    assert_eq!(s["hours"]["unit_minutes"], 30);
+    assert_eq!(s["stars"]["thresholds_hours"][0], 100);
+    let mut changed = s.clone();
+    changed["stars"]["thresholds_hours"] = json!([50, 150, 300, 800, 1500]);
+    changed["hours"]["unit_minutes"] = json!(60);
+    changed["hours"]["rounding"] = json!("up");
+    assert_eq!(county.json(Method::PUT, "/api/v1/settings/volunteering", &changed).await.status, StatusCode::FORBIDDEN);
+    let mut bad = changed.clone();
+    bad["stars"]["thresholds_hours"] = json!([50, 40, 300, 800, 1500]);
+    let r = admin.json(Method::PUT, "/api/v1/settings/volunteering", &bad).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.error_message().contains("递增"), "{}", r.body);
+    let r = admin.json(Method::PUT, "/api/v1/settings/volunteering", &changed).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(admin.get("/api/v1/settings/volunteering").await.json()["hours"]["rounding"], "up");
+
+    // one confirmed service under the new rules: 100 minutes round up to 2 hours
+    let p = volunteer(&db, &mut county, "fig1", 1, "19900307").await;
+    let mut org = api(&app, "org").await;
+    let (aid, _slot) = create_activity(&mut org, &activity("社区读书会", 5, 20)).await;
+    let mut vol = api(&app, "fig1").await;
+    let d = vol.get(&format!("/api/v1/activities/{aid}")).await.json();
+    let slot = d["slots"][0]["id"].as_i64().unwrap();
+    let r = vol.json(Method::POST, &format!("/api/v1/activities/{aid}/signups"), &json!({"slot_id": slot})).await;
+    let sid = r.json()["signup_id"].clone();
+    let r = org.json(Method::POST, "/api/v1/attendance/check-in", &json!({"activity_id": aid, "signup_id": sid})).await;
+    let att = r.json()["attendance_id"].as_i64().unwrap();
+    set_checked_in_at(&db, att, Duration::minutes(100)).await;
+    let r =
+        org.json(Method::POST, "/api/v1/attendance/check-out", &json!({"activity_id": aid, "signup_id": sid})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r =
+        org.json(Method::POST, "/api/v1/service-records/confirm", &json!({"items": [{"attendance_id": att}]})).await;
+    assert_eq!(r.json()[0]["credited_minutes"], 120, "{}", r.body);
+    let rec = vol.get(&format!("/api/v1/volunteers/{p}/record")).await.json();
+    assert_eq!(rec["hours_to_next_star"], 48, "new thresholds apply");
+
+    stats::rollup_all(&db).await.unwrap();
+    let f = county.get("/api/v1/stats/volunteering").await;
+    assert_eq!(f.status, StatusCode::OK, "{}", f.body);
+    let f = f.json();
+    assert_eq!(f["region"], "420106");
+    assert_eq!(f["totals"][0]["value"], 120);
+    assert_eq!(f["totals"][3]["value"], 1, "one activity published");
+    let month = wushe_domain::volunteering::local_date(Utc::now() - Duration::minutes(100)).format("%m").to_string();
+    let m: usize = month.parse().unwrap();
+    assert_eq!(f["minutes_by_month"][m - 1], 120);
+    assert!(f["minutes_by_category"].as_array().unwrap().iter().any(|c| c["key"] == "elderly" && c["value"] == 120));
+    assert_eq!(f["minutes_by_subregion"][0]["key"], "420106001");
+    let mut county2 = api(&app, "county2").await;
+    assert_eq!(county2.get("/api/v1/stats/volunteering?region=420106").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(vol.get("/api/v1/stats/volunteering").await.status, StatusCode::FORBIDDEN);
+});
