@@ -172,6 +172,13 @@ async fn serve(cfg: &Config, db: Db, keys: KeyRing, banner: Option<fn(&str)>) ->
     }
     let app = wushe_web::app(wushe_web::AppState::new(db.clone(), keys, cfg.web()));
     jobs::start(&db);
+    // Without TCP_NODELAY a keep-alive client waits out the delayed-ACK timer (~40 ms on
+    // Linux) whenever a response leaves in two segments.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "could not set TCP_NODELAY");
+        }
+    });
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await?;

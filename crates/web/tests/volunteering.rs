@@ -192,6 +192,9 @@ db_test!(the_volunteer_path_end_to_end, |db| async move {
     let services = rec["services"].as_array().unwrap();
     assert_eq!(services.len(), 2);
     assert_eq!(services.iter().filter(|s| s["superseded"] == true).count(), 1);
+    assert_eq!(rec["services_total"], 2);
+    let one = v1.get(&format!("/api/v1/volunteers/{p1}/record?per_page=1")).await.json();
+    assert_eq!((one["services"].as_array().unwrap().len(), one["services_total"].as_i64()), (1, Some(2)));
     assert!(services.iter().any(|s| s["supersedes_id"] == rid));
 
     // figures: 150 + 150, then the correction −150 +180

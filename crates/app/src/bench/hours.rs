@@ -391,7 +391,6 @@ pub async fn run(kind: &str, seconds: u64, clients: usize, n_vol: usize) -> anyh
         pb.tick();
     }
     pb.finish_and_clear();
-    db.analyze().await?;
 
     // Interleave the days so consecutive confirmations touch different volunteers and days.
     let mut pool: Vec<(usize, i64)> = Vec::new();
@@ -523,31 +522,41 @@ pub async fn run(kind: &str, seconds: u64, clients: usize, n_vol: usize) -> anyh
         .await?;
     }
     tx.commit().await?;
+    // fold the load phases' statistics first, so the page is timed on an idle server
+    let started = Instant::now();
+    let folded = stats::rollup_all(&db).await?;
+    // planner statistics for the tables the load phases filled (a maintenance job's ANALYZE)
+    db.analyze().await?;
+    println!(
+        "统计增量汇总：{folded} 条增量折算入各级区划与日/月/年，用时 {:.1} 秒（服务运行时由后台任务每 2 秒汇总）",
+        started.elapsed().as_secs_f64()
+    );
     let server = start_serve(&t, Duration::from_secs(60), "再次启动").await?;
     let mut conn = Conn::open(server.port).await?;
-    let path = format!("/api/v1/volunteers/{record_person}/record");
-    let mut ms = Vec::new();
-    for i in 0..220 {
-        let s = Instant::now();
-        let (status, body) = conn.request("GET", &path, &record_token, None).await?;
-        anyhow::ensure!(status == 200, "记录页返回 {status}：{}", String::from_utf8_lossy(&body));
-        if i >= 20 {
-            ms.push(s.elapsed().as_secs_f64() * 1000.0);
+    for per_page in [20, 200] {
+        let path = format!("/api/v1/volunteers/{record_person}/record?per_page={per_page}");
+        let mut ms = Vec::new();
+        for i in 0..220 {
+            let s = Instant::now();
+            let (status, body) = conn.request("GET", &path, &record_token, None).await?;
+            anyhow::ensure!(status == 200, "记录页返回 {status}：{}", String::from_utf8_lossy(&body));
+            if i >= 20 {
+                ms.push(s.elapsed().as_secs_f64() * 1000.0);
+            }
+            if i == 0 {
+                let v: serde_json::Value = serde_json::from_slice(&body)?;
+                anyhow::ensure!(v["services_total"] == 1000, "记录页应有 1000 条服务");
+                anyhow::ensure!(v["services"].as_array().map_or(0, |s| s.len()) == per_page, "每页条数");
+            }
         }
-        if i == 0 {
-            let v: serde_json::Value = serde_json::from_slice(&body)?;
-            anyhow::ensure!(v["services"].as_array().map_or(0, |s| s.len()) == 1000, "记录页应有 1000 条服务");
-        }
+        ms.sort_by(|a, b| a.total_cmp(b));
+        println!(
+            "志愿者记录页（GET /api/v1/volunteers/{{id}}/record，共 1,000 条服务，含合计、年度与星级，每页 {per_page} 条，HTTP 往返）：p50 {:.2} 毫秒，p95 {:.2} 毫秒（目标 < 20 毫秒）",
+            percentile(&ms, 0.5),
+            percentile(&ms, 0.95)
+        );
     }
-    ms.sort_by(|a, b| a.total_cmp(b));
-    println!(
-        "志愿者记录页（GET /api/v1/volunteers/{{id}}/record，1,000 条服务，含合计与星级，HTTP 往返）：p50 {:.2} 毫秒，p95 {:.2} 毫秒（目标 < 20 毫秒）",
-        percentile(&ms, 0.5),
-        percentile(&ms, 0.95)
-    );
     drop(server);
-    let folded = stats::rollup_all(&db).await?;
-    println!("统计增量汇总：{folded} 条增量折算入各级区划与日/月/年");
     db.close().await;
     super::drop_target(&t).await
 }

@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use sqlx::FromRow;
 
-use crate::{on_db, on_tx, Db, StoreError, Tx};
+use crate::{on_db, on_tx, Db, Page, Paged, StoreError, Tx};
 
 #[derive(Debug, Clone, FromRow, Serialize)]
 pub struct RecordRow {
@@ -139,10 +139,22 @@ pub async fn get(db: &Db, id: i64) -> Result<RecordRow, StoreError> {
     on_db!(db, |c| sqlx::query_as::<_, RecordRow>(&sql).bind(id).fetch_optional(c).await)?.ok_or(StoreError::NotFound)
 }
 
-/// Every record of a person (in force and superseded), newest service first.
-pub async fn for_person(db: &Db, person_id: i64, limit: i64) -> Result<Vec<RecordRow>, StoreError> {
-    let sql = format!("SELECT {COLS}{FROM} WHERE r.person_id = $1 ORDER BY r.service_date DESC, r.id DESC LIMIT $2");
-    Ok(on_db!(db, |c| sqlx::query_as::<_, RecordRow>(&sql).bind(person_id).bind(limit).fetch_all(c).await)?)
+/// A page of a person's records (in force and superseded), newest service first.
+pub async fn for_person(db: &Db, person_id: i64, page: &Page) -> Result<Paged<RecordRow>, StoreError> {
+    let (total,): (i64,) = on_db!(db, |c| sqlx::query_as("SELECT COUNT(*) FROM service_records WHERE person_id = $1")
+        .bind(person_id)
+        .fetch_one(c)
+        .await)?;
+    let sql = format!(
+        "SELECT {COLS}{FROM} WHERE r.person_id = $1 ORDER BY r.service_date DESC, r.id DESC LIMIT $2 OFFSET $3"
+    );
+    let items = on_db!(db, |c| sqlx::query_as::<_, RecordRow>(&sql)
+        .bind(person_id)
+        .bind(page.limit())
+        .bind(page.offset())
+        .fetch_all(c)
+        .await)?;
+    Ok(Paged { items, total, capped: false, page: page.clone() })
 }
 
 /// A person's minutes in force per year (from the covering index).

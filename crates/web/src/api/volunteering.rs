@@ -347,17 +347,26 @@ pub async fn review_correction(
     Ok(Json(ReviewResult { new_record_id }))
 }
 
-/// A volunteer's record: every service, totals per year and overall, star level.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RecordParams {
+    pub page: Option<u32>,
+    pub per_page: Option<u32>,
+}
+
+/// A volunteer's record: totals per year and overall, star level, and a page of the
+/// services (newest first).
 #[utoipa::path(operation_id = "getVolunteerRecord", get, path = "/api/v1/volunteers/{id}/record", tag = "volunteering",
-    params(("id" = i64, Path, description = "person id")),
+    params(("id" = i64, Path, description = "person id"), RecordParams),
     responses((status = 200, body = VolunteerRecord), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]
 pub async fn record(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
+    ApiQuery(p): ApiQuery<RecordParams>,
 ) -> Result<Json<VolunteerRecord>, AppError> {
-    Ok(Json(svc::volunteer_record(&state, &user, id).await?))
+    Ok(Json(svc::volunteer_record(&state, &user, id, &Page::new(p.page, p.per_page)).await?))
 }
 
 /// Record an accident-insurance policy covering the organization's volunteers (risky

@@ -1342,19 +1342,21 @@ pub struct VolunteerRecord {
     pub stars: String,
     /// Hours to the next star (absent at five stars).
     pub hours_to_next_star: Option<i64>,
-    /// Every service, newest first (superseded ones marked).
+    /// One page of the services, newest first (superseded ones marked).
     #[schema(value_type = Vec<Object>)]
     pub services: Vec<RecordRow>,
+    /// All services on record (in force and superseded).
+    pub services_total: i64,
+    pub page: u32,
+    pub per_page: u32,
 }
-
-/// Services shown on a record page at most.
-pub const RECORD_PAGE_LIMIT: i64 = 2000;
 
 /// A volunteer's record: their own, or one in the caller's scope (staff and officials).
 pub async fn volunteer_record(
     state: &AppState,
     user: &CurrentUser,
     person_id: i64,
+    page: &Page,
 ) -> Result<VolunteerRecord, AppError> {
     if user.person_id != Some(person_id) {
         // staff see the record only of volunteers they may see in the registry
@@ -1369,7 +1371,7 @@ pub async fn volunteer_record(
         .await?;
     }
     let stars: StarRules = settings::get(&state.db, STAR_RULES_KEY).await?;
-    let services = records::for_person(&state.db, person_id, RECORD_PAGE_LIMIT).await?;
+    let services = records::for_person(&state.db, person_id, page).await?;
     let years = records::yearly_minutes(&state.db, person_id).await?;
     let total: i64 = years.iter().map(|y| y.1).sum();
     let registered = signups::registered_on(&state.db, person_id).await?;
@@ -1385,7 +1387,10 @@ pub async fn volunteer_record(
         star_level: level,
         stars: wushe_domain::volunteering::stars::stars_label(level),
         hours_to_next_star: stars.hours_to_next(total),
-        services,
+        services: services.items,
+        services_total: services.total,
+        page: page.page,
+        per_page: page.per_page,
     })
 }
 

@@ -1298,7 +1298,8 @@ async fn record_page(
         }
         _ => return Err(AppError::Forbidden("“我的志愿记录”是志愿者本人的页面".into())),
     };
-    let rec = svc::volunteer_record(state, user, person).await?;
+    // the latest 200 services; the totals above cover all of them
+    let rec = svc::volunteer_record(state, user, person, &Page::new(None, Some(Page::MAX_PER_PAGE))).await?;
     let corrections = svc::corrections_list(state, user, 100).await?;
     let services = rec
         .services
