@@ -146,6 +146,16 @@ pub fn is_direct_relation(relation: &str) -> bool {
     DIRECT_RELATIONS.contains(&relation.trim())
 }
 
+/// The relation seen from the other side (父母 ↔ 子女, 配偶 ↔ 配偶); None if not direct.
+pub fn reverse_relation(relation: &str) -> Option<&'static str> {
+    match relation.trim() {
+        "父母" => Some("子女"),
+        "子女" => Some("父母"),
+        "配偶" => Some("配偶"),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,5 +169,8 @@ mod tests {
             "余额不足：现有 1.5 个时间币，需要 2 个时间币"
         );
         assert!(is_direct_relation("子女") && !is_direct_relation("朋友"));
+        assert_eq!(reverse_relation("父母"), Some("子女"));
+        assert_eq!(reverse_relation(" 配偶 "), Some("配偶"));
+        assert_eq!(reverse_relation("朋友"), None);
     }
 }

@@ -51,6 +51,19 @@ impl TimebankRules {
         self.storage_cap_coins * UNITS_PER_COIN
     }
 
+    /// Whether service at `age` deposits coins.
+    pub fn deposits_at(&self, age: i64) -> bool {
+        age >= i64::from(self.min_depositor_age)
+    }
+
+    /// Whether someone of `age` may spend coins on being served.
+    pub fn may_spend(&self, age: i64) -> Result<(), super::MovementError> {
+        if age < i64::from(self.withdraw_from_age) {
+            return Err(super::MovementError::TooYoung { age, min: self.withdraw_from_age });
+        }
+        Ok(())
+    }
+
     /// Units a deposit of `minutes` credits to a holder at `balance` (the rest is over the cap).
     pub fn deposit_units(&self, minutes: i64, balance: i64) -> i64 {
         minutes.max(0).min((self.cap_units() - balance).max(0))
@@ -103,6 +116,8 @@ mod tests {
         assert_eq!(p.earned(5), 0);
         assert_eq!(coins_label(750), "12.5");
         assert!(r.validate().is_ok() && p.validate().is_ok());
+        assert!(r.deposits_at(18) && !r.deposits_at(17));
+        assert!(r.may_spend(60).is_ok() && r.may_spend(59).is_err());
         assert!(TimebankRules { withdraw_from_age: 10, ..r }.validate().is_err());
     }
 }

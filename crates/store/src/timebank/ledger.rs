@@ -58,19 +58,22 @@ async fn system_account(tx: &mut Tx, ledger: Ledger, key: &str) -> Result<i64, S
     Ok(id)
 }
 
+/// Change a system account's balance by `delta` (system accounts may go negative).
+async fn move_system(tx: &mut Tx, ledger: Ledger, s: SystemAccount, delta: i64) -> Result<i64, StoreError> {
+    let id = system_account(tx, ledger, s.key()).await?;
+    on_tx!(tx, |c| sqlx::query("UPDATE ledger_accounts SET balance = balance + $1 WHERE id = $2")
+        .bind(delta)
+        .bind(id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(id)
+}
+
 /// Take `units` from a side: a person only down to zero (else Insufficient).
 async fn debit(tx: &mut Tx, ledger: Ledger, side: Side, units: i64) -> Result<i64, PostError> {
     match side {
-        Side::System(s) => {
-            let id = system_account(tx, ledger, s.key()).await?;
-            on_tx!(tx, |c| sqlx::query("UPDATE ledger_accounts SET balance = balance - $1 WHERE id = $2")
-                .bind(units)
-                .bind(id)
-                .execute(c)
-                .await
-                .map(|r| r.rows_affected()))?;
-            Ok(id)
-        }
+        Side::System(s) => Ok(move_system(tx, ledger, s, -units).await?),
         Side::Person(p) => {
             let row: Option<(i64,)> = on_tx!(tx, |c| sqlx::query_as(
                 "UPDATE ledger_accounts SET balance = balance - $1 \
@@ -96,16 +99,7 @@ async fn debit(tx: &mut Tx, ledger: Ledger, side: Side, units: i64) -> Result<i6
 /// credit that would pass it.
 async fn credit(tx: &mut Tx, ledger: Ledger, side: Side, units: i64, cap: Option<i64>) -> Result<i64, PostError> {
     match side {
-        Side::System(s) => {
-            let id = system_account(tx, ledger, s.key()).await?;
-            on_tx!(tx, |c| sqlx::query("UPDATE ledger_accounts SET balance = balance + $1 WHERE id = $2")
-                .bind(units)
-                .bind(id)
-                .execute(c)
-                .await
-                .map(|r| r.rows_affected()))?;
-            Ok(id)
-        }
+        Side::System(s) => Ok(move_system(tx, ledger, s, units).await?),
         Side::Person(p) => {
             if cap.is_some_and(|c| units > c) {
                 return Err(PostError::Rule(MovementError::OverCap));

@@ -76,7 +76,7 @@ pub async fn earn(
     if timebank && minutes > 0 {
         let birth = wushe_store::volunteering::signups::birth_date(tx, person_id).await?;
         let age = wushe_domain::volunteering::activity::age_on(birth, crate::service::registry::today());
-        if age >= i64::from(r.timebank.min_depositor_age) {
+        if r.timebank.deposits_at(age) {
             let balance = ledger::balance_tx(tx, Ledger::Coins, person_id).await?;
             let units = r.timebank.deposit_units(minutes, balance);
             if units > 0 {
@@ -285,13 +285,9 @@ pub async fn spend(
     let mut tx = state.db.begin().await?;
     let birth = wushe_store::volunteering::signups::birth_date(&mut tx, input.person_id).await?;
     let age = wushe_domain::volunteering::activity::age_on(birth, crate::service::registry::today());
-    if age < i64::from(tb.withdraw_from_age) {
-        return Err(AppError::Conflict(format!(
-            "兑换服务须年满 {} 周岁：{}",
-            tb.withdraw_from_age,
-            MovementError::TooYoung { age, min: tb.withdraw_from_age }.message(Ledger::Coins)
-        )));
-    }
+    tb.may_spend(age).map_err(|e| {
+        AppError::Conflict(format!("兑换服务须年满 {} 周岁：{}", tb.withdraw_from_age, e.message(Ledger::Coins)))
+    })?;
     let m = Movement::Spend { units };
     let p = Posting {
         ledger: Ledger::Coins,
@@ -339,17 +335,12 @@ pub async fn add_relation(
     input: RelationInput,
 ) -> Result<(), AppError> {
     user.require(matches!(user.role, Role::Admin | Role::Official | Role::SocialWorker))?;
-    let back = match input.relation.trim() {
-        "父母" => "子女",
-        "子女" => "父母",
-        "配偶" => "配偶",
-        other => {
-            return Err(AppError::validation(
-                "relation",
-                format!("「{other}」不是直系亲属关系：应为 父母、配偶 或 子女"),
-            ))
-        }
-    };
+    let back = rules::reverse_relation(&input.relation).ok_or_else(|| {
+        AppError::validation(
+            "relation",
+            format!("「{}」不是直系亲属关系：应为 父母、配偶 或 子女", input.relation.trim()),
+        )
+    })?;
     if input.person_id == input.relative_id {
         return Err(AppError::validation("relative_id", "不能与本人建立亲属关系"));
     }
