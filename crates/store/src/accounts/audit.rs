@@ -7,6 +7,7 @@ use sha2::{Digest, Sha256};
 use sqlx::FromRow;
 use wushe_domain::accounts::Scope;
 
+use crate::db::AuditHead;
 use crate::query::{self, Filter, Param};
 use crate::{on_db, on_tx, Db, Page, Paged, StoreError, Tx};
 
@@ -82,14 +83,21 @@ fn entry_hash(r: &AuditRow) -> String {
 
 /// Append one entry inside the caller's transaction.
 pub async fn append(tx: &mut Tx, actor: &Actor, ev: &Event<'_>) -> Result<i64, StoreError> {
-    // Bumping the head both allocates the id and takes the row lock (PostgreSQL) that
-    // serializes writers of the chain; SQLite already has a single writer.
-    let (seq, prev_hash): (i64, String) =
-        on_tx!(tx, |c| sqlx::query_as("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
-            .fetch_one(c)
-            .await)?;
+    let head = match tx.memo.audit_head.take() {
+        Some(h) => h,
+        None => {
+            // The transaction's first entry takes the head's row lock (PostgreSQL; SQLite
+            // already has a single writer), which serializes writers of the chain until
+            // commit. Later entries carry the head in memory; commit writes it back once.
+            let (seq, hash): (i64, String) =
+                on_tx!(tx, |c| sqlx::query_as("UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash")
+                    .fetch_one(c)
+                    .await)?;
+            AuditHead { seq, hash, dirty: false }
+        }
+    };
     let mut row = AuditRow {
-        id: seq,
+        id: head.seq + 1,
         at: crate::time::now(),
         user_id: actor.user_id,
         username: actor.username.clone(),
@@ -102,14 +110,14 @@ pub async fn append(tx: &mut Tx, actor: &Actor, ev: &Event<'_>) -> Result<i64, S
         summary: ev.summary.to_string(),
         ip: actor.ip.clone(),
         request_id: actor.request_id.clone(),
-        prev_hash,
+        prev_hash: head.hash,
         hash: String::new(),
     };
     row.hash = entry_hash(&row);
     let sql = format!(
         "INSERT INTO audit_log ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
     );
-    on_tx!(tx, |c| sqlx::query(&sql)
+    let inserted = on_tx!(tx, |c| sqlx::query(&sql)
         .bind(row.id)
         .bind(row.at)
         .bind(row.user_id)
@@ -127,13 +135,28 @@ pub async fn append(tx: &mut Tx, actor: &Actor, ev: &Event<'_>) -> Result<i64, S
         .bind(&row.hash)
         .execute(c)
         .await
-        .map(|r| r.rows_affected()))?;
-    on_tx!(tx, |c| sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
-        .bind(&row.hash)
+        .map(|r| r.rows_affected()));
+    if let Err(e) = inserted {
+        tx.memo.audit_head = Some(AuditHead { seq: head.seq, hash: row.prev_hash, dirty: head.dirty });
+        return Err(e.into());
+    }
+    tx.memo.audit_head = Some(AuditHead { seq: row.id, hash: row.hash, dirty: true });
+    Ok(row.id)
+}
+
+/// Write the chain's head back if this transaction appended to it (called by commit).
+pub(crate) async fn write_head(tx: &mut Tx) -> Result<(), StoreError> {
+    let Some(AuditHead { seq, hash, dirty: true }) = tx.memo.audit_head.clone() else { return Ok(()) };
+    on_tx!(tx, |c| sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+        .bind(seq)
+        .bind(&hash)
         .execute(c)
         .await
         .map(|r| r.rows_affected()))?;
-    Ok(seq)
+    if let Some(h) = tx.memo.audit_head.as_mut() {
+        h.dirty = false;
+    }
+    Ok(())
 }
 
 /// Append in a transaction of its own (logins, full views: events with no other write).

@@ -492,6 +492,7 @@ pub struct AttendanceResult {
 
 /// Who is checking whom: the volunteer with a valid code (and inside the fence), or the
 /// organizer from the roster.
+#[derive(Clone)]
 struct Check {
     person: Option<i64>,
     user_id: i64,
@@ -571,6 +572,7 @@ pub async fn check_in(
     state
         .writes
         .run(move |tx| {
+            let (ck, input) = (ck.clone(), input.clone());
             Box::pin(async move {
                 let now = wushe_store::time::now();
                 let a = checked_activity(tx, &ck, org, admin, input.activity_id, now, false).await?;
@@ -672,6 +674,7 @@ pub async fn check_out(
     state
         .writes
         .run(move |tx| {
+            let (ck, input) = (ck.clone(), input.clone());
             Box::pin(async move {
                 let now = wushe_store::time::now();
                 // a finished activity still takes check-outs (and the organizer's resolutions)
@@ -770,6 +773,7 @@ pub async fn confirm(
     state
         .writes
         .run(move |tx| {
+            let (actor, user_name, input) = (actor.clone(), user_name.clone(), input.clone());
             Box::pin(async move {
                 let rules: HourRules = settings::get_tx(tx, HOUR_RULES_KEY).await?;
                 let earn = crate::service::timebank::EarnRules::load(tx).await?;
