@@ -3,6 +3,7 @@
 //! Every query is written once in portable SQL and expanded into both arms by [`on_db!`] or
 //! [`on_tx!`], so each arm is type-checked against its own backend. No `sqlx::Any`.
 
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -52,15 +53,21 @@ pub enum TxConn {
 }
 
 /// State a transaction keeps so that a batch of many small writes (group commit) does not
-/// repeat the same statements: settings read once, and the audit chain's head carried from
-/// one entry to the next and written back once at commit.
+/// repeat the same statements: settings and ledger system accounts looked up once, the
+/// audit chain's head carried from one entry to the next, and the system accounts' balance
+/// changes summed; both are written back once at commit.
 #[derive(Default)]
 pub(crate) struct TxMemo {
     /// Settings read in this transaction, as stored (JSON), by key.
-    pub settings: std::collections::HashMap<String, Option<String>>,
+    pub settings: HashMap<String, Option<String>>,
     /// The audit chain's head (last sequence number and hash) after this transaction's
     /// entries; `dirty` when it must be written back.
     pub audit_head: Option<AuditHead>,
+    /// Ledger system accounts' ids by (ledger, key).
+    pub system_accounts: HashMap<(String, String), i64>,
+    /// Balance changes of system accounts not yet written, by account id (written in id
+    /// order at commit, so concurrent PostgreSQL transactions lock them in one order).
+    pub system_deltas: BTreeMap<i64, i64>,
 }
 
 #[derive(Clone, Debug)]
@@ -73,6 +80,7 @@ pub(crate) struct AuditHead {
 /// What a savepoint must restore besides the database: see [`Tx::mark`].
 pub struct TxMark {
     audit_head: Option<AuditHead>,
+    system_deltas: BTreeMap<i64, i64>,
 }
 
 /// Run the same body against the reader pool of either backend.
@@ -244,6 +252,7 @@ impl Tx {
 
     pub async fn commit(mut self) -> Result<(), StoreError> {
         crate::accounts::audit::write_head(&mut self).await?;
+        crate::timebank::ledger::write_system_balances(&mut self).await?;
         match self.conn {
             TxConn::Sqlite(t) => t.commit().await?,
             TxConn::Postgres(t) => t.commit().await?,
@@ -262,13 +271,15 @@ impl Tx {
     /// Remember the in-memory state before a savepoint; [`Tx::rewind`] puts it back when the
     /// savepoint is rolled back, so memory and database agree again.
     pub fn mark(&self) -> TxMark {
-        TxMark { audit_head: self.memo.audit_head.clone() }
+        TxMark { audit_head: self.memo.audit_head.clone(), system_deltas: self.memo.system_deltas.clone() }
     }
 
     pub fn rewind(&mut self, mark: TxMark) {
         self.memo.audit_head = mark.audit_head;
-        // a rolled-back write may have changed a setting: read them again
+        self.memo.system_deltas = mark.system_deltas;
+        // a rolled-back write may have changed a setting or created an account: look again
         self.memo.settings.clear();
+        self.memo.system_accounts.clear();
     }
 }
 

@@ -1,7 +1,9 @@
 //! The double-entry ledgers (coins and points). A posting is one transaction row and two
-//! entries (−units from one account, +units to another); balances are updated in the same
-//! statement set with conditions, so a person's balance never goes negative and a capped
-//! account never passes its cap, whatever the concurrency. Entries are only ever inserted.
+//! entries (−units from one account, +units to another); a person's balance is updated in the
+//! same statement set with conditions, so it never goes negative and a capped account never
+//! passes its cap, whatever the concurrency. System accounts (issuance, redemptions …) have
+//! no limits; their balance changes are summed and written when the transaction commits.
+//! Entries are only ever inserted.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -37,6 +39,16 @@ impl From<sqlx::Error> for PostError {
 }
 
 async fn system_account(tx: &mut Tx, ledger: Ledger, key: &str) -> Result<i64, StoreError> {
+    let memo_key = (ledger.as_str().to_string(), key.to_string());
+    if let Some(id) = tx.memo.system_accounts.get(&memo_key) {
+        return Ok(*id);
+    }
+    let id = find_or_create_system_account(tx, ledger, key).await?;
+    tx.memo.system_accounts.insert(memo_key, id);
+    Ok(id)
+}
+
+async fn find_or_create_system_account(tx: &mut Tx, ledger: Ledger, key: &str) -> Result<i64, StoreError> {
     let row: Option<(i64,)> = on_tx!(tx, |c| sqlx::query_as(
         "INSERT INTO ledger_accounts (ledger, system_key, balance, created_at) VALUES ($1, $2, 0, $3) \
          ON CONFLICT (ledger, system_key) WHERE system_key IS NOT NULL DO NOTHING RETURNING id"
@@ -58,16 +70,30 @@ async fn system_account(tx: &mut Tx, ledger: Ledger, key: &str) -> Result<i64, S
     Ok(id)
 }
 
-/// Change a system account's balance by `delta` (system accounts may go negative).
+/// Change a system account's balance by `delta` (system accounts may go negative, so
+/// nothing needs checking now). The change is summed in the transaction and written at
+/// commit: every confirmation moves the same issuance account, and one update per batch
+/// instead of one per posting keeps that row from becoming the bottleneck.
 async fn move_system(tx: &mut Tx, ledger: Ledger, s: SystemAccount, delta: i64) -> Result<i64, StoreError> {
     let id = system_account(tx, ledger, s.key()).await?;
-    on_tx!(tx, |c| sqlx::query("UPDATE ledger_accounts SET balance = balance + $1 WHERE id = $2")
-        .bind(delta)
-        .bind(id)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
+    *tx.memo.system_deltas.entry(id).or_default() += delta;
     Ok(id)
+}
+
+/// Write the summed system-account changes (called by commit).
+pub(crate) async fn write_system_balances(tx: &mut Tx) -> Result<(), StoreError> {
+    for (id, delta) in std::mem::take(&mut tx.memo.system_deltas) {
+        if delta == 0 {
+            continue;
+        }
+        on_tx!(tx, |c| sqlx::query("UPDATE ledger_accounts SET balance = balance + $1 WHERE id = $2")
+            .bind(delta)
+            .bind(id)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+    }
+    Ok(())
 }
 
 /// Take `units` from a side: a person only down to zero (else Insufficient).
