@@ -109,6 +109,16 @@ pub async fn goods(db: &Db, outlet_id: i64) -> Result<Vec<GoodsRow>, StoreError>
     .await)?)
 }
 
+pub async fn goods_by_id(db: &Db, id: i64) -> Result<GoodsRow, StoreError> {
+    on_db!(db, |c| sqlx::query_as::<_, GoodsRow>(
+        "SELECT id, outlet_id, name, points, stock, active FROM goods WHERE id = $1"
+    )
+    .bind(id)
+    .fetch_optional(c)
+    .await)?
+    .ok_or(StoreError::NotFound)
+}
+
 pub async fn goods_tx(tx: &mut Tx, id: i64) -> Result<GoodsRow, StoreError> {
     on_tx!(tx, |c| sqlx::query_as::<_, GoodsRow>(
         "SELECT id, outlet_id, name, points, stock, active FROM goods WHERE id = $1"

@@ -985,6 +985,14 @@ pub async fn add_goods(
     Ok(id)
 }
 
+/// One good (everyone may see goods and prices).
+pub async fn one_goods(state: &AppState, goods_id: i64) -> Result<GoodsRow, AppError> {
+    supermarket::goods_by_id(&state.db, goods_id).await.map_err(|e| match e {
+        StoreError::NotFound => AppError::NotFound(format!("物品 {goods_id} 不存在")),
+        e => e.into(),
+    })
+}
+
 pub async fn goods(state: &AppState, outlet_id: i64) -> Result<Vec<GoodsRow>, AppError> {
     Ok(supermarket::goods(&state.db, outlet_id).await?)
 }

@@ -821,12 +821,7 @@ pub struct PriceForm {
 }
 
 async fn outlet_of_goods(state: &AppState, goods_id: i64) -> Result<i64, AppError> {
-    let mut tx = state.db.begin().await?;
-    let g = wushe_store::timebank::supermarket::goods_tx(&mut tx, goods_id)
-        .await
-        .map_err(|_| AppError::NotFound(format!("物品 {goods_id} 不存在")))?;
-    tx.rollback().await?;
-    Ok(g.outlet_id)
+    Ok(svc::one_goods(state, goods_id).await?.outlet_id)
 }
 
 /// `POST /goods/{id}/price`: change a good's point price.
