@@ -8,8 +8,8 @@ use axum::http::{Method, StatusCode};
 use chrono::{Duration, Utc};
 use serde_json::json;
 use wushe_domain::accounts::Role;
-use wushe_store::accounts::users;
 use wushe_domain::timebank::ledger::Ledger;
+use wushe_store::accounts::users;
 use wushe_store::timebank::ledger;
 use wushe_store::{on_tx, Db};
 use wushe_testkit::{citizen_id, create_user, db_test, seed_cast, Client, TestApp, PASSWORD};
@@ -255,7 +255,11 @@ db_test!(time_bank_and_love_supermarket_pages, |db| async move {
     let mut station = login(&app, "station").await;
     let r = station.get("/timebank/people?q=李乙").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    assert!(r.body.contains(&format!("href=\"/timebank/people/{child}\"")) && r.body.contains("********"), "{}", r.body);
+    assert!(
+        r.body.contains(&format!("href=\"/timebank/people/{child}\"")) && r.body.contains("********"),
+        "{}",
+        r.body
+    );
     assert!(r.body.contains("href=\"/timebank/people\""), "navigation for staff");
     let r = station.get(&format!("/timebank/people/{child}")).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
@@ -271,10 +275,17 @@ db_test!(time_bank_and_love_supermarket_pages, |db| async move {
     let rel = [("relative", parent_id_number.as_str()), ("relation", "父母")];
     let r = station.post_form_raw(&format!("/timebank/people/{child}/relations"), &rel).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "no CSRF token");
-    let r = station.post_form(&format!("/timebank/people/{child}/relations"), &[("relative", "nobody"), ("relation", "父母")]).await;
+    let r = station
+        .post_form(&format!("/timebank/people/{child}/relations"), &[("relative", "nobody"), ("relation", "父母")])
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body.contains("未找到"), "{}", r.body);
-    let r = station.post_form(&format!("/timebank/people/{child}/relations"), &[("relative", &parent_id_number), ("relation", "朋友")]).await;
+    let r = station
+        .post_form(
+            &format!("/timebank/people/{child}/relations"),
+            &[("relative", &parent_id_number), ("relation", "朋友")],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     let r = station.post_form(&format!("/timebank/people/{child}/relations"), &rel).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
@@ -297,10 +308,14 @@ db_test!(time_bank_and_love_supermarket_pages, |db| async move {
     assert_eq!(balance(&db, Ledger::Coins, parent).await, 60);
 
     // spending: the child (36) pays for the parent (71); not for themselves
-    let r = child_ui.post_form("/timebank/spend", &[("person_id", &child.to_string()), ("coins", "0.5"), ("service", "助洁")]).await;
+    let r = child_ui
+        .post_form("/timebank/spend", &[("person_id", &child.to_string()), ("coins", "0.5"), ("service", "助洁")])
+        .await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     assert!(r.body.contains("须年满 60 周岁"), "{}", r.body);
-    let r = child_ui.post_form("/timebank/spend", &[("person_id", &p), ("coins", "0.5"), ("service", "助洁"), ("memo", "擦窗")]).await;
+    let r = child_ui
+        .post_form("/timebank/spend", &[("person_id", &p), ("coins", "0.5"), ("service", "助洁"), ("memo", "擦窗")])
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     assert_eq!(balance(&db, Ledger::Coins, child).await, 90);
     assert!(child_ui.get("/timebank").await.body.contains("助洁：擦窗（为父母李父代付）"));
@@ -314,11 +329,15 @@ db_test!(time_bank_and_love_supermarket_pages, |db| async move {
     let r = station.get(&format!("/timebank/people/{parent}")).await;
     assert!(r.body.contains("id=\"record-spend-form\""), "{}", r.body);
     let r = station
-        .post_form(&format!("/timebank/people/{parent}/spend"), &[("payer_person_id", &p), ("coins", "0.5"), ("service", "助餐")])
+        .post_form(
+            &format!("/timebank/people/{parent}/spend"),
+            &[("payer_person_id", &p), ("coins", "0.5"), ("service", "助餐")],
+        )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     assert_eq!(balance(&db, Ledger::Coins, parent).await, 0);
-    let r = station.post_form(&format!("/timebank/people/{parent}/spend"), &[("coins", "0.5"), ("service", "助餐")]).await;
+    let r =
+        station.post_form(&format!("/timebank/people/{parent}/spend"), &[("coins", "0.5"), ("service", "助餐")]).await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     assert!(r.body.contains("余额不足"), "{}", r.body);
 
@@ -330,12 +349,18 @@ db_test!(time_bank_and_love_supermarket_pages, |db| async move {
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let outlet: i64 = r.location().unwrap().trim_start_matches("/outlets/").parse().unwrap();
     assert!(station.get("/outlets").await.body.contains(&format!("href=\"/outlets/{outlet}\"")));
-    let r = org_ui.post_form(&format!("/outlets/{outlet}/goods"), &[("name", "大米"), ("points", "10"), ("stock", "2")]).await;
+    let r = org_ui
+        .post_form(&format!("/outlets/{outlet}/goods"), &[("name", "大米"), ("points", "10"), ("stock", "2")])
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    let r = station.post_form(&format!("/outlets/{outlet}/goods"), &[("name", "大米 5 斤"), ("points", "10"), ("stock", "2")]).await;
+    let r = station
+        .post_form(&format!("/outlets/{outlet}/goods"), &[("name", "大米 5 斤"), ("points", "10"), ("stock", "2")])
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let rice = count(&db, "SELECT MAX(id) FROM goods").await;
-    let r = station.post_form(&format!("/outlets/{outlet}/goods"), &[("name", "油"), ("points", "零"), ("stock", "2")]).await;
+    let r = station
+        .post_form(&format!("/outlets/{outlet}/goods"), &[("name", "油"), ("points", "零"), ("stock", "2")])
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     // price, restock, a correction below zero refused, all audited
     let r = station.post_form(&format!("/goods/{rice}/price"), &[("points", "12")]).await;
@@ -349,16 +374,25 @@ db_test!(time_bank_and_love_supermarket_pages, |db| async move {
     let r = county2_api.json(Method::PATCH, &format!("/api/v1/goods/{rice}"), &json!({"points": 1})).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "out of scope");
     assert_eq!(
-        count(&db, "SELECT COUNT(*) FROM audit_log WHERE entity = 'goods' AND action IN ('create', 'update', 'restock')")
-            .await,
+        count(
+            &db,
+            "SELECT COUNT(*) FROM audit_log WHERE entity = 'goods' AND action IN ('create', 'update', 'restock')"
+        )
+        .await,
         3
     );
 
     // the child redeems their own points on the outlet page; the station at the counter
     let r = child_ui.get(&format!("/outlets/{outlet}")).await;
-    assert!(r.body.contains("我的积分：<strong>30</strong>") && r.body.contains("class=\"d-flex gap-1 redeem-form\""), "{}", r.body);
+    assert!(
+        r.body.contains("我的积分：<strong>30</strong>") && r.body.contains("class=\"d-flex gap-1 redeem-form\""),
+        "{}",
+        r.body
+    );
     assert!(!r.body.contains("id=\"counter-form\""), "no counter for volunteers");
-    let r = child_ui.post_form(&format!("/outlets/{outlet}/redeem"), &[("goods_id", &rice.to_string()), ("quantity", "1")]).await;
+    let r = child_ui
+        .post_form(&format!("/outlets/{outlet}/redeem"), &[("goods_id", &rice.to_string()), ("quantity", "1")])
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let child_id_number = citizen_id(&format!("42010619900307{:03}", 1));
     let counter = [("q", child_id_number.as_str()), ("goods_id", &rice.to_string()), ("quantity", "1")];
@@ -481,7 +515,10 @@ db_test!(coins_expire_oldest_first_once, |db| async move {
     .await;
     assert_eq!(dated, 2);
     let st = c.get(&format!("/api/v1/timebank/accounts/{child}/statement")).await.json();
-    assert_eq!((st["items"][0]["kind"].as_str(), st["items"][0]["counterparty"].as_str()), (Some("expire"), Some("到期失效")));
+    assert_eq!(
+        (st["items"][0]["kind"].as_str(), st["items"][0]["counterparty"].as_str()),
+        (Some("expire"), Some("到期失效"))
+    );
     assert_eq!((st["items"][0]["amount"].as_i64(), st["items"][0]["balance_after"].as_i64()), (Some(-120), Some(180)));
 
     // coins past their expiry cannot be given even before the job takes them: a third
@@ -532,13 +569,21 @@ db_test!(sign_ups_gifts_and_redemptions_at_once, |db| async move {
         )
         .await;
     let r = station
-        .json(Method::POST, "/api/v1/outlets", &json!({"name": "积玉桥爱心超市", "division_code": "420106001001", "address": "一楼"}))
+        .json(
+            Method::POST,
+            "/api/v1/outlets",
+            &json!({"name": "积玉桥爱心超市", "division_code": "420106001001", "address": "一楼"}),
+        )
         .await;
     let outlet = r.json()["id"].as_i64().unwrap();
     let mut goods = Vec::new();
     for (name, points, stock) in [("大米", 10, 2), ("食用油", 15, 10)] {
         let body = json!({"name": name, "points": points, "stock": stock});
-        goods.push(station.json(Method::POST, &format!("/api/v1/outlets/{outlet}/goods"), &body).await.json()["id"].as_i64().unwrap());
+        goods.push(
+            station.json(Method::POST, &format!("/api/v1/outlets/{outlet}/goods"), &body).await.json()["id"]
+                .as_i64()
+                .unwrap(),
+        );
     }
     // an activity with five places, auto-approved: the rest wait
     let s = Utc::now() + Duration::days(2);
@@ -565,7 +610,8 @@ db_test!(sign_ups_gifts_and_redemptions_at_once, |db| async move {
     for _ in 0..12 {
         let mut v = app.client().with_bearer(&child_token);
         tasks.push(tokio::spawn(async move {
-            let r = v.json(Method::POST, "/api/v1/timebank/transfers", &json!({"to_person_id": parent, "coins": 1})).await;
+            let r =
+                v.json(Method::POST, "/api/v1/timebank/transfers", &json!({"to_person_id": parent, "coins": 1})).await;
             ("transfer", r.status)
         }));
     }
@@ -586,7 +632,8 @@ db_test!(sign_ups_gifts_and_redemptions_at_once, |db| async move {
         }
     }
     assert_eq!((signed, gifts), (8, 3));
-    let approved = count(&db, &format!("SELECT COUNT(*) FROM signups WHERE slot_id = {slot} AND status = 'approved'")).await;
+    let approved =
+        count(&db, &format!("SELECT COUNT(*) FROM signups WHERE slot_id = {slot} AND status = 'approved'")).await;
     assert_eq!(approved, 5, "no more places taken than there are");
     assert_eq!((balance(&db, Ledger::Coins, child).await, balance(&db, Ledger::Coins, parent).await), (0, 180));
     let points = balance(&db, Ledger::Points, child).await;

@@ -107,11 +107,16 @@ pub async fn seed(
     let mut tx = db.begin().await?;
     users::link_person(&mut tx, resident.id, parent.id).await?;
     tx.commit().await?;
-    let rel = |person_id, relative_id, relation: &str| RelationInput { person_id, relative_id, relation: relation.into() };
-    svc::add_relation(state, &station, &meta, rel(demo_person, parent.id, "父母")).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let rel =
+        |person_id, relative_id, relation: &str| RelationInput { person_id, relative_id, relation: relation.into() };
+    svc::add_relation(state, &station, &meta, rel(demo_person, parent.id, "父母"))
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     // two neighbours who are married to each other
     if team.len() >= 3 {
-        svc::add_relation(state, &station, &meta, rel(team[1], team[2], "配偶")).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        svc::add_relation(state, &station, &meta, rel(team[1], team[2], "配偶"))
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
     }
 
     // the volunteer gives the parent two coins (the oldest go first), and the parent has a
@@ -137,7 +142,8 @@ pub async fn seed(
     for (name, township, address) in OUTLETS {
         let villages = regions::children(db, Some(&DivisionCode::parse(township)?)).await?;
         let Some(village) = villages.first() else { continue };
-        let input = OutletInput { name: (*name).into(), division_code: village.code.clone(), address: (*address).into() };
+        let input =
+            OutletInput { name: (*name).into(), division_code: village.code.clone(), address: (*address).into() };
         let id = svc::create_outlet(state, admin, &meta, input).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         let mut goods = Vec::new();
         for (g, points, stock) in GOODS {

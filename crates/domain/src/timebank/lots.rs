@@ -177,11 +177,20 @@ mod tests {
 
     #[derive(Debug, Clone)]
     enum Op {
-        Deposit { day: i64, units: i64 },
-        Take { units: i64 },
-        Expire { day: i64 },
+        Deposit {
+            day: i64,
+            units: i64,
+        },
+        Take {
+            units: i64,
+        },
+        Expire {
+            day: i64,
+        },
         /// Give coins to the second account (a relative).
-        Give { units: i64 },
+        Give {
+            units: i64,
+        },
     }
 
     fn op() -> impl Strategy<Value = Op> {

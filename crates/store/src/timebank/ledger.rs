@@ -1,7 +1,9 @@
-//! The double-entry ledgers (coins and points). A posting is one transaction row and two
-//! entries (−units from one account, +units to another); balances are updated in the same
-//! statement set with conditions, so a person's balance never goes negative and a capped
-//! account never passes its cap, whatever the concurrency. Entries are only ever inserted.
+//! The double-entry ledgers (coins and points). A posting is one transaction row and its
+//! entries summing to zero (−units from one account, +units to another; coins taken from a
+//! person are split by deposit date, one entry per date, mirrored on a receiving person);
+//! balances are updated in the same statement set with conditions, so a person's balance
+//! never goes negative and a capped account never passes its cap, whatever the concurrency.
+//! Entries are only ever inserted.
 
 use chrono::{DateTime, SubsecRound, Utc};
 use serde::Serialize;
@@ -179,7 +181,8 @@ pub async fn post(tx: &mut Tx, p: &Posting<'_>) -> Result<i64, PostError> {
         .map(|r| r.rows_affected()))?;
         return Ok(tid);
     }
-    let mut rows: Vec<(i64, i64, Option<DateTime<Utc>>)> = p.lots.iter().map(|l| (from, -l.units, Some(l.deposited_at))).collect();
+    let mut rows: Vec<(i64, i64, Option<DateTime<Utc>>)> =
+        p.lots.iter().map(|l| (from, -l.units, Some(l.deposited_at))).collect();
     match p.to {
         Side::Person(_) => rows.extend(p.lots.iter().map(|l| (to, l.units, Some(l.deposited_at)))),
         Side::System(_) => rows.push((to, units, None)),
@@ -217,7 +220,8 @@ struct FlowRow {
     deposited_at: DateTime<Utc>,
 }
 
-const FLOWS_SQL: &str = "SELECT e.amount, COALESCE(e.deposited_at, t.created_at) AS deposited_at FROM ledger_entries e \
+const FLOWS_SQL: &str =
+    "SELECT e.amount, COALESCE(e.deposited_at, t.created_at) AS deposited_at FROM ledger_entries e \
      JOIN ledger_accounts a ON a.id = e.account_id JOIN ledger_transactions t ON t.id = e.transaction_id \
      WHERE a.ledger = $1 AND a.person_id = $2 ORDER BY e.id";
 
@@ -285,7 +289,12 @@ pub struct StatementRow {
 
 /// A person's statement on one ledger, newest first, a page at a time. The running balance
 /// is summed over the whole account in date order, so it ends at the balance.
-pub async fn statement(db: &Db, ledger: Ledger, person_id: i64, page: &Page) -> Result<Paged<StatementRow>, StoreError> {
+pub async fn statement(
+    db: &Db,
+    ledger: Ledger,
+    person_id: i64,
+    page: &Page,
+) -> Result<Paged<StatementRow>, StoreError> {
     let account: Option<(i64,)> =
         on_db!(db, |c| sqlx::query_as("SELECT id FROM ledger_accounts WHERE ledger = $1 AND person_id = $2")
             .bind(ledger.as_str())
@@ -301,7 +310,8 @@ pub async fn statement(db: &Db, ledger: Ledger, person_id: i64, page: &Page) -> 
         &[crate::query::Param::Int(account)],
     )
     .await?;
-    let items = on_db!(db, |c| sqlx::query_as::<_, StatementRow>(
+    let items = on_db!(db, |c| {
+        sqlx::query_as::<_, StatementRow>(
         "WITH mine AS (SELECT transaction_id, CAST(SUM(amount) AS BIGINT) AS amount FROM ledger_entries \
            WHERE account_id = $1 GROUP BY transaction_id), \
          run AS (SELECT t.id AS transaction_id, t.kind, t.memo, t.record_id, t.created_at, m.amount, \
@@ -324,7 +334,8 @@ pub async fn statement(db: &Db, ledger: Ledger, person_id: i64, page: &Page) -> 
     .bind(page.limit())
     .bind(page.offset())
     .fetch_all(c)
-    .await)?;
+    .await
+    })?;
     Ok(Paged { items, total, capped: false, page: page.clone() })
 }
 
@@ -333,9 +344,7 @@ pub async fn balances(db: &Db, ledger: Ledger, person_ids: &[i64]) -> Result<Vec
     let mut out = Vec::with_capacity(person_ids.len());
     for chunk in person_ids.chunks(200) {
         let list = chunk.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-        let sql = format!(
-            "SELECT person_id, balance FROM ledger_accounts WHERE ledger = $1 AND person_id IN ({list})"
-        );
+        let sql = format!("SELECT person_id, balance FROM ledger_accounts WHERE ledger = $1 AND person_id IN ({list})");
         let rows: Vec<(i64, i64)> = on_db!(db, |c| sqlx::query_as(&sql).bind(ledger.as_str()).fetch_all(c).await)?;
         out.extend(rows);
     }

@@ -262,7 +262,8 @@ pub struct RedemptionRow {
     pub created_at: DateTime<Utc>,
 }
 
-const REDEMPTION_SQL: &str = "SELECT r.id, r.goods_id, g.name AS goods_name, o.id AS outlet_id, o.name AS outlet_name, \
+const REDEMPTION_SQL: &str =
+    "SELECT r.id, r.goods_id, g.name AS goods_name, o.id AS outlet_id, o.name AS outlet_name, \
      r.person_id, p.name AS person_name, r.quantity, r.points, r.created_at FROM redemptions r \
      JOIN goods g ON g.id = r.goods_id JOIN outlets o ON o.id = g.outlet_id JOIN people p ON p.id = r.person_id";
 

@@ -11,8 +11,8 @@ use super::{ApiJson, ApiQuery};
 use crate::auth::{CurrentUser, RequestMeta};
 use crate::error::{AppError, ErrorBody};
 use crate::service::timebank::{
-    self as svc, AccountView, GoodsInput, GoodsPatch, HolderView, OutletInput, RedeemInput, RelationInput, RestockInput,
-    SpendInput, StatementLine, TransferInput,
+    self as svc, AccountView, GoodsInput, GoodsPatch, HolderView, OutletInput, RedeemInput, RelationInput,
+    RestockInput, SpendInput, StatementLine, TransferInput,
 };
 use crate::state::AppState;
 use wushe_domain::registry::person::PersonRole;
@@ -36,7 +36,9 @@ impl HolderParams {
         match self.role.as_deref().map(str::trim).unwrap_or("") {
             "" | "volunteer" => Ok(PersonRole::Volunteer),
             "beneficiary" => Ok(PersonRole::Beneficiary),
-            other => Err(AppError::validation("role", format!("未知的人员类别「{other}」：应为 volunteer 或 beneficiary"))),
+            other => {
+                Err(AppError::validation("role", format!("未知的人员类别「{other}」：应为 volunteer 或 beneficiary")))
+            }
         }
     }
 }
@@ -260,7 +262,13 @@ pub struct OutletView {
 
 impl From<OutletRow> for OutletView {
     fn from(o: OutletRow) -> Self {
-        OutletView { id: o.id, name: o.name, division_code: o.division_code, address: o.address, created_at: o.created_at }
+        OutletView {
+            id: o.id,
+            name: o.name,
+            division_code: o.division_code,
+            address: o.address,
+            created_at: o.created_at,
+        }
     }
 }
 

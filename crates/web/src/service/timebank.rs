@@ -230,8 +230,8 @@ async fn expire_held(
     now: DateTime<Utc>,
     actor: &Actor,
 ) -> Result<(i64, Lots), AppError> {
-    let mut held = Lots::replay(ledger::flows_tx(tx, Ledger::Coins, person_id).await?)
-        .map_err(|_| inconsistent(person_id))?;
+    let mut held =
+        Lots::replay(ledger::flows_tx(tx, Ledger::Coins, person_id).await?).map_err(|_| inconsistent(person_id))?;
     let Some(months) = tb.expiry() else {
         return Ok((0, held));
     };
@@ -419,7 +419,13 @@ pub async fn account(state: &AppState, user: &CurrentUser, person_id: i64) -> Re
         .into_iter()
         .map(|r| {
             let age = wushe_domain::volunteering::activity::age_on(r.birth_date, today);
-            RelativeView { person_id: r.person_id, name: r.name, relation: r.relation, age, may_be_served: tb.may_spend(age).is_ok() }
+            RelativeView {
+                person_id: r.person_id,
+                name: r.name,
+                relation: r.relation,
+                age,
+                may_be_served: tb.may_spend(age).is_ok(),
+            }
         })
         .collect();
     Ok(AccountView {
@@ -466,7 +472,7 @@ pub struct StatementLine {
     pub kind: String,
     /// 服务获得、转赠、兑换服务……
     pub kind_label: String,
-    /// Who or what is on the other side: a relative, an activity, 兑换服务, 爱心超市, 到期失效.
+    /// Who or what is on the other side: a relative, an activity, 时间银行服务, 爱心超市, 到期失效.
     pub counterparty: String,
     /// Units in (+) or out (−): minutes for coins, points for points.
     pub amount: i64,
@@ -480,7 +486,7 @@ impl From<StatementRow> for StatementLine {
         let counterparty = match (&r.counterparty_name, r.counterparty_system.as_deref()) {
             (Some(n), _) => n.clone(),
             (None, Some("issuance")) => r.activity_title.clone().unwrap_or_else(|| "志愿服务".into()),
-            (None, Some("services_received")) => "兑换服务".into(),
+            (None, Some("services_received")) => "时间银行服务".into(),
             (None, Some("redemptions")) => "爱心超市".into(),
             (None, Some("lapsed")) if r.kind == "expire" => "到期失效".into(),
             (None, Some("lapsed")) => "记录更正".into(),
@@ -595,7 +601,10 @@ pub async fn find_person(state: &AppState, user: &CurrentUser, field: &str, q: &
         }
     }
     match found.len() {
-        0 => Err(AppError::validation(field, format!("在您的管辖范围内未找到「{q}」（可输入身份证号、手机号或志愿者编号）"))),
+        0 => Err(AppError::validation(
+            field,
+            format!("在您的管辖范围内未找到「{q}」（可输入身份证号、手机号或志愿者编号）"),
+        )),
         1 => Ok(found.remove(0)),
         n => Err(AppError::validation(field, format!("「{q}」对应 {n} 人，请改用身份证号或志愿者编号"))),
     }
@@ -649,7 +658,8 @@ pub async fn transfer(
     // the relative's expired coins go first so they do not count against the cap
     let actor = meta.actor(Some(user));
     let mut held = None;
-    let (first, second) = if from < input.to_person_id { (from, input.to_person_id) } else { (input.to_person_id, from) };
+    let (first, second) =
+        if from < input.to_person_id { (from, input.to_person_id) } else { (input.to_person_id, from) };
     for p in [first, second] {
         let lots = coin_lots(&mut tx, &tb, p, &actor).await?;
         if p == from {
@@ -660,13 +670,14 @@ pub async fn transfer(
     let parts = take(&mut held, units)?;
     let m = Movement::Transfer { units };
     let division = supermarket::division_of(&mut tx, from).await?;
+    let memo = format!("转赠给{}", rel.as_deref().unwrap_or_default());
     let p = Posting {
         ledger: Ledger::Coins,
         movement: &m,
         from: Side::Person(from),
         to: Side::Person(input.to_person_id),
         cap: Some(tb.cap_units()),
-        memo: rel.as_deref(),
+        memo: Some(&memo),
         record_id: None,
         division_code: &division,
         by: Some(user.id),
@@ -1034,17 +1045,21 @@ pub async fn update_goods(
         supermarket::set_active(&mut tx, goods_id, a).await?;
     }
     let after = supermarket::goods_tx(&mut tx, goods_id).await?;
-    audit::append(&mut tx, &meta.actor(Some(user)), &Event {
-        action: "update",
-        entity: "goods",
-        entity_id: Some(goods_id.to_string()),
-        division_code: &o.division_code,
-        organization_id: None,
-        summary: serde_json::json!({
-            "before": { "points": g.points, "active": g.active },
-            "after": { "points": after.points, "active": after.active },
-        }),
-    })
+    audit::append(
+        &mut tx,
+        &meta.actor(Some(user)),
+        &Event {
+            action: "update",
+            entity: "goods",
+            entity_id: Some(goods_id.to_string()),
+            division_code: &o.division_code,
+            organization_id: None,
+            summary: serde_json::json!({
+                "before": { "points": g.points, "active": g.active },
+                "after": { "points": after.points, "active": after.active },
+            }),
+        },
+    )
     .await?;
     tx.commit().await?;
     Ok(after)
@@ -1080,14 +1095,18 @@ pub async fn restock(
         StoreError::Conflict(_) => AppError::Conflict(format!("库存不能小于 0：现有 {} 件", g.stock)),
         e => e.into(),
     })?;
-    audit::append(&mut tx, &meta.actor(Some(user)), &Event {
-        action: "restock",
-        entity: "goods",
-        entity_id: Some(goods_id.to_string()),
-        division_code: &o.division_code,
-        organization_id: None,
-        summary: serde_json::json!({ "quantity": input.quantity, "before": g.stock, "after": stock, "note": note }),
-    })
+    audit::append(
+        &mut tx,
+        &meta.actor(Some(user)),
+        &Event {
+            action: "restock",
+            entity: "goods",
+            entity_id: Some(goods_id.to_string()),
+            division_code: &o.division_code,
+            organization_id: None,
+            summary: serde_json::json!({ "quantity": input.quantity, "before": g.stock, "after": stock, "note": note }),
+        },
+    )
     .await?;
     let after = supermarket::goods_tx(&mut tx, goods_id).await?;
     tx.commit().await?;

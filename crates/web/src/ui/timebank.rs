@@ -23,8 +23,8 @@ use crate::api::timebank::{parse_ledger, HolderParams};
 use crate::auth::{CurrentUser, RequestMeta};
 use crate::error::AppError;
 use crate::service::timebank::{
-    self as svc, AccountView, GoodsInput, GoodsPatch, HolderView, OutletInput, RedeemInput, RelationInput, RestockInput,
-    SpendInput, TransferInput,
+    self as svc, AccountView, GoodsInput, GoodsPatch, HolderView, OutletInput, RedeemInput, RelationInput,
+    RestockInput, SpendInput, TransferInput,
 };
 use crate::state::AppState;
 
@@ -270,7 +270,8 @@ pub async fn transfer(
 ) -> Result<Response, AppError> {
     let me = holder(&user)?;
     let done = async {
-        let input = TransferInput { to_person_id: int_typed("转赠给", &f.to_person_id)?, coins: coins_typed(&f.coins)? };
+        let input =
+            TransferInput { to_person_id: int_typed("转赠给", &f.to_person_id)?, coins: coins_typed(&f.coins)? };
         svc::transfer(&state, &user, &meta, input).await
     }
     .await;
@@ -338,7 +339,8 @@ pub async fn spend(
     let me = holder(&user)?;
     let done = async {
         let served = if f.person_id.trim().is_empty() { me } else { int_typed("服务对象", &f.person_id)? };
-        let input = SpendInput { person_id: served, coins: coins_typed(&f.coins)?, memo: f.memo(), payer_person_id: Some(me) };
+        let input =
+            SpendInput { person_id: served, coins: coins_typed(&f.coins)?, memo: f.memo(), payer_person_id: Some(me) };
         svc::spend(&state, &user, &meta, input).await
     }
     .await;
@@ -517,7 +519,8 @@ pub async fn record_spend(
     user.require(user.role.works_with_people())?;
     let done = async {
         let payer = if f.payer_person_id.trim().is_empty() { id } else { int_typed("付币人", &f.payer_person_id)? };
-        let input = SpendInput { person_id: id, coins: coins_typed(&f.coins)?, memo: f.memo(), payer_person_id: Some(payer) };
+        let input =
+            SpendInput { person_id: id, coins: coins_typed(&f.coins)?, memo: f.memo(), payer_person_id: Some(payer) };
         svc::spend(&state, &user, &meta, input).await
     }
     .await;
@@ -625,7 +628,8 @@ pub async fn create_outlet(
     meta: RequestMeta,
     Form(f): Form<OutletForm>,
 ) -> Result<Response, AppError> {
-    let input = OutletInput { name: f.name.clone(), division_code: f.division_code.clone(), address: f.address.clone() };
+    let input =
+        OutletInput { name: f.name.clone(), division_code: f.division_code.clone(), address: f.address.clone() };
     match svc::create_outlet(&state, &user, &meta, input).await {
         Ok(id) => {
             set_flash(&session, "爱心超市已开设，请添加物品").await;
@@ -805,8 +809,11 @@ pub async fn add_goods(
     Form(f): Form<GoodsForm>,
 ) -> Result<Response, AppError> {
     let done = async {
-        let input =
-            GoodsInput { name: f.name.clone(), points: int_typed("所需积分", &f.points)?, stock: int_typed("库存", &f.stock)? };
+        let input = GoodsInput {
+            name: f.name.clone(),
+            points: int_typed("所需积分", &f.points)?,
+            stock: int_typed("库存", &f.stock)?,
+        };
         svc::add_goods(&state, &user, &meta, id, input).await?;
         Ok(format!("已上架：{}", f.name.trim()))
     }
@@ -902,7 +909,8 @@ mod tests {
 
     #[test]
     fn spend_memo_joins_service_and_note() {
-        let f = |service: &str, memo: &str| SpendForm { service: service.into(), memo: memo.into(), ..Default::default() };
+        let f =
+            |service: &str, memo: &str| SpendForm { service: service.into(), memo: memo.into(), ..Default::default() };
         assert_eq!(f("助浴", "").memo(), "助浴");
         assert_eq!(f("", "修水龙头").memo(), "修水龙头");
         assert_eq!(f("助洁", "擦窗").memo(), "助洁：擦窗");
