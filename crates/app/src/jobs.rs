@@ -1,5 +1,6 @@
 //! Background work of a serving process: folding statistics deltas into the rollups (so
-//! officials' figures trail the writes by seconds) and flagging missing check-outs.
+//! officials' figures trail the writes by seconds), flagging missing check-outs and expiring
+//! time coins past their expiry (when the rules set one).
 
 use std::time::Duration;
 
@@ -10,6 +11,9 @@ use wushe_store::{stats, Db};
 const ROLLUP_EVERY: Duration = Duration::from_secs(2);
 /// How often open attendances past their slot are flagged for the organizer.
 const FLAG_EVERY: Duration = Duration::from_secs(300);
+/// How often coins past their expiry are moved to the lapsed account. Spending and gifts
+/// expire what is due first anyway, so this only keeps balances shown up to date.
+const EXPIRE_EVERY: Duration = Duration::from_secs(3600);
 
 pub fn start(db: &Db) {
     let d = db.clone();
@@ -34,6 +38,19 @@ pub fn start(db: &Db) {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(flagged = n, "missing check-outs flagged for organizers"),
                 Err(e) => tracing::warn!(error = %e, "flagging missing check-outs failed"),
+            }
+        }
+    });
+    let d = db.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(EXPIRE_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match wushe_web::service::timebank::expire_due(&d, wushe_store::time::now()).await {
+                Ok(r) if r.people == 0 => {}
+                Ok(r) => tracing::info!(people = r.people, units = r.units, "expired time coins moved to lapsed"),
+                Err(e) => tracing::warn!(error = %e, "expiring time coins failed"),
             }
         }
     });

@@ -113,6 +113,18 @@ impl Role {
         matches!(self, Role::Admin | Role::Official | Role::SocialWorker)
     }
 
+    /// Roles that keep the time bank and the love supermarkets (爱心超市) of their region:
+    /// record direct relatives, open outlets, manage their goods, redeem at the counter.
+    pub fn keeps_timebank(self) -> bool {
+        matches!(self, Role::Admin | Role::Official | Role::SocialWorker)
+    }
+
+    /// Roles whose login may hold time coins and points of its own (the registry person
+    /// behind the account): volunteers, and residents such as the elders they serve.
+    pub fn holds_timebank_account(self) -> bool {
+        matches!(self, Role::Volunteer | Role::Resident)
+    }
+
     /// Roles whose work needs full personal data (unmasked ID numbers, phones) of the people
     /// in their scope; every such full view is audited.
     pub fn may_view_full_personal_data(self) -> bool {
@@ -265,6 +277,16 @@ mod tests {
         assert_eq!(check_grant(Role::Official, &county, Role::OrgStaff, &org_scope), Ok(()));
         // an organization-bound scope cannot grant a scope without the organization
         assert!(!org_scope.contains(&county));
+    }
+
+    #[test]
+    fn time_bank_roles() {
+        // station staff and officials keep outlets and relatives; organization staff only
+        // record services for their own people; holders are the people themselves
+        assert!(Role::SocialWorker.keeps_timebank() && Role::Official.keeps_timebank());
+        assert!(!Role::OrgStaff.keeps_timebank() && !Role::Volunteer.keeps_timebank());
+        assert!(Role::Volunteer.holds_timebank_account() && Role::Resident.holds_timebank_account());
+        assert!(!Role::SocialWorker.holds_timebank_account() && !Role::Admin.holds_timebank_account());
     }
 
     #[test]

@@ -19,6 +19,7 @@ use wushe_web::{AppState, WebConfig};
 use crate::progress;
 use crate::synth::Synth;
 
+mod timebank;
 mod volunteering;
 
 pub const DEMO_PASSWORD: &str = "Wushe@2026";
@@ -272,6 +273,10 @@ pub async fn seed(db: &Db, keys: &wushe_store::crypto::KeyRing) -> anyhow::Resul
         }
     }
     let v = volunteering::seed(&state, &admin, staff, volunteer_id, &runs, &mut synth).await?;
+    let tb = match org_id {
+        Some(o) => Some(timebank::seed(&state, &admin, o, staff, v.demo_person, &mut synth).await?),
+        None => None,
+    };
     let mut tx = db.begin().await?;
     meta::set(&mut tx, SEEDED_KEY, &wushe_store::time::now().to_rfc3339()).await?;
     tx.commit().await?;
@@ -286,6 +291,12 @@ pub async fn seed(db: &Db, keys: &wushe_store::crypto::KeyRing) -> anyhow::Resul
         v.activities,
         v.records
     );
+    if let Some(t) = tb {
+        println!(
+            "时间银行：{} 条时间银行服务记录，{} 个爱心超市、{} 种物品、{} 笔兑换；时间币有效期设为 12 个月；resident 账户为 volunteer 的父母（已登记直系亲属）",
+            t.timebank_records, t.outlets, t.goods, t.redemptions
+        );
+    }
     Ok(())
 }
 

@@ -39,13 +39,15 @@ const TITLES: &[(&str, ServiceCategory, &str)] = &[
 ];
 
 /// Beijing local time on `day` at `hour`, as UTC.
-fn local(day: NaiveDate, hour: u32) -> chrono::DateTime<Utc> {
+pub(super) fn local(day: NaiveDate, hour: u32) -> chrono::DateTime<Utc> {
     Utc.from_utc_datetime(&day.and_hms_opt(hour, 0, 0).expect("hour")) - Duration::hours(8)
 }
 
 pub struct Seeded {
     pub activities: usize,
     pub records: usize,
+    /// The registry person behind the `volunteer` account.
+    pub demo_person: i64,
 }
 
 /// `orgs` are (county, organization) pairs, the demo organization first.
@@ -201,12 +203,12 @@ pub async fn seed(
         pb.inc(1);
     }
     pb.finish_and_clear();
-    anyhow::ensure!(demo_person.is_some(), "演示志愿者账号没有关联志愿者");
-    Ok(Seeded { activities: n_activities, records: n_records })
+    let demo_person = demo_person.context("演示志愿者账号没有关联志愿者")?;
+    Ok(Seeded { activities: n_activities, records: n_records, demo_person })
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn create(
+pub(super) async fn create(
     state: &AppState,
     admin: &CurrentUser,
     org: i64,

@@ -62,6 +62,8 @@ pub enum Movement {
     Redeem { units: i64 },
     /// Taken back when the record that earned it is corrected (person → lapsed).
     Reverse { units: i64 },
+    /// Coins past their expiry, unspent (person → lapsed).
+    Expire { units: i64 },
 }
 
 impl Movement {
@@ -71,7 +73,8 @@ impl Movement {
             | Movement::Transfer { units }
             | Movement::Spend { units }
             | Movement::Redeem { units }
-            | Movement::Reverse { units } => *units,
+            | Movement::Reverse { units }
+            | Movement::Expire { units } => *units,
         }
     }
 
@@ -82,6 +85,7 @@ impl Movement {
             Movement::Spend { .. } => "spend",
             Movement::Redeem { .. } => "redeem",
             Movement::Reverse { .. } => "reverse",
+            Movement::Expire { .. } => "expire",
         }
     }
 
@@ -92,6 +96,20 @@ impl Movement {
             Movement::Spend { .. } => "兑换服务",
             Movement::Redeem { .. } => "兑换物品",
             Movement::Reverse { .. } => "记录更正扣回",
+            Movement::Expire { .. } => "到期失效",
+        }
+    }
+
+    /// The label of a stored kind ("earn" → 服务获得); the kind itself when unknown.
+    pub fn kind_label(kind: &str) -> &str {
+        match kind {
+            "earn" => "服务获得",
+            "transfer" => "转赠",
+            "spend" => "兑换服务",
+            "redeem" => "兑换物品",
+            "reverse" => "记录更正扣回",
+            "expire" => "到期失效",
+            other => other,
         }
     }
 
@@ -169,6 +187,16 @@ mod tests {
             "余额不足：现有 1.5 个时间币，需要 2 个时间币"
         );
         assert!(is_direct_relation("子女") && !is_direct_relation("朋友"));
+        for m in [
+            Movement::Earn { units: 1 },
+            Movement::Transfer { units: 1 },
+            Movement::Spend { units: 1 },
+            Movement::Redeem { units: 1 },
+            Movement::Reverse { units: 1 },
+            Movement::Expire { units: 1 },
+        ] {
+            assert_eq!(Movement::kind_label(m.kind()), m.label());
+        }
         assert_eq!(reverse_relation("父母"), Some("子女"));
         assert_eq!(reverse_relation(" 配偶 "), Some("配偶"));
         assert_eq!(reverse_relation("朋友"), None);

@@ -5,7 +5,9 @@
 //! part-hours are not lost to rounding.
 
 pub mod ledger;
+pub mod lots;
 pub mod rules;
 
 pub use ledger::{Movement, MovementError};
+pub use lots::{Lot, Lots};
 pub use rules::{PointRules, TimebankRules};

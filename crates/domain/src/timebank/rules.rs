@@ -17,7 +17,7 @@ pub struct TimebankRules {
     pub storage_cap_coins: i64,
     /// Coins may be given to direct relatives (parents, spouse, children).
     pub transfer_to_relatives: bool,
-    /// Months after which a deposit expires (None: never).
+    /// Months after which a deposit expires (None or 0: never).
     pub expiry_months: Option<u32>,
 }
 
@@ -44,7 +44,15 @@ impl TimebankRules {
         if !(1..=100_000).contains(&self.storage_cap_coins) {
             return Err(("storage_cap_coins", "存储上限应在 1–100,000 个时间币之间".into()));
         }
+        if self.expiry_months.is_some_and(|m| m > 600) {
+            return Err(("expiry_months", "有效期应在 0–600 个月之间（0 或不填为永不过期）".into()));
+        }
         Ok(())
+    }
+
+    /// Months after which coins expire, if they do.
+    pub fn expiry(&self) -> Option<u32> {
+        self.expiry_months.filter(|m| *m > 0)
     }
 
     pub fn cap_units(&self) -> i64 {
@@ -118,6 +126,10 @@ mod tests {
         assert!(r.validate().is_ok() && p.validate().is_ok());
         assert!(r.deposits_at(18) && !r.deposits_at(17));
         assert!(r.may_spend(60).is_ok() && r.may_spend(59).is_err());
-        assert!(TimebankRules { withdraw_from_age: 10, ..r }.validate().is_err());
+        assert!(TimebankRules { withdraw_from_age: 10, ..r.clone() }.validate().is_err());
+        assert_eq!(r.expiry(), None);
+        assert_eq!(TimebankRules { expiry_months: Some(0), ..r.clone() }.expiry(), None);
+        assert_eq!(TimebankRules { expiry_months: Some(24), ..r.clone() }.expiry(), Some(24));
+        assert!(TimebankRules { expiry_months: Some(601), ..r }.validate().is_err());
     }
 }

@@ -1,16 +1,19 @@
-//! The double-entry ledgers (coins and points). A posting is one transaction row and two
-//! entries (−units from one account, +units to another); a person's balance is updated in the
-//! same statement set with conditions, so it never goes negative and a capped account never
-//! passes its cap, whatever the concurrency. System accounts (issuance, redemptions …) have
-//! no limits; their balance changes are summed and written when the transaction commits.
+//! The double-entry ledgers (coins and points). A posting is one transaction row and its
+//! entries summing to zero (−units from one account, +units to another; coins taken from a
+//! person are split by deposit date, one entry per date, mirrored on a receiving person);
+//! a person's balance is updated in the same statement set with conditions, so it never goes
+//! negative and a capped account never passes its cap, whatever the concurrency. System
+//! accounts (issuance, redemptions …) have no limits; their balance changes are summed and
+//! written when the transaction commits.
 //! Entries are only ever inserted.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use serde::Serialize;
 use sqlx::FromRow;
 use wushe_domain::timebank::ledger::{Ledger, Movement, MovementError, SystemAccount};
+use wushe_domain::timebank::lots::{Flow, Lot};
 
-use crate::{on_db, on_tx, Db, StoreError, Tx};
+use crate::{on_db, on_tx, Db, Page, Paged, StoreError, Tx};
 
 /// One side of a posting.
 #[derive(Debug, Clone, Copy)]
@@ -159,14 +162,24 @@ pub struct Posting<'a> {
     pub record_id: Option<i64>,
     pub division_code: &'a str,
     pub by: Option<i64>,
+    /// When it happened (now unless history is written as it was, as the demo does).
+    pub at: Option<DateTime<Utc>>,
+    /// Coins taken from a person, by deposit date (oldest first, summing to the units): one
+    /// entry each, mirrored on the receiving person so the coins keep their dates. Empty:
+    /// one entry a side, dated by the transaction.
+    pub lots: &'a [Lot],
 }
 
-/// Post a movement: the transaction row, both balances and both entries. Returns its id.
+/// Post a movement: the transaction row, both balances and the entries. Returns its id.
 pub async fn post(tx: &mut Tx, p: &Posting<'_>) -> Result<i64, PostError> {
     p.movement.check().map_err(PostError::Rule)?;
     let units = p.movement.units();
+    if !p.lots.is_empty() && p.lots.iter().map(|l| l.units).sum::<i64>() != units {
+        return Err(PostError::Store(StoreError::Conflict("分批日期的时间币与转出数量不符".into())));
+    }
     let from = debit(tx, p.ledger, p.from, units).await?;
     let to = credit(tx, p.ledger, p.to, units, p.cap).await?;
+    let at = p.at.map(|t| t.trunc_subsecs(6)).unwrap_or_else(crate::time::now);
     let (tid,): (i64,) = on_tx!(tx, |c| sqlx::query_as(
         "INSERT INTO ledger_transactions (ledger, kind, memo, record_id, division_code, created_by, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id"
@@ -177,21 +190,191 @@ pub async fn post(tx: &mut Tx, p: &Posting<'_>) -> Result<i64, PostError> {
     .bind(p.record_id)
     .bind(p.division_code)
     .bind(p.by)
-    .bind(crate::time::now())
+    .bind(at)
     .fetch_one(c)
     .await)?;
-    on_tx!(tx, |c| sqlx::query(
-        "INSERT INTO ledger_entries (transaction_id, account_id, amount) VALUES ($1, $2, $3), ($1, $4, $5)"
-    )
-    .bind(tid)
-    .bind(from)
-    .bind(-units)
-    .bind(to)
-    .bind(units)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
+    if p.lots.is_empty() {
+        on_tx!(tx, |c| sqlx::query(
+            "INSERT INTO ledger_entries (transaction_id, account_id, amount) VALUES ($1, $2, $3), ($1, $4, $5)"
+        )
+        .bind(tid)
+        .bind(from)
+        .bind(-units)
+        .bind(to)
+        .bind(units)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+        return Ok(tid);
+    }
+    let mut rows: Vec<(i64, i64, Option<DateTime<Utc>>)> =
+        p.lots.iter().map(|l| (from, -l.units, Some(l.deposited_at))).collect();
+    match p.to {
+        Side::Person(_) => rows.extend(p.lots.iter().map(|l| (to, l.units, Some(l.deposited_at)))),
+        Side::System(_) => rows.push((to, units, None)),
+    }
+    for (account, amount, dated) in rows {
+        on_tx!(tx, |c| sqlx::query(
+            "INSERT INTO ledger_entries (transaction_id, account_id, amount, deposited_at) VALUES ($1, $2, $3, $4)"
+        )
+        .bind(tid)
+        .bind(account)
+        .bind(amount)
+        .bind(dated)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    }
     Ok(tid)
+}
+
+/// Hold a person's account until the transaction ends, so the lots read next are the ones
+/// the movement changes (concurrent movements of the account wait; SQLite has one writer).
+pub async fn lock(tx: &mut Tx, ledger: Ledger, person_id: i64) -> Result<(), StoreError> {
+    on_tx!(tx, |c| sqlx::query("UPDATE ledger_accounts SET balance = balance WHERE ledger = $1 AND person_id = $2")
+        .bind(ledger.as_str())
+        .bind(person_id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+#[derive(FromRow)]
+struct FlowRow {
+    amount: i64,
+    deposited_at: DateTime<Utc>,
+}
+
+const FLOWS_SQL: &str =
+    "SELECT e.amount, COALESCE(e.deposited_at, t.created_at) AS deposited_at FROM ledger_entries e \
+     JOIN ledger_accounts a ON a.id = e.account_id JOIN ledger_transactions t ON t.id = e.transaction_id \
+     WHERE a.ledger = $1 AND a.person_id = $2 ORDER BY e.id";
+
+fn to_flows(rows: Vec<FlowRow>) -> Vec<Flow> {
+    rows.into_iter().map(|r| Flow { units: r.amount, deposited_at: r.deposited_at }).collect()
+}
+
+/// A person's entries on a ledger as flows in posting order (to replay their lots), inside
+/// the movement's transaction.
+pub async fn flows_tx(tx: &mut Tx, ledger: Ledger, person_id: i64) -> Result<Vec<Flow>, StoreError> {
+    let rows = on_tx!(tx, |c| sqlx::query_as::<_, FlowRow>(FLOWS_SQL)
+        .bind(ledger.as_str())
+        .bind(person_id)
+        .fetch_all(c)
+        .await)?;
+    Ok(to_flows(rows))
+}
+
+pub async fn flows(db: &Db, ledger: Ledger, person_id: i64) -> Result<Vec<Flow>, StoreError> {
+    let rows = on_db!(db, |c| sqlx::query_as::<_, FlowRow>(FLOWS_SQL)
+        .bind(ledger.as_str())
+        .bind(person_id)
+        .fetch_all(c)
+        .await)?;
+    Ok(to_flows(rows))
+}
+
+/// People holding coins deposited at or before `cutoff` (whose coins may have expired),
+/// after `after`, by id, at most `limit`.
+pub async fn expiry_candidates(db: &Db, cutoff: DateTime<Utc>, after: i64, limit: i64) -> Result<Vec<i64>, StoreError> {
+    let rows: Vec<(i64,)> = on_db!(db, |c| sqlx::query_as(
+        "SELECT a.person_id FROM ledger_accounts a WHERE a.ledger = 'coins' AND a.person_id IS NOT NULL \
+         AND a.balance > 0 AND a.person_id > $1 AND EXISTS (SELECT 1 FROM ledger_entries e \
+         JOIN ledger_transactions t ON t.id = e.transaction_id WHERE e.account_id = a.id AND e.amount > 0 \
+         AND COALESCE(e.deposited_at, t.created_at) <= $2) ORDER BY a.person_id LIMIT $3"
+    )
+    .bind(after)
+    .bind(cutoff)
+    .bind(limit)
+    .fetch_all(c)
+    .await)?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
+/// One line of a statement: a transaction as it touched the account, with the balance after
+/// it (in date order) and the other side.
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct StatementRow {
+    pub transaction_id: i64,
+    pub kind: String,
+    pub memo: Option<String>,
+    pub record_id: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    /// Units in (+) or out (−) of this account.
+    pub amount: i64,
+    pub balance_after: i64,
+    /// The other person, for gifts.
+    pub counterparty_id: Option<i64>,
+    pub counterparty_name: Option<String>,
+    /// The system account on the other side (issuance, services_received, redemptions, lapsed).
+    pub counterparty_system: Option<String>,
+    /// The activity of the service record that earned it.
+    pub activity_title: Option<String>,
+}
+
+/// A person's statement on one ledger, newest first, a page at a time. The running balance
+/// is summed over the whole account in date order, so it ends at the balance.
+pub async fn statement(
+    db: &Db,
+    ledger: Ledger,
+    person_id: i64,
+    page: &Page,
+) -> Result<Paged<StatementRow>, StoreError> {
+    let account: Option<(i64,)> =
+        on_db!(db, |c| sqlx::query_as("SELECT id FROM ledger_accounts WHERE ledger = $1 AND person_id = $2")
+            .bind(ledger.as_str())
+            .bind(person_id)
+            .fetch_optional(c)
+            .await)?;
+    let Some((account,)) = account else {
+        return Ok(Paged { items: Vec::new(), total: 0, capped: false, page: page.clone() });
+    };
+    let total = crate::query::fetch_count(
+        db,
+        "SELECT COUNT(DISTINCT transaction_id) FROM ledger_entries WHERE account_id = $1",
+        &[crate::query::Param::Int(account)],
+    )
+    .await?;
+    let items = on_db!(db, |c| {
+        sqlx::query_as::<_, StatementRow>(
+        "WITH mine AS (SELECT transaction_id, CAST(SUM(amount) AS BIGINT) AS amount FROM ledger_entries \
+           WHERE account_id = $1 GROUP BY transaction_id), \
+         run AS (SELECT t.id AS transaction_id, t.kind, t.memo, t.record_id, t.created_at, m.amount, \
+           CAST(SUM(m.amount) OVER (ORDER BY t.created_at, t.id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS BIGINT) \
+             AS balance_after \
+           FROM mine m JOIN ledger_transactions t ON t.id = m.transaction_id) \
+         SELECT r.transaction_id, r.kind, r.memo, r.record_id, r.created_at, r.amount, r.balance_after, \
+           (SELECT a2.person_id FROM ledger_entries e2 JOIN ledger_accounts a2 ON a2.id = e2.account_id \
+             WHERE e2.transaction_id = r.transaction_id AND e2.account_id <> $1 ORDER BY e2.id LIMIT 1) AS counterparty_id, \
+           (SELECT p.name FROM ledger_entries e2 JOIN ledger_accounts a2 ON a2.id = e2.account_id \
+             JOIN people p ON p.id = a2.person_id \
+             WHERE e2.transaction_id = r.transaction_id AND e2.account_id <> $1 ORDER BY e2.id LIMIT 1) AS counterparty_name, \
+           (SELECT a2.system_key FROM ledger_entries e2 JOIN ledger_accounts a2 ON a2.id = e2.account_id \
+             WHERE e2.transaction_id = r.transaction_id AND e2.account_id <> $1 ORDER BY e2.id LIMIT 1) AS counterparty_system, \
+           (SELECT ac.title FROM service_records sr JOIN activities ac ON ac.id = sr.activity_id \
+             WHERE sr.id = r.record_id) AS activity_title \
+         FROM run r ORDER BY r.created_at DESC, r.transaction_id DESC LIMIT $2 OFFSET $3"
+    )
+    .bind(account)
+    .bind(page.limit())
+    .bind(page.offset())
+    .fetch_all(c)
+    .await
+    })?;
+    Ok(Paged { items, total, capped: false, page: page.clone() })
+}
+
+/// Balances of several people on one ledger (0 for those without an account).
+pub async fn balances(db: &Db, ledger: Ledger, person_ids: &[i64]) -> Result<Vec<(i64, i64)>, StoreError> {
+    let mut out = Vec::with_capacity(person_ids.len());
+    for chunk in person_ids.chunks(200) {
+        let list = chunk.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        let sql = format!("SELECT person_id, balance FROM ledger_accounts WHERE ledger = $1 AND person_id IN ({list})");
+        let rows: Vec<(i64, i64)> = on_db!(db, |c| sqlx::query_as(&sql).bind(ledger.as_str()).fetch_all(c).await)?;
+        out.extend(rows);
+    }
+    Ok(out)
 }
 
 pub async fn balance_tx(tx: &mut Tx, ledger: Ledger, person_id: i64) -> Result<i64, StoreError> {

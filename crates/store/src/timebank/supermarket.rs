@@ -1,7 +1,7 @@
 //! Love supermarkets: outlets, goods priced in points with stock, and redemptions that take
 //! the points and the stock together or not at all.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use sqlx::FromRow;
 use wushe_domain::accounts::Scope;
@@ -109,6 +109,16 @@ pub async fn goods(db: &Db, outlet_id: i64) -> Result<Vec<GoodsRow>, StoreError>
     .await)?)
 }
 
+pub async fn goods_by_id(db: &Db, id: i64) -> Result<GoodsRow, StoreError> {
+    on_db!(db, |c| sqlx::query_as::<_, GoodsRow>(
+        "SELECT id, outlet_id, name, points, stock, active FROM goods WHERE id = $1"
+    )
+    .bind(id)
+    .fetch_optional(c)
+    .await)?
+    .ok_or(StoreError::NotFound)
+}
+
 pub async fn goods_tx(tx: &mut Tx, id: i64) -> Result<GoodsRow, StoreError> {
     on_tx!(tx, |c| sqlx::query_as::<_, GoodsRow>(
         "SELECT id, outlet_id, name, points, stock, active FROM goods WHERE id = $1"
@@ -196,4 +206,124 @@ pub async fn relation(tx: &mut Tx, person: i64, relative: i64) -> Result<Option<
     .fetch_optional(c)
     .await)?;
     Ok(row.map(|r| r.0))
+}
+
+/// Change a good's point price (redemptions already made keep the price they paid).
+pub async fn set_price(tx: &mut Tx, goods_id: i64, points: i64) -> Result<(), StoreError> {
+    let n = on_tx!(tx, |c| sqlx::query("UPDATE goods SET points = $1 WHERE id = $2")
+        .bind(points)
+        .bind(goods_id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    if n == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::NotFound)
+    }
+}
+
+/// Put a good on the shelf or take it off (it stays listed for the record).
+pub async fn set_active(tx: &mut Tx, goods_id: i64, active: bool) -> Result<(), StoreError> {
+    let n = on_tx!(tx, |c| sqlx::query("UPDATE goods SET active = $1 WHERE id = $2")
+        .bind(active)
+        .bind(goods_id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    if n == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::NotFound)
+    }
+}
+
+pub async fn outlet(db: &Db, id: i64) -> Result<OutletRow, StoreError> {
+    on_db!(db, |c| sqlx::query_as::<_, OutletRow>(
+        "SELECT id, name, division_code, address, created_at FROM outlets WHERE id = $1"
+    )
+    .bind(id)
+    .fetch_optional(c)
+    .await)?
+    .ok_or(StoreError::NotFound)
+}
+
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct RedemptionRow {
+    pub id: i64,
+    pub goods_id: i64,
+    pub goods_name: String,
+    pub outlet_id: i64,
+    pub outlet_name: String,
+    pub person_id: i64,
+    pub person_name: String,
+    pub quantity: i64,
+    pub points: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+const REDEMPTION_SQL: &str =
+    "SELECT r.id, r.goods_id, g.name AS goods_name, o.id AS outlet_id, o.name AS outlet_name, \
+     r.person_id, p.name AS person_name, r.quantity, r.points, r.created_at FROM redemptions r \
+     JOIN goods g ON g.id = r.goods_id JOIN outlets o ON o.id = g.outlet_id JOIN people p ON p.id = r.person_id";
+
+/// The latest redemptions at an outlet.
+pub async fn redemptions_at(db: &Db, outlet_id: i64, limit: i64) -> Result<Vec<RedemptionRow>, StoreError> {
+    let sql = format!("{REDEMPTION_SQL} WHERE g.outlet_id = $1 ORDER BY r.id DESC LIMIT $2");
+    Ok(on_db!(db, |c| sqlx::query_as::<_, RedemptionRow>(&sql).bind(outlet_id).bind(limit).fetch_all(c).await)?)
+}
+
+/// A person's latest redemptions.
+pub async fn redemptions_of(db: &Db, person_id: i64, limit: i64) -> Result<Vec<RedemptionRow>, StoreError> {
+    let sql = format!("{REDEMPTION_SQL} WHERE r.person_id = $1 ORDER BY r.id DESC LIMIT $2");
+    Ok(on_db!(db, |c| sqlx::query_as::<_, RedemptionRow>(&sql).bind(person_id).bind(limit).fetch_all(c).await)?)
+}
+
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct RelativeRow {
+    pub person_id: i64,
+    pub name: String,
+    /// How the relative is related to the person (父母 / 配偶 / 子女).
+    pub relation: String,
+    pub birth_date: NaiveDate,
+    pub division_code: String,
+}
+
+/// The relatives recorded for a person.
+pub async fn relatives(db: &Db, person_id: i64) -> Result<Vec<RelativeRow>, StoreError> {
+    Ok(on_db!(db, |c| sqlx::query_as::<_, RelativeRow>(
+        "SELECT r.relative_id AS person_id, p.name, r.relation, p.birth_date, p.division_code FROM person_relations r \
+         JOIN people p ON p.id = r.relative_id WHERE r.person_id = $1 ORDER BY r.recorded_at, r.relative_id"
+    )
+    .bind(person_id)
+    .fetch_all(c)
+    .await)?)
+}
+
+/// Name, birth date and division of a person (for the time-bank pages).
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct Holder {
+    pub id: i64,
+    pub name: String,
+    pub birth_date: NaiveDate,
+    pub division_code: String,
+    pub id_masked: String,
+}
+
+pub async fn holder(db: &Db, person_id: i64) -> Result<Holder, StoreError> {
+    on_db!(db, |c| sqlx::query_as::<_, Holder>(
+        "SELECT id, name, birth_date, division_code, id_masked FROM people WHERE id = $1"
+    )
+    .bind(person_id)
+    .fetch_optional(c)
+    .await)?
+    .ok_or(StoreError::NotFound)
+}
+
+pub async fn division_of(tx: &mut Tx, person_id: i64) -> Result<String, StoreError> {
+    let row: Option<(String,)> = on_tx!(tx, |c| sqlx::query_as("SELECT division_code FROM people WHERE id = $1")
+        .bind(person_id)
+        .fetch_optional(c)
+        .await)?;
+    row.map(|r| r.0).ok_or(StoreError::NotFound)
 }

@@ -11,9 +11,110 @@ use super::{ApiJson, ApiQuery};
 use crate::auth::{CurrentUser, RequestMeta};
 use crate::error::{AppError, ErrorBody};
 use crate::service::timebank::{
-    self as svc, AccountView, GoodsInput, OutletInput, RedeemInput, RelationInput, SpendInput, TransferInput,
+    self as svc, AccountView, GoodsInput, GoodsPatch, HolderView, OutletInput, RedeemInput, RelationInput,
+    RestockInput, SpendInput, StatementLine, TransferInput,
 };
 use crate::state::AppState;
+use wushe_domain::registry::person::PersonRole;
+use wushe_domain::timebank::ledger::Ledger;
+use wushe_store::timebank::supermarket::{GoodsRow, OutletRow, RedemptionRow};
+use wushe_store::Page;
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct HolderParams {
+    /// volunteer (default) | beneficiary
+    pub role: Option<String>,
+    /// Name fragment, citizen ID (exact), phone number (exact) or volunteer number.
+    pub q: Option<String>,
+    pub page: Option<u32>,
+    pub per_page: Option<u32>,
+}
+
+impl HolderParams {
+    pub fn role(&self) -> Result<PersonRole, AppError> {
+        match self.role.as_deref().map(str::trim).unwrap_or("") {
+            "" | "volunteer" => Ok(PersonRole::Volunteer),
+            "beneficiary" => Ok(PersonRole::Beneficiary),
+            other => {
+                Err(AppError::validation("role", format!("未知的人员类别「{other}」：应为 volunteer 或 beneficiary")))
+            }
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HolderPage {
+    pub items: Vec<HolderView>,
+    /// Matches, counted up to 10,000.
+    pub total: i64,
+    pub total_capped: bool,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+/// Find volunteers or beneficiaries in your scope with their coin and point balances (staff).
+#[utoipa::path(operation_id = "listTimebankHolders", get, path = "/api/v1/timebank/accounts", tag = "timebank", params(HolderParams),
+    responses((status = 200, body = HolderPage), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn holders(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiQuery(p): ApiQuery<HolderParams>,
+) -> Result<Json<HolderPage>, AppError> {
+    let page = Page::new(p.page, p.per_page);
+    let res = svc::holders(&state, &user, p.role()?, p.q.as_deref(), &page).await?;
+    Ok(Json(HolderPage {
+        items: res.items,
+        total: res.total,
+        total_capped: res.capped,
+        page: page.page,
+        per_page: page.per_page,
+    }))
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StatementParams {
+    /// coins (default) | points
+    pub ledger: Option<String>,
+    pub page: Option<u32>,
+    pub per_page: Option<u32>,
+}
+
+/// The ledger a statement is asked for.
+pub fn parse_ledger(s: Option<&str>) -> Result<Ledger, AppError> {
+    match s.map(str::trim).unwrap_or("") {
+        "" | "coins" => Ok(Ledger::Coins),
+        "points" => Ok(Ledger::Points),
+        other => Err(AppError::validation("ledger", format!("未知的账户「{other}」：应为 coins 或 points"))),
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatementPage {
+    pub items: Vec<StatementLine>,
+    pub total: i64,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+/// A person's statement on the coin or point ledger, newest first, with the balance after
+/// each line (own, or in your scope).
+#[utoipa::path(operation_id = "getTimebankStatement", get, path = "/api/v1/timebank/accounts/{id}/statement", tag = "timebank",
+    params(("id" = i64, Path, description = "person id"), StatementParams),
+    responses((status = 200, body = StatementPage), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn statement(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    ApiQuery(p): ApiQuery<StatementParams>,
+) -> Result<Json<StatementPage>, AppError> {
+    let page = Page::new(p.page, p.per_page);
+    let res = svc::statement(&state, &user, id, parse_ledger(p.ledger.as_deref())?, &page).await?;
+    Ok(Json(StatementPage { items: res.items, total: res.total, page: page.page, per_page: page.per_page }))
+}
 
 /// A person's time-bank coins and points with their entries (own, or in your scope).
 #[utoipa::path(operation_id = "getTimebankAccount", get, path = "/api/v1/timebank/accounts/{id}", tag = "timebank",
@@ -148,4 +249,103 @@ pub async fn redeem(
     ApiJson(input): ApiJson<RedeemInput>,
 ) -> Result<(StatusCode, Json<Created>), AppError> {
     Ok((StatusCode::CREATED, Json(Created { id: svc::redeem(&state, &user, &meta, input).await? })))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OutletView {
+    pub id: i64,
+    pub name: String,
+    pub division_code: String,
+    pub address: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl From<OutletRow> for OutletView {
+    fn from(o: OutletRow) -> Self {
+        OutletView {
+            id: o.id,
+            name: o.name,
+            division_code: o.division_code,
+            address: o.address,
+            created_at: o.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GoodsView {
+    pub id: i64,
+    pub outlet_id: i64,
+    pub name: String,
+    /// Price in points.
+    pub points: i64,
+    pub stock: i64,
+    /// On the shelf.
+    pub active: bool,
+}
+
+impl From<GoodsRow> for GoodsView {
+    fn from(g: GoodsRow) -> Self {
+        GoodsView { id: g.id, outlet_id: g.outlet_id, name: g.name, points: g.points, stock: g.stock, active: g.active }
+    }
+}
+
+/// One love supermarket.
+#[utoipa::path(operation_id = "getOutlet", get, path = "/api/v1/outlets/{id}", tag = "timebank", params(("id" = i64, Path)),
+    responses((status = 200, body = OutletView), (status = 404, body = ErrorBody)), security(("bearer" = []), ("session" = [])))]
+pub async fn get_outlet(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Json<OutletView>, AppError> {
+    Ok(Json(svc::outlet(&state, id).await?.into()))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RedemptionList {
+    #[schema(value_type = Vec<Object>)]
+    pub items: Vec<RedemptionRow>,
+}
+
+/// The latest redemptions at a love supermarket (its keepers).
+#[utoipa::path(operation_id = "listOutletRedemptions", get, path = "/api/v1/outlets/{id}/redemptions", tag = "timebank",
+    params(("id" = i64, Path)),
+    responses((status = 200, body = RedemptionList), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn outlet_redemptions(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Json<RedemptionList>, AppError> {
+    Ok(Json(RedemptionList { items: svc::outlet_redemptions(&state, &user, id).await? }))
+}
+
+/// Change a good's point price or take it off the shelf (the outlet's keepers; audited).
+#[utoipa::path(operation_id = "updateGoods", patch, path = "/api/v1/goods/{id}", tag = "timebank", params(("id" = i64, Path)),
+    request_body = GoodsPatch,
+    responses((status = 200, body = GoodsView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn update_goods(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    meta: RequestMeta,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<GoodsPatch>,
+) -> Result<Json<GoodsView>, AppError> {
+    Ok(Json(svc::update_goods(&state, &user, &meta, id, input).await?.into()))
+}
+
+/// Add to a good's stock, or correct it down (never below zero; the outlet's keepers; audited).
+#[utoipa::path(operation_id = "restockGoods", post, path = "/api/v1/goods/{id}/restock", tag = "timebank", params(("id" = i64, Path)),
+    request_body = RestockInput,
+    responses((status = 200, body = GoodsView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn restock(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    meta: RequestMeta,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<RestockInput>,
+) -> Result<Json<GoodsView>, AppError> {
+    Ok(Json(svc::restock(&state, &user, &meta, id, input).await?.into()))
 }

@@ -889,6 +889,7 @@ pub async fn write_confirmation(
         credit.credited_minutes,
         &a.division_code,
         by.user_id,
+        by.at,
     )
     .await?;
     audit::append(
@@ -1059,6 +1060,7 @@ pub async fn review_correction(
             credit.credited_minutes,
             &old.division_code,
             user.id,
+            now,
         )
         .await?;
         let mut deltas = record_deltas(&old.division_code, &old.category, old.service_date, old.credited_minutes, -1);

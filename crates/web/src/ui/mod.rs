@@ -9,6 +9,7 @@ pub mod imports;
 pub mod people;
 pub mod regions;
 pub mod registry;
+pub mod timebank;
 pub mod users;
 pub mod volunteering;
 
@@ -91,6 +92,20 @@ pub fn router() -> Router<AppState> {
         .route("/service-records/{id}/corrections", post(volunteering::request_correction))
         .route("/corrections", get(volunteering::corrections))
         .route("/corrections/{id}/review", post(volunteering::review_correction))
+        .route("/timebank", get(timebank::mine))
+        .route("/timebank/transfer", post(timebank::transfer))
+        .route("/timebank/spend", post(timebank::spend))
+        .route("/timebank/people", get(timebank::people))
+        .route("/timebank/people/{id}", get(timebank::person))
+        .route("/timebank/people/{id}/relations", post(timebank::add_relation))
+        .route("/timebank/people/{id}/spend", post(timebank::record_spend))
+        .route("/outlets", get(timebank::outlets).post(timebank::create_outlet))
+        .route("/outlets/{id}", get(timebank::outlet))
+        .route("/outlets/{id}/goods", post(timebank::add_goods))
+        .route("/outlets/{id}/redeem", post(timebank::redeem))
+        .route("/goods/{id}/price", post(timebank::set_price))
+        .route("/goods/{id}/active", post(timebank::set_active))
+        .route("/goods/{id}/restock", post(timebank::restock))
         .route("/account", get(account::index))
         .route("/account/password", post(account::change_password))
         .route("/account/tokens", post(account::create_token))
@@ -150,12 +165,15 @@ impl Layout {
                     people_nav.push(NavItem { href, label, active: key == section });
                 }
             }
-            let items: [(&'static str, &'static str, &'static str, bool); 9] = [
+            let items: [(&'static str, &'static str, &'static str, bool); 12] = [
                 ("/", "首页", "home", true),
                 ("/regions", "行政区划", "regions", true),
                 ("/organizations", "社会组织", "organizations", true),
                 ("/activities", "志愿活动", "activities", true),
                 ("/me/record", "我的志愿记录", "me_record", u.role == wushe_domain::accounts::Role::Volunteer),
+                ("/timebank", "我的时间银行", "timebank", u.role.holds_timebank_account() && u.person_id.is_some()),
+                ("/timebank/people", "时间银行", "timebank_people", u.role.works_with_people()),
+                ("/outlets", "爱心超市", "outlets", true),
                 ("/users", "用户管理", "users", u.role.manages_users()),
                 ("/dictionaries/skills", "技能字典", "dictionaries", u.role.manages_dictionaries()),
                 ("/audit", "审计日志", "audit", u.role.reads_audit()),
