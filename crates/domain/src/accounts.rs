@@ -108,9 +108,21 @@ impl Role {
         matches!(self, Role::Admin | Role::OrgStaff)
     }
 
-    /// Roles that see every activity and hour record of their region (and spot-check them).
+    /// Roles that see every activity and hour record of their region, and its figures.
     pub fn oversees_volunteering(self) -> bool {
         matches!(self, Role::Admin | Role::Official | Role::SocialWorker)
+    }
+
+    /// Civil-affairs supervision of volunteer service: the star-approval queue and
+    /// spot-checks of hour records with their publication. Who approves a star is narrower
+    /// still: an official at the level the settings name (`volunteering::stars`).
+    pub fn supervises_volunteering(self) -> bool {
+        matches!(self, Role::Admin | Role::Official)
+    }
+
+    /// Roles that approve or reject star levels (at their own level only).
+    pub fn approves_stars(self) -> bool {
+        matches!(self, Role::Official)
     }
 
     /// Roles whose work needs full personal data (unmasked ID numbers, phones) of the people

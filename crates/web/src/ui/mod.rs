@@ -6,6 +6,7 @@ pub mod auth;
 pub mod dictionaries;
 pub mod home;
 pub mod imports;
+pub mod officials;
 pub mod people;
 pub mod regions;
 pub mod registry;
@@ -91,6 +92,17 @@ pub fn router() -> Router<AppState> {
         .route("/service-records/{id}/corrections", post(volunteering::request_correction))
         .route("/corrections", get(volunteering::corrections))
         .route("/corrections/{id}/review", post(volunteering::review_correction))
+        .route("/stars", get(officials::stars_index))
+        .route("/stars/{id}/decision", post(officials::decide_star))
+        .route("/spot-checks", get(officials::checks_index).post(officials::create_check))
+        .route("/spot-checks/{id}", get(officials::check_show))
+        .route("/spot-checks/{id}/verification", get(officials::check_verify))
+        .route("/spot-checks/{id}/records/{record_id}", post(officials::set_finding))
+        .route("/spot-checks/{id}/complete", post(officials::complete_check))
+        .route("/spot-checks/{id}/publish", post(officials::publish_check))
+        .route("/public/spot-checks", get(officials::public_index))
+        .route("/public/spot-checks/{id}", get(officials::public_show))
+        .route("/stats/volunteering", get(officials::stats_page))
         .route("/account", get(account::index))
         .route("/account/password", post(account::change_password))
         .route("/account/tokens", post(account::create_token))
@@ -150,11 +162,14 @@ impl Layout {
                     people_nav.push(NavItem { href, label, active: key == section });
                 }
             }
-            let items: [(&'static str, &'static str, &'static str, bool); 9] = [
+            let items: [(&'static str, &'static str, &'static str, bool); 12] = [
                 ("/", "首页", "home", true),
                 ("/regions", "行政区划", "regions", true),
                 ("/organizations", "社会组织", "organizations", true),
                 ("/activities", "志愿活动", "activities", true),
+                ("/stats/volunteering", "志愿统计", "stats", u.role.oversees_volunteering()),
+                ("/stars", "星级审批", "stars", u.role.supervises_volunteering()),
+                ("/spot-checks", "记录抽查", "spot_checks", u.role.supervises_volunteering()),
                 ("/me/record", "我的志愿记录", "me_record", u.role == wushe_domain::accounts::Role::Volunteer),
                 ("/users", "用户管理", "users", u.role.manages_users()),
                 ("/dictionaries/skills", "技能字典", "dictionaries", u.role.manages_dictionaries()),
