@@ -107,28 +107,78 @@ pub fn rank(seed: &str, record_id: i64) -> [u8; 32] {
     Sha256::digest(format!("{seed}:{record_id}").as_bytes()).into()
 }
 
-/// Draw `n` records from `population`: the `n` with the lowest rank, in rank order.
-pub fn draw(seed: &str, population: &[i64], n: usize) -> Vec<i64> {
-    let mut ranked: Vec<([u8; 32], i64)> = population.iter().map(|id| (rank(seed, *id), *id)).collect();
-    ranked.sort_unstable();
-    ranked.dedup_by_key(|r| r.1);
-    ranked.into_iter().take(n).map(|r| r.1).collect()
+/// A draw over a population read once, in ascending record order, in constant memory: it
+/// keeps the `keep` lowest-ranked records seen so far and fingerprints the population as it
+/// goes (a province's records for a year need not be held at once).
+pub struct Drawing {
+    seed: String,
+    keep: usize,
+    lowest: std::collections::BinaryHeap<([u8; 32], i64)>,
+    digest: Sha256,
+    count: usize,
+    last: Option<i64>,
 }
 
-/// A fingerprint of the population (its record ids in ascending order): recorded with the
-/// draw, so a later re-draw shows whether it started from the same records.
+impl Drawing {
+    pub fn new(seed: &str, keep: usize) -> Drawing {
+        Drawing {
+            seed: seed.to_string(),
+            keep,
+            lowest: std::collections::BinaryHeap::with_capacity(keep + 1),
+            digest: Sha256::new(),
+            count: 0,
+            last: None,
+        }
+    }
+
+    /// The next record of the population; ids must come in ascending order (a repeat is
+    /// ignored).
+    pub fn push(&mut self, record_id: i64) {
+        if self.last.is_some_and(|l| l >= record_id) {
+            return;
+        }
+        if self.count > 0 {
+            self.digest.update(b",");
+        }
+        self.digest.update(record_id.to_string().as_bytes());
+        self.count += 1;
+        self.last = Some(record_id);
+        self.lowest.push((rank(&self.seed, record_id), record_id));
+        if self.lowest.len() > self.keep {
+            self.lowest.pop();
+        }
+    }
+
+    /// Records in the population so far.
+    pub fn population(&self) -> usize {
+        self.count
+    }
+
+    /// The `n` lowest-ranked records in rank order (n ≤ keep), and the population's digest.
+    pub fn finish(self, n: usize) -> (Vec<i64>, String) {
+        let sample = self.lowest.into_sorted_vec().into_iter().take(n).map(|r| r.1).collect();
+        (sample, hex(&self.digest.finalize()))
+    }
+}
+
+/// Draw `n` records from `population`: the `n` with the lowest rank, in rank order.
+pub fn draw(seed: &str, population: &[i64], n: usize) -> Vec<i64> {
+    let mut ids = population.to_vec();
+    ids.sort_unstable();
+    let mut d = Drawing::new(seed, n);
+    ids.into_iter().for_each(|id| d.push(id));
+    d.finish(n).0
+}
+
+/// A fingerprint of the population: SHA-256 of its record ids in ascending order, comma
+/// separated. Recorded with the draw, so a later re-draw shows whether it started from the
+/// same records.
 pub fn population_digest(population: &[i64]) -> String {
     let mut ids = population.to_vec();
     ids.sort_unstable();
-    ids.dedup();
-    let mut h = Sha256::new();
-    for (i, id) in ids.iter().enumerate() {
-        if i > 0 {
-            h.update(b",");
-        }
-        h.update(id.to_string().as_bytes());
-    }
-    hex(&h.finalize())
+    let mut d = Drawing::new("", 0);
+    ids.into_iter().for_each(|id| d.push(id));
+    d.finish(0).1
 }
 
 /// A fresh random seed (32 hex digits) from 16 random bytes.
@@ -328,6 +378,20 @@ mod tests {
         }
         // each record is expected 200 times; a fair draw stays well inside 120–280
         assert!(hits.iter().all(|h| (120..=280).contains(h)), "{hits:?}");
+    }
+
+    #[test]
+    fn streaming_keeps_the_lowest_ranks() {
+        let pop: Vec<i64> = (1..=3000).collect();
+        let mut d = Drawing::new("stream", MAX_SAMPLE);
+        pop.iter().for_each(|id| d.push(*id));
+        assert_eq!(d.population(), 3000);
+        let (sample, digest) = d.finish(30);
+        assert_eq!(sample, draw("stream", &pop, 30));
+        assert_eq!(digest, population_digest(&pop));
+        // the digest is SHA-256 of "1,2,…,3000"
+        let text = pop.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        assert_eq!(digest, hex(&Sha256::digest(text.as_bytes())));
     }
 
     #[test]

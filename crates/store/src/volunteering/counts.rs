@@ -61,15 +61,14 @@ pub async fn enrolment_tx(tx: &mut Tx, person_id: i64) -> Result<Option<Enrolmen
 
 /// The highest approved star of a person (0 = none).
 pub async fn held_star_tx(tx: &mut Tx, person_id: i64) -> Result<u8, StoreError> {
-    let (s,): (i64,) =
-        on_tx!(tx, |c| {
-            sqlx::query_as(
+    let (s,): (i64,) = on_tx!(tx, |c| {
+        sqlx::query_as(
         "SELECT CAST(COALESCE(MAX(star), 0) AS BIGINT) FROM star_awards WHERE person_id = $1 AND status = 'approved'"
     )
     .bind(person_id)
     .fetch_one(c)
     .await
-        })?;
+    })?;
     Ok(u8::try_from(s).unwrap_or(0))
 }
 

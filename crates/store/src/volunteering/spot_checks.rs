@@ -13,28 +13,48 @@ use crate::{on_db, on_tx, Db, Page, Paged, StoreError, Tx};
 /// The records a check samples from: confirmed records in force at `as_of` whose place is
 /// in `region` and whose service day is in the period. A record superseded by a correction
 /// confirmed after `as_of` still counts (it was in force then), so the same query repeated
-/// later returns the population the draw saw. Returns (record id, organization id).
+/// later reads the population the draw saw. Each record id goes to `each`, in ascending
+/// order, as the rows stream in (a province's year is never held at once).
 pub async fn population(
     db: &Db,
     region: &str,
     from: NaiveDate,
     to: NaiveDate,
     as_of: DateTime<Utc>,
-) -> Result<Vec<(i64, i64)>, StoreError> {
+    mut each: impl FnMut(i64),
+) -> Result<(), StoreError> {
+    use futures_util::TryStreamExt;
     let (lo, hi) = wushe_domain::accounts::division_range(region);
-    Ok(on_db!(db, |c| sqlx::query_as(
-        "SELECT r.id, r.organization_id FROM service_records r \
+    let sql = "SELECT r.id FROM service_records r \
          WHERE r.division_code >= $1 AND r.division_code <= $2 AND r.service_date >= $3 AND r.service_date <= $4 \
          AND r.confirmed_at <= $5 AND NOT EXISTS (SELECT 1 FROM service_records n \
-         WHERE n.supersedes_id = r.id AND n.confirmed_at <= $5) ORDER BY r.id"
-    )
-    .bind(lo)
-    .bind(hi)
-    .bind(from)
-    .bind(to)
-    .bind(as_of)
-    .fetch_all(c)
-    .await)?)
+         WHERE n.supersedes_id = r.id AND n.confirmed_at <= $5) ORDER BY r.id";
+    on_db!(db, |c| {
+        let mut rows = sqlx::query_as::<_, (i64,)>(sql).bind(&lo).bind(&hi).bind(from).bind(to).bind(as_of).fetch(c);
+        while let Some((id,)) = rows.try_next().await? {
+            each(id);
+        }
+        Ok::<(), sqlx::Error>(())
+    })?;
+    Ok(())
+}
+
+/// The organizations of some records: (record id, organization id).
+pub async fn organizations_of(db: &Db, record_ids: &[i64]) -> Result<Vec<(i64, i64)>, StoreError> {
+    let mut out = Vec::with_capacity(record_ids.len());
+    for chunk in record_ids.chunks(500) {
+        let rows: Vec<(i64, i64)> = on_db!(db, |c| {
+            let mut qb = sqlx::QueryBuilder::new("SELECT id, organization_id FROM service_records WHERE id IN (");
+            let mut sep = qb.separated(", ");
+            for id in chunk {
+                sep.push_bind(*id);
+            }
+            qb.push(")");
+            qb.build_query_as().fetch_all(c).await
+        })?;
+        out.extend(rows);
+    }
+    Ok(out)
 }
 
 pub struct NewCheck<'a> {
@@ -56,9 +76,8 @@ pub struct NewCheck<'a> {
 
 /// Record a check and its sample (in progress).
 pub async fn insert(tx: &mut Tx, c_: &NewCheck<'_>) -> Result<i64, StoreError> {
-    let (id,): (i64,) =
-        on_tx!(tx, |c| {
-            sqlx::query_as(
+    let (id,): (i64,) = on_tx!(tx, |c| {
+        sqlx::query_as(
         "INSERT INTO spot_checks (region, title, period_from, period_to, sample_mode, sample_param, seed, population, \
          population_digest, sample_size, drawn_at, status, created_by, created_by_name) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'in_progress', $12, $13) RETURNING id"
@@ -78,7 +97,7 @@ pub async fn insert(tx: &mut Tx, c_: &NewCheck<'_>) -> Result<i64, StoreError> {
     .bind(c_.created_by_name)
     .fetch_one(c)
     .await
-        })?;
+    })?;
     for (k, chunk) in c_.sample.chunks(500).enumerate() {
         on_tx!(tx, |c| {
             let mut qb = sqlx::QueryBuilder::new(
@@ -259,9 +278,8 @@ pub struct NewFinding<'a> {
 
 /// Record (or change) the finding for one sampled record of a check in progress.
 pub async fn set_finding(tx: &mut Tx, check_id: i64, record_id: i64, f: &NewFinding<'_>) -> Result<(), StoreError> {
-    let n =
-        on_tx!(tx, |c| {
-            sqlx::query(
+    let n = on_tx!(tx, |c| {
+        sqlx::query(
         "UPDATE spot_check_items SET finding = $1, note = $2, checked_by = $3, checked_by_name = $4, checked_at = $5 \
          WHERE spot_check_id = $6 AND record_id = $7 \
          AND EXISTS (SELECT 1 FROM spot_checks c WHERE c.id = $6 AND c.status = 'in_progress')"
@@ -276,7 +294,7 @@ pub async fn set_finding(tx: &mut Tx, check_id: i64, record_id: i64, f: &NewFind
     .execute(c)
     .await
     .map(|r| r.rows_affected())
-        })?;
+    })?;
     if n == 0 {
         return Err(StoreError::Conflict("该记录不在本次抽查的样本中，或抽查已完成".into()));
     }

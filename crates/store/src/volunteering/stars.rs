@@ -73,7 +73,8 @@ pub async fn for_person(db: &Db, person_id: i64) -> Result<Vec<AwardRow>, StoreE
     Ok(on_db!(db, |c| sqlx::query_as::<_, AwardRow>(&sql).bind(person_id).fetch_all(c).await)?)
 }
 
-/// A new pending award.
+/// A new pending award; None when the star is already pending or approved (a concurrent
+/// write created it first: nothing is left to do).
 pub async fn insert(
     tx: &mut Tx,
     person_id: i64,
@@ -81,12 +82,13 @@ pub async fn insert(
     threshold_minutes: i64,
     reached_on: NaiveDate,
     eligible_on: NaiveDate,
-) -> Result<i64, StoreError> {
-    let res: Result<(i64,), StoreError> =
+) -> Result<Option<i64>, StoreError> {
+    let row: Option<(i64,)> =
         on_tx!(tx, |c| {
             sqlx::query_as(
         "INSERT INTO star_awards (person_id, star, status, threshold_minutes, reached_on, eligible_on, created_at) \
-         VALUES ($1, $2, 'pending', $3, $4, $5, $6) RETURNING id"
+         VALUES ($1, $2, 'pending', $3, $4, $5, $6) \
+         ON CONFLICT (person_id, star) WHERE status IN ('pending', 'approved') DO NOTHING RETURNING id"
     )
     .bind(person_id)
     .bind(i64::from(star))
@@ -94,15 +96,10 @@ pub async fn insert(
     .bind(reached_on)
     .bind(eligible_on)
     .bind(crate::time::now())
-    .fetch_one(c)
+    .fetch_optional(c)
     .await
-        })
-        .map_err(StoreError::from);
-    match res {
-        Ok((id,)) => Ok(id),
-        Err(e) if e.is_unique_violation() => Err(StoreError::Conflict("该星级已在审批中或已认定".into())),
-        Err(e) => Err(e),
-    }
+        })?;
+    Ok(row.map(|r| r.0))
 }
 
 /// A pending or approved award lapses (the hours no longer reach it).

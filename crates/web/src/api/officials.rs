@@ -225,14 +225,25 @@ pub struct PublicSpotCheckPage {
     pub per_page: u32,
 }
 
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PublicSpotCheckParams {
+    /// Checks of this region (or inside it), as a division code prefix.
+    pub region: Option<String>,
+    pub page: Option<u32>,
+    pub per_page: Option<u32>,
+}
+
 /// Published spot-check results (no login): region, period, sample, findings, conclusion.
 #[utoipa::path(operation_id = "listPublicSpotChecks", get, path = "/api/v1/public/spot-checks", tag = "public",
-    params(SpotCheckParams), responses((status = 200, body = PublicSpotCheckPage), (status = 429, body = ErrorBody)))]
+    params(PublicSpotCheckParams), responses((status = 200, body = PublicSpotCheckPage), (status = 422, body = ErrorBody),
+              (status = 429, body = ErrorBody)))]
 pub async fn public_spot_checks(
     State(state): State<AppState>,
-    ApiQuery(p): ApiQuery<SpotCheckParams>,
+    ApiQuery(p): ApiQuery<PublicSpotCheckParams>,
 ) -> Result<Json<PublicSpotCheckPage>, AppError> {
-    let r = checks::public_list(&state, &p).await?;
+    let params = SpotCheckParams { status: None, region: p.region, page: p.page, per_page: p.per_page };
+    let r = checks::public_list(&state, &params).await?;
     Ok(Json(PublicSpotCheckPage {
         total: r.total,
         total_capped: r.capped,

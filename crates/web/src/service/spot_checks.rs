@@ -102,18 +102,19 @@ pub async fn create(
         None => format!("{name}{}至{}志愿服务记录抽查", input.period_from, input.period_to),
     };
     let drawn_at = wushe_store::time::now();
-    let population = store::population(&state.db, &region, input.period_from, input.period_to, drawn_at).await?;
-    if population.is_empty() {
+    let mut drawing = rules::Drawing::new(&seed, rules::MAX_SAMPLE);
+    store::population(&state.db, &region, input.period_from, input.period_to, drawn_at, |id| drawing.push(id)).await?;
+    let population = drawing.population();
+    if population == 0 {
         return Err(AppError::Conflict(format!(
             "{name}在 {} 至 {} 没有已确认的志愿服务记录，无法抽查",
             input.period_from, input.period_to
         )));
     }
-    let ids: Vec<i64> = population.iter().map(|p| p.0).collect();
-    let orgs: std::collections::HashMap<i64, i64> = population.iter().copied().collect();
-    let drawn = rules::draw(&seed, &ids, size.of(ids.len()));
-    let sample: Vec<(i64, i64)> = drawn.iter().map(|id| (*id, orgs[id])).collect();
-    let digest = rules::population_digest(&ids);
+    let (drawn, digest) = drawing.finish(size.of(population));
+    let orgs: std::collections::HashMap<i64, i64> =
+        store::organizations_of(&state.db, &drawn).await?.into_iter().collect();
+    let sample: Vec<(i64, i64)> = drawn.iter().map(|id| (*id, orgs.get(id).copied().unwrap_or_default())).collect();
     let mut tx = state.db.begin().await?;
     let id = store::insert(
         &mut tx,
@@ -125,7 +126,7 @@ pub async fn create(
             sample_mode: size.mode(),
             sample_param: i64::from(size.param()),
             seed: &seed,
-            population: ids.len() as i64,
+            population: population as i64,
             population_digest: &digest,
             drawn_at,
             created_by: user.id,
@@ -144,7 +145,7 @@ pub async fn create(
             division_code: &region,
             organization_id: None,
             summary: serde_json::json!({ "title": title, "period": [input.period_from, input.period_to],
-                "seed": seed, "population": ids.len(), "population_digest": digest, "sample": drawn }),
+                "seed": seed, "population": population, "population_digest": digest, "sample": drawn }),
         },
     )
     .await?;
@@ -488,13 +489,15 @@ pub struct Verification {
 pub async fn verify(state: &AppState, user: &CurrentUser, id: i64) -> Result<Verification, AppError> {
     let d = detail(state, user, id).await?;
     let c = &d.check;
-    let population = store::population(&state.db, &c.region, c.period_from, c.period_to, c.drawn_at).await?;
-    let ids: Vec<i64> = population.iter().map(|p| p.0).collect();
-    let redrawn = rules::draw(&c.seed, &ids, usize::try_from(c.sample_size).unwrap_or(0));
+    let n = usize::try_from(c.sample_size).unwrap_or(0);
+    let mut drawing = rules::Drawing::new(&c.seed, n);
+    store::population(&state.db, &c.region, c.period_from, c.period_to, c.drawn_at, |id| drawing.push(id)).await?;
+    let population = drawing.population();
+    let (redrawn, digest) = drawing.finish(n);
     let recorded: Vec<i64> = d.items.iter().map(|i| i.record_id).collect();
     Ok(Verification {
-        population: ids.len() as i64,
-        population_matches: rules::population_digest(&ids) == c.population_digest,
+        population: population as i64,
+        population_matches: digest == c.population_digest,
         sample_matches: redrawn == recorded,
         redrawn,
     })

@@ -67,8 +67,9 @@ pub async fn follow_hours(
     for c in &changes {
         match c {
             StarChange::Create { star, threshold_minutes, eligible_on } => {
-                store::insert(tx, person_id, *star, *threshold_minutes, today, *eligible_on).await?;
-                out.created.push(*star);
+                if store::insert(tx, person_id, *star, *threshold_minutes, today, *eligible_on).await?.is_some() {
+                    out.created.push(*star);
+                }
             }
             StarChange::Lapse { id, star, .. } => {
                 store::lapse(tx, *id).await?;
