@@ -88,7 +88,8 @@ pub async fn seed(state: &AppState, org_id: i64, synth: &mut Synth) -> anyhow::R
         required_skills: vec![],
         min_age: Some(18),
         risky: false,
-        timebank: false,
+        // service for elders: hours also deposit time coins
+        timebank: true,
         auto_approve: true,
         recruit_until: None,
         slots: slots.iter().map(|(s, e)| SlotInput { starts_at: *s, ends_at: *e, capacity: 10 }).collect(),

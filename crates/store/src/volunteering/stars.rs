@@ -83,9 +83,8 @@ pub async fn insert(
     reached_on: NaiveDate,
     eligible_on: NaiveDate,
 ) -> Result<Option<i64>, StoreError> {
-    let row: Option<(i64,)> =
-        on_tx!(tx, |c| {
-            sqlx::query_as(
+    let row: Option<(i64,)> = on_tx!(tx, |c| {
+        sqlx::query_as(
         "INSERT INTO star_awards (person_id, star, status, threshold_minutes, reached_on, eligible_on, created_at) \
          VALUES ($1, $2, 'pending', $3, $4, $5, $6) \
          ON CONFLICT (person_id, star) WHERE status IN ('pending', 'approved') DO NOTHING RETURNING id"
@@ -98,7 +97,7 @@ pub async fn insert(
     .bind(crate::time::now())
     .fetch_optional(c)
     .await
-        })?;
+    })?;
     Ok(row.map(|r| r.0))
 }
 

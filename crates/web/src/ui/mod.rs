@@ -129,6 +129,10 @@ pub struct Layout {
     /// The people registry's pages (a dropdown in the navbar); empty for roles without them.
     pub people_nav: Vec<NavItem>,
     pub people_active: bool,
+    /// Volunteer-service supervision (figures, star approvals, spot-checks): a dropdown after
+    /// the activities; empty for roles without them.
+    pub oversight_nav: Vec<NavItem>,
+    pub oversight_active: bool,
     pub crumbs: Vec<Crumb>,
     pub scope_label: String,
     pub css: String,
@@ -151,7 +155,18 @@ impl Layout {
         let csrf = if user.is_some_and(|u| u.via_token) { String::new() } else { csrf_token(session).await? };
         let mut nav = Vec::new();
         let mut people_nav = Vec::new();
+        let mut oversight_nav = Vec::new();
         if let Some(u) = user {
+            for (href, label, key, shown) in [
+                ("/stats/volunteering", "志愿服务统计", "stats", u.role.oversees_volunteering()),
+                ("/stars", "星级志愿者审批", "stars", u.role.supervises_volunteering()),
+                ("/spot-checks", "服务记录抽查", "spot_checks", u.role.supervises_volunteering()),
+                ("/public/spot-checks", "抽查结果公示", "public", u.role.oversees_volunteering()),
+            ] {
+                if shown {
+                    oversight_nav.push(NavItem { href, label, active: key == section });
+                }
+            }
             if u.role.works_with_people() {
                 for (href, label, key) in [
                     ("/volunteers", "志愿者", "volunteers"),
@@ -162,14 +177,11 @@ impl Layout {
                     people_nav.push(NavItem { href, label, active: key == section });
                 }
             }
-            let items: [(&'static str, &'static str, &'static str, bool); 12] = [
+            let items: [(&'static str, &'static str, &'static str, bool); 9] = [
                 ("/", "首页", "home", true),
                 ("/regions", "行政区划", "regions", true),
                 ("/organizations", "社会组织", "organizations", true),
                 ("/activities", "志愿活动", "activities", true),
-                ("/stats/volunteering", "志愿统计", "stats", u.role.oversees_volunteering()),
-                ("/stars", "星级审批", "stars", u.role.supervises_volunteering()),
-                ("/spot-checks", "记录抽查", "spot_checks", u.role.supervises_volunteering()),
                 ("/me/record", "我的志愿记录", "me_record", u.role == wushe_domain::accounts::Role::Volunteer),
                 ("/users", "用户管理", "users", u.role.manages_users()),
                 ("/dictionaries/skills", "技能字典", "dictionaries", u.role.manages_dictionaries()),
@@ -190,6 +202,8 @@ impl Layout {
             nav,
             people_active: people_nav.iter().any(|i| i.active),
             people_nav,
+            oversight_active: oversight_nav.iter().any(|i| i.active),
+            oversight_nav,
             crumbs: Vec::new(),
             scope_label,
             css: crate::assets::url("bootstrap.min.css"),
