@@ -17,6 +17,12 @@ pub async fn open(cfg: &Config) -> anyhow::Result<Db> {
         .with_context(|| format!("无法打开数据库 {}", wushe_store::db::redact_url(&cfg.database_url)))?;
     db.migrate().await.context("数据库迁移失败")?;
     rebuild_search_index_if_flagged(&db).await?;
+    if let Some(n) = wushe_web::service::stars::follow_rules_if_flagged(&db)
+        .await
+        .map_err(|e| anyhow::anyhow!("按星级设置核对已有服务时长失败：{e}"))?
+    {
+        println!("已按星级设置核对已有服务时长：{n} 名志愿者达到星级门槛，待审批");
+    }
     Ok(db)
 }
 

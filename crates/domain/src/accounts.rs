@@ -108,7 +108,7 @@ impl Role {
         matches!(self, Role::Admin | Role::OrgStaff)
     }
 
-    /// Roles that see every activity and hour record of their region (and spot-check them).
+    /// Roles that see every activity and hour record of their region, and its figures.
     pub fn oversees_volunteering(self) -> bool {
         matches!(self, Role::Admin | Role::Official | Role::SocialWorker)
     }
@@ -123,6 +123,18 @@ impl Role {
     /// behind the account): volunteers, and residents such as the elders they serve.
     pub fn holds_timebank_account(self) -> bool {
         matches!(self, Role::Volunteer | Role::Resident)
+    }
+
+    /// Civil-affairs supervision of volunteer service: the star-approval queue and
+    /// spot-checks of hour records with their publication. Who approves a star is narrower
+    /// still: an official at the level the settings name (`volunteering::stars`).
+    pub fn supervises_volunteering(self) -> bool {
+        matches!(self, Role::Admin | Role::Official)
+    }
+
+    /// Roles that approve or reject star levels (at their own level only).
+    pub fn approves_stars(self) -> bool {
+        matches!(self, Role::Official)
     }
 
     /// Roles whose work needs full personal data (unmasked ID numbers, phones) of the people

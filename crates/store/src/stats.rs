@@ -150,6 +150,48 @@ pub async fn children(
     Ok(rows)
 }
 
+/// A stock at the end of `year` (registered volunteers, star holders): the sum of the
+/// metric's year figures through that year, for one region.
+pub async fn through_year(db: &Db, metric: &str, region: &str, year: i32) -> Result<i64, StoreError> {
+    let years = wushe_domain::stats::years_through(year);
+    let (n,): (i64,) = on_db!(db, |c| {
+        let mut qb =
+            sqlx::QueryBuilder::new("SELECT CAST(COALESCE(SUM(value), 0) AS BIGINT) FROM stat_rollups WHERE metric = ");
+        qb.push_bind(metric).push(" AND region = ").push_bind(region).push(" AND period IN (");
+        let mut sep = qb.separated(", ");
+        for y in &years {
+            sep.push_bind(y);
+        }
+        qb.push(")");
+        qb.build_query_as().fetch_one(c).await
+    })?;
+    Ok(n)
+}
+
+/// The same stock for each direct child of `parent` (`child_len` significant digits).
+pub async fn children_through_year(
+    db: &Db,
+    metric: &str,
+    parent: &str,
+    child_len: usize,
+    year: i32,
+) -> Result<Vec<(String, i64)>, StoreError> {
+    let years = wushe_domain::stats::years_through(year);
+    let (lo, hi) = (parent.to_string(), format!("{parent}\u{10FFFF}"));
+    Ok(on_db!(db, |c| {
+        let mut qb =
+            sqlx::QueryBuilder::new("SELECT region, CAST(SUM(value) AS BIGINT) FROM stat_rollups WHERE metric = ");
+        qb.push_bind(metric).push(" AND region > ").push_bind(&lo).push(" AND region < ").push_bind(&hi);
+        qb.push(" AND LENGTH(region) = ").push_bind(child_len as i64).push(" AND period IN (");
+        let mut sep = qb.separated(", ");
+        for y in &years {
+            sep.push_bind(y);
+        }
+        qb.push(") GROUP BY region ORDER BY region");
+        qb.build_query_as().fetch_all(c).await
+    })?)
+}
+
 /// Deltas not yet folded (how far behind the figures are).
 pub async fn pending(db: &Db) -> Result<i64, StoreError> {
     crate::query::fetch_count(db, "SELECT COUNT(*) FROM stat_deltas", &[]).await

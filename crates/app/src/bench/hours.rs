@@ -460,6 +460,7 @@ pub async fn run(kind: &str, seconds: u64, clients: usize, n_vol: usize) -> anyh
     let actor = Actor { user_id: Some(staff), username: Some("bench-org".into()), ..Default::default() };
     let rules = wushe_domain::volunteering::HourRules::default();
     let earn = wushe_web::service::timebank::EarnRules::default();
+    let stars = wushe_domain::volunteering::StarRules::default();
     let mut acts = std::collections::HashMap::new();
     for chunk in raw_pool.chunks(1000) {
         let mut tx = db.begin().await?;
@@ -474,7 +475,7 @@ pub async fn run(kind: &str, seconds: u64, clients: usize, n_vol: usize) -> anyh
             let ended = t_row.checked_out_at.context("签退时间")?;
             let credit = wushe_domain::volunteering::hours::credit(&rules, t_row.checked_in_at, ended, 0, 0, now)
                 .map_err(|e| anyhow::anyhow!(e.message()))?;
-            write_confirmation(&mut tx, &by, &earn, &acts[&activity_id], &t_row, ended, &credit, None)
+            write_confirmation(&mut tx, &by, &earn, &stars, &acts[&activity_id], &t_row, ended, &credit, None)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
         }

@@ -20,6 +20,7 @@ use crate::progress;
 use crate::synth::Synth;
 
 mod timebank;
+mod officials;
 mod volunteering;
 
 pub const DEMO_PASSWORD: &str = "Wushe@2026";
@@ -50,6 +51,14 @@ pub const ACCOUNTS: &[DemoAccount] = &[
         scope: "42",
         org: false,
         note: "湖北省",
+    },
+    DemoAccount {
+        username: "city",
+        display_name: "武汉市民政局 周敏",
+        role: Role::Official,
+        scope: "4201",
+        org: false,
+        note: "武汉市（审批三、四星志愿者）",
     },
     DemoAccount {
         username: "county",
@@ -277,19 +286,23 @@ pub async fn seed(db: &Db, keys: &wushe_store::crypto::KeyRing) -> anyhow::Resul
         Some(o) => Some(timebank::seed(&state, &admin, o, staff, v.demo_person, &mut synth).await?),
         None => None,
     };
+    let o = officials::seed(&state, org_id.context("演示组织缺失")?, &mut synth).await?;
     let mut tx = db.begin().await?;
     meta::set(&mut tx, SEEDED_KEY, &wushe_store::time::now().to_rfc3339()).await?;
     tx.commit().await?;
     wushe_store::stats::rollup_all(db).await?;
     println!(
-        "已生成演示数据：{} 个社会组织，{} 个非法社会组织，{} 名志愿者，{} 名社会工作者，{} 名服务对象，{} 个志愿活动，{} 条已确认的服务记录",
+        "已生成演示数据：{} 个社会组织，{} 个非法社会组织，{} 名志愿者，{} 名社会工作者，{} 名服务对象，{} 个志愿活动，{} 条已确认的服务记录；\
+         星级志愿者已认定 {} 个、待审批 {} 个，抽查 2 次（1 次已公开）",
         valid.len(),
         BANNED_2021_4.len(),
         counts[0],
         counts[1],
         counts[2],
-        v.activities,
-        v.records
+        v.activities + 1,
+        v.records + o.records,
+        o.approved,
+        o.pending
     );
     if let Some(t) = tb {
         println!(

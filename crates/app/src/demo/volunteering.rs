@@ -62,6 +62,7 @@ pub async fn seed(
     let today = wushe_web::service::registry::today();
     let rules = HourRules::default();
     let earn = wushe_web::service::timebank::EarnRules::default();
+    let stars = wushe_domain::volunteering::StarRules::default();
     let actor = Actor { user_id: Some(admin.id), username: Some(admin.username.clone()), ..Default::default() };
     let pb = progress::bar(orgs.len() as u64, "生成一年的志愿服务记录");
     let (mut n_activities, mut n_records) = (0, 0);
@@ -150,7 +151,7 @@ pub async fn seed(
                     let credit = hours::credit(&rules, r.checked_in_at, r.checked_out_at, 0, 0, at)
                         .map_err(|e| anyhow::anyhow!(e.message()))?;
                     let eval = *synth.pick(&["优秀", "良好", "良好", "合格"]);
-                    svc::write_confirmation(&mut tx, &by, &earn, &a, &t, r.checked_out_at, &credit, Some(eval))
+                    svc::write_confirmation(&mut tx, &by, &earn, &stars, &a, &t, r.checked_out_at, &credit, Some(eval))
                         .await
                         .map_err(|e| anyhow::anyhow!("{e}"))?;
                     n_records += 1;

@@ -324,6 +324,8 @@ pub async fn insert_volunteers(tx: &mut Tx, keys: &KeyRing, vols: &[NewVolunteer
         let joins: Vec<(i64, i64, NaiveDate)> =
             chunk.iter().filter_map(|v| v.organization_id.map(|o| (v.person_id, o, v.registered_on))).collect();
         join_organizations(tx, &joins).await?;
+        let ids: Vec<i64> = chunk.iter().map(|v| v.person_id).collect();
+        crate::volunteering::counts::volunteers_registered(tx, &ids).await?;
     }
     Ok(numbers)
 }
@@ -1038,6 +1040,9 @@ pub async fn update(
         return Err(StoreError::Integrity(format!("{}不能修改这些字段：{}", role.label(), stray.join(", "))));
     }
     let uid = uids_of(tx, &[person_id]).await?.remove(&person_id).ok_or(StoreError::NotFound)?;
+    // a new home region or a changed end of the role moves the registered-volunteer count
+    let counted = p.division_code.is_some() || (role == PersonRole::Volunteer && r.ended.is_some());
+    let before = if counted { crate::volunteering::counts::enrolment_tx(tx, person_id).await? } else { None };
     let phone = p.phone.as_ref().map(|ph| ph.as_deref().map(|ph| seal_phone(keys, &uid, ph)));
     let now = crate::time::now();
     let n = on_tx!(tx, |c| {
@@ -1061,7 +1066,7 @@ pub async fn update(
         return Err(StoreError::Conflict("此人的信息刚被他人修改，请刷新页面后重新填写".into()));
     }
     if r.fields(role).is_empty() && r.ended.is_none() {
-        return Ok(());
+        return crate::volunteering::counts::person_edited(tx, person_id, before).await;
     }
     let guardian = r
         .guardian_phone
@@ -1141,7 +1146,7 @@ pub async fn update(
         let rows: Vec<(i64, &str)> = cats.iter().map(|c| (person_id, c.as_str())).collect();
         insert_categories(tx, &rows).await?;
     }
-    Ok(())
+    crate::volunteering::counts::person_edited(tx, person_id, before).await
 }
 
 /// End a volunteer's membership of an organization: the membership moves to the history

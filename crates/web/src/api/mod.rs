@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod officials;
 pub mod people;
 pub mod regions;
 pub mod registry;
@@ -128,6 +129,17 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(volunteering::get_settings, volunteering::put_settings))
         .routes(routes!(volunteering::stats))
         .routes(routes!(timebank::holders))
+        .routes(routes!(officials::list_star_awards))
+        .routes(routes!(officials::decide_star_award))
+        .routes(routes!(officials::list_spot_checks, officials::create_spot_check))
+        .routes(routes!(officials::flagged_records))
+        .routes(routes!(officials::get_spot_check))
+        .routes(routes!(officials::set_finding))
+        .routes(routes!(officials::complete_spot_check))
+        .routes(routes!(officials::publish_spot_check))
+        .routes(routes!(officials::verify_spot_check))
+        .routes(routes!(officials::public_spot_checks))
+        .routes(routes!(officials::public_spot_check))
         .routes(routes!(timebank::account))
         .routes(routes!(timebank::statement))
         .routes(routes!(timebank::transfer))

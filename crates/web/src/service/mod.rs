@@ -7,5 +7,7 @@ pub mod people;
 pub mod regions;
 pub mod registry;
 pub mod skills;
+pub mod spot_checks;
+pub mod stars;
 pub mod timebank;
 pub mod volunteering;

@@ -16,7 +16,7 @@ use wushe_store::stats::{self, Delta};
 use wushe_store::volunteering::activities::{self, ActivityFilter, ActivityRow, NewActivity, SlotRow, Viewer};
 use wushe_store::volunteering::attendance::{self as attendance_store, CheckIn};
 use wushe_store::volunteering::records::{self, NewRecord, RecordRow};
-use wushe_store::volunteering::{insurance, signups};
+use wushe_store::volunteering::{counts, insurance, signups};
 use wushe_store::{regions, settings, Page, Paged, StoreError, Tx};
 
 use crate::auth::{CurrentUser, RequestMeta};
@@ -777,6 +777,7 @@ pub async fn confirm(
             Box::pin(async move {
                 let rules: HourRules = settings::get_tx(tx, HOUR_RULES_KEY).await?;
                 let earn = crate::service::timebank::EarnRules::load(tx).await?;
+                let stars: StarRules = settings::get_tx(tx, STAR_RULES_KEY).await?;
                 let now = wushe_store::time::now();
                 let mut out = Vec::with_capacity(input.items.len());
                 for (i, it) in input.items.iter().enumerate() {
@@ -810,12 +811,13 @@ pub async fn confirm(
                         .map_err(|e| at(e.message()))?;
                     let evaluation = it.evaluation.as_deref().map(str::trim).filter(|e| !e.is_empty());
                     let confirmer = Confirmer { user_id, name: &user_name, at: now, actor: &actor };
-                    let (rid, uid) = write_confirmation(tx, &confirmer, &earn, &a, &t, ended, &credit, evaluation)
-                        .await
-                        .map_err(|e| match e {
-                            AppError::Conflict(m) => at(m),
-                            e => e,
-                        })?;
+                    let (rid, uid) =
+                        write_confirmation(tx, &confirmer, &earn, &stars, &a, &t, ended, &credit, evaluation)
+                            .await
+                            .map_err(|e| match e {
+                                AppError::Conflict(m) => at(m),
+                                e => e,
+                            })?;
                     out.push(ConfirmedRecord {
                         attendance_id: t.id,
                         record_id: rid,
@@ -840,13 +842,15 @@ pub struct Confirmer<'a> {
 }
 
 /// The writes of one confirmation, after its checks: the service record, the attendance
-/// marked confirmed, the statistics deltas and the audit entry. The HTTP path, the demo's
-/// history and the benchmark's raw rate all write exactly these rows.
+/// marked confirmed, the volunteer's year (active-volunteer count), the statistics deltas,
+/// the earnings, any star the hours now reach, and the audit entry. The HTTP path, the
+/// demo's history and the benchmark's raw rate all write exactly these rows.
 #[allow(clippy::too_many_arguments)]
 pub async fn write_confirmation(
     tx: &mut Tx,
     by: &Confirmer<'_>,
     earn: &crate::service::timebank::EarnRules,
+    stars: &StarRules,
     a: &ActivityRow,
     t: &attendance_store::AttendanceRow,
     ended: DateTime<Utc>,
@@ -879,7 +883,9 @@ pub async fn write_confirmation(
     )
     .await?;
     attendance_store::mark_confirmed(tx, t.id).await?;
-    stats::append(tx, &record_deltas(&a.division_code, &a.category, day, credit.credited_minutes, 1)).await?;
+    let mut deltas = record_deltas(&a.division_code, &a.category, day, credit.credited_minutes, 1);
+    deltas.extend(counts::record_added(tx, t.person_id, day).await?);
+    stats::append(tx, &deltas).await?;
     crate::service::timebank::earn(
         tx,
         earn,
@@ -892,6 +898,7 @@ pub async fn write_confirmation(
         by.at,
     )
     .await?;
+    let star_changes = crate::service::stars::follow_hours(tx, stars, t.person_id, true).await?;
     audit::append(
         tx,
         by.actor,
@@ -903,7 +910,7 @@ pub async fn write_confirmation(
             organization_id: Some(a.organization_id),
             summary: serde_json::json!({
                 "attendance": t.id, "person": t.person_id, "credited_minutes": credit.credited_minutes,
-                "travel_minutes": credit.travel_minutes
+                "travel_minutes": credit.travel_minutes, "stars_reached": star_changes.created
             }),
         },
     )
@@ -999,6 +1006,7 @@ pub async fn review_correction(
 ) -> Result<Option<i64>, AppError> {
     user.require(user.role.runs_activities())?;
     let rules: HourRules = settings::get(&state.db, HOUR_RULES_KEY).await?;
+    let star_rules: StarRules = settings::get(&state.db, STAR_RULES_KEY).await?;
     let mut tx = state.db.begin().await?;
     let c = records::correction_tx(&mut tx, correction_id).await?;
     if !(user.role == Role::Admin || user.organization_id == Some(c.organization_id)) {
@@ -1010,6 +1018,7 @@ pub async fn review_correction(
     let old = records::get_tx(&mut tx, c.record_id).await?;
     let note = note.as_deref().map(str::trim).filter(|n| !n.is_empty());
     let mut new_id = None;
+    let mut star_changes = crate::service::stars::Changed::default();
     if approve {
         records::mark_superseded(&mut tx, old.id).await?;
         let day = local_date(c.started_at);
@@ -1065,7 +1074,14 @@ pub async fn review_correction(
         .await?;
         let mut deltas = record_deltas(&old.division_code, &old.category, old.service_date, old.credited_minutes, -1);
         deltas.extend(record_deltas(&old.division_code, &old.category, day, credit.credited_minutes, 1));
+        // the volunteer's years: only a correction into another year moves them
+        if chrono::Datelike::year(&old.service_date) != chrono::Datelike::year(&day) {
+            deltas.extend(counts::record_removed(&mut tx, c.person_id, old.service_date).await?);
+            deltas.extend(counts::record_added(&mut tx, c.person_id, day).await?);
+        }
         stats::append(&mut tx, &deltas).await?;
+        // hours may have gone down: stars no longer reached lapse, new ones become eligible
+        star_changes = crate::service::stars::follow_hours(&mut tx, &star_rules, c.person_id, false).await?;
         new_id = Some(id);
     }
     records::review_correction(&mut tx, correction_id, approve, user.id, note, new_id).await?;
@@ -1078,7 +1094,8 @@ pub async fn review_correction(
             entity_id: Some(old.id.to_string()),
             division_code: &old.division_code,
             organization_id: Some(old.organization_id),
-            summary: serde_json::json!({ "correction": correction_id, "new_record": new_id, "note": note }),
+            summary: serde_json::json!({ "correction": correction_id, "new_record": new_id, "note": note,
+                                         "stars_reached": star_changes.created, "stars_lapsed": star_changes.lapsed }),
         },
     )
     .await?;
@@ -1220,6 +1237,7 @@ pub async fn update_settings(
     new.timebank.validate().map_err(|(f, m)| AppError::validation(f, m))?;
     new.points.validate().map_err(|(f, m)| AppError::validation(f, m))?;
     let before = settings_view(state).await?;
+    let stars_changed = before.stars != new.stars;
     let mut tx = state.db.begin().await?;
     settings::set(&mut tx, HOUR_RULES_KEY, &new.hours, Some(user.id)).await?;
     settings::set(&mut tx, STAR_RULES_KEY, &new.stars, Some(user.id)).await?;
@@ -1239,6 +1257,10 @@ pub async fn update_settings(
     )
     .await?;
     tx.commit().await?;
+    if stars_changed {
+        // awards follow the new thresholds and registration period at once
+        crate::service::stars::follow_rules(&state.db, &new.stars).await?;
+    }
     Ok(new)
 }
 
@@ -1266,9 +1288,45 @@ pub struct VolunteeringStats {
     pub minutes_by_subregion: Vec<Figure>,
     /// Statistics deltas not yet folded in (the figures trail the writes by this much).
     pub pending_deltas: i64,
+    /// The region's name.
+    pub region_name: String,
+    /// Activities published in the year.
+    pub activities: i64,
+    /// Volunteers registered with their home in the region at the end of the year (today,
+    /// for the current year).
+    pub registered_volunteers: i64,
+    /// Volunteers at home in the region with a confirmed service in force in the year, each
+    /// counted once (summed from per-volunteer parts, never from sub-regions' counts).
+    pub active_volunteers: i64,
+    /// Certificates issued in the year, net of revocations.
+    pub certificates: i64,
+    /// Volunteers by their highest approved star (1–5) at the end of the year.
+    pub stars_by_level: Vec<Figure>,
+    /// Time-bank coins held now by people at home in the region, in minutes (60 = 1 coin).
+    pub timebank_coin_minutes: i64,
+    /// The same in coins, e.g. "12.5".
+    pub timebank_coins: String,
+    /// The same figures for each direct sub-region (for drilling down).
+    pub subregions: Vec<SubregionStats>,
 }
 
-/// Officials' figures for a region in their scope, read from the rollups.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SubregionStats {
+    pub code: String,
+    pub name: String,
+    pub activities: i64,
+    pub registered_volunteers: i64,
+    pub active_volunteers: i64,
+    pub volunteer_minutes: i64,
+    pub service_records: i64,
+    pub certificates: i64,
+    /// Volunteers holding an approved star (any level) at the end of the year.
+    pub star_volunteers: i64,
+    pub timebank_coin_minutes: i64,
+}
+
+/// Officials' figures for a region in their scope, read from the rollups (and, for coins,
+/// from the balances of the region's people).
 pub async fn region_stats(
     state: &AppState,
     user: &CurrentUser,
@@ -1283,7 +1341,15 @@ pub async fn region_stats(
     if !region.starts_with(&user.scope_division) {
         return Err(AppError::Forbidden(format!("区划 {region} 不在您的管辖范围内")));
     }
-    let year = year.unwrap_or_else(|| chrono::Datelike::year(&crate::service::registry::today()));
+    let this_year = chrono::Datelike::year(&crate::service::registry::today());
+    let year = year.unwrap_or(this_year);
+    if !(wushe_domain::stats::FIRST_YEAR..=this_year + 1).contains(&year) {
+        return Err(AppError::validation(
+            "year",
+            format!("年份应在 {}–{} 之间", wushe_domain::stats::FIRST_YEAR, this_year + 1),
+        ));
+    }
+    let db = &state.db;
     let y = wushe_domain::stats::year_key(year);
     let mut totals = Vec::new();
     for (key, label) in [
@@ -1293,39 +1359,108 @@ pub async fn region_stats(
         (metric::ACTIVITIES, "发布活动（个）"),
         (metric::CERTIFICATES, "出具证明（份）"),
     ] {
-        totals.push(Figure {
-            key: key.into(),
-            label: label.into(),
-            value: stats::value(&state.db, key, &region, &y).await?,
-        });
+        totals.push(Figure { key: key.into(), label: label.into(), value: stats::value(db, key, &region, &y).await? });
     }
+    let total_of = |k: &str| totals.iter().find(|f| f.key == k).map_or(0, |f| f.value);
+    let (activities, certificates) = (total_of(metric::ACTIVITIES), total_of(metric::CERTIFICATES));
     let months: Vec<String> = (1..=12).map(|m| wushe_domain::stats::month_key(year, m)).collect();
-    let minutes_by_month = stats::series(&state.db, metric::VOLUNTEER_MINUTES, &region, &months).await?;
+    let minutes_by_month = stats::series(db, metric::VOLUNTEER_MINUTES, &region, &months).await?;
     let mut minutes_by_category = Vec::new();
     for c in ServiceCategory::ALL {
-        let v = stats::value(&state.db, &metric::minutes_in(c.as_str()), &region, &y).await?;
+        let v = stats::value(db, &metric::minutes_in(c.as_str()), &region, &y).await?;
         minutes_by_category.push(Figure { key: c.as_str().into(), label: c.label().into(), value: v });
     }
     let child_len = wushe_domain::stats::LEVEL_LENGTHS.iter().copied().find(|l| *l > region.len());
     let mut minutes_by_subregion = Vec::new();
     if let Some(len) = child_len {
-        for (code, v) in stats::children(&state.db, metric::VOLUNTEER_MINUTES, &region, len, &y).await? {
+        for (code, v) in stats::children(db, metric::VOLUNTEER_MINUTES, &region, len, &y).await? {
             let label = match wushe_domain::codes::division::DivisionCode::parse(&code) {
-                Ok(dc) => regions::get(&state.db, &dc).await?.map_or(code.clone(), |d| d.name),
+                Ok(dc) => regions::get(db, &dc).await?.map_or(code.clone(), |d| d.name),
                 Err(_) => code.clone(),
             };
             minutes_by_subregion.push(Figure { key: code, label, value: v });
         }
     }
+    let mut stars_by_level = Vec::new();
+    for star in 1..=5u8 {
+        stars_by_level.push(Figure {
+            key: star.to_string(),
+            label: format!("{star}星"),
+            value: stats::through_year(db, &metric::star_volunteers(star), &region, year).await?,
+        });
+    }
+    let coins = wushe_store::volunteering::counts::coins_outstanding(db, &region).await?;
     Ok(VolunteeringStats {
+        region_name: crate::service::spot_checks::region_name(state, &region).await?,
+        activities,
+        registered_volunteers: stats::through_year(db, metric::REGISTERED_VOLUNTEERS, &region, year).await?,
+        active_volunteers: stats::value(db, metric::ACTIVE_VOLUNTEERS, &region, &y).await?,
+        certificates,
+        stars_by_level,
+        timebank_coin_minutes: coins,
+        timebank_coins: wushe_domain::timebank::rules::coins_label(coins),
+        subregions: subregion_stats(state, &region, year).await?,
         region,
         year,
         totals,
         minutes_by_month,
         minutes_by_category,
         minutes_by_subregion,
-        pending_deltas: stats::pending(&state.db).await?,
+        pending_deltas: stats::pending(db).await?,
     })
+}
+
+/// Every direct sub-region (from the division table, so regions without figures show as
+/// zero), each figure one grouped read over the children.
+async fn subregion_stats(state: &AppState, region: &str, year: i32) -> Result<Vec<SubregionStats>, AppError> {
+    use std::collections::HashMap;
+    let db = &state.db;
+    let kids = if region.is_empty() {
+        regions::children(db, None).await?
+    } else {
+        match wushe_domain::codes::division::DivisionCode::parse(region) {
+            Ok(code) => regions::children(db, Some(&code)).await?,
+            Err(_) => Vec::new(),
+        }
+    };
+    let Some(len) = kids.first().map(|k| k.code.len()) else {
+        return Ok(Vec::new());
+    };
+    let y = wushe_domain::stats::year_key(year);
+    let map = |rows: Vec<(String, i64)>| rows.into_iter().collect::<HashMap<String, i64>>();
+    let of_year = |m: &'static str| {
+        let y = y.clone();
+        async move { stats::children(db, m, region, len, &y).await.map(map) }
+    };
+    let activities = of_year(metric::ACTIVITIES).await?;
+    let active = of_year(metric::ACTIVE_VOLUNTEERS).await?;
+    let minutes = of_year(metric::VOLUNTEER_MINUTES).await?;
+    let records = of_year(metric::SERVICE_RECORDS).await?;
+    let certificates = of_year(metric::CERTIFICATES).await?;
+    let registered = map(stats::children_through_year(db, metric::REGISTERED_VOLUNTEERS, region, len, year).await?);
+    let mut starred: HashMap<String, i64> = HashMap::new();
+    for star in 1..=5u8 {
+        for (code, v) in stats::children_through_year(db, &metric::star_volunteers(star), region, len, year).await? {
+            *starred.entry(code).or_default() += v;
+        }
+    }
+    let coins = map(wushe_store::volunteering::counts::coins_outstanding_by_child(db, region, len).await?);
+    let get = |m: &HashMap<String, i64>, k: &str| m.get(k).copied().unwrap_or(0);
+    Ok(kids
+        .into_iter()
+        .map(|k| SubregionStats {
+            activities: get(&activities, &k.code),
+            registered_volunteers: get(&registered, &k.code),
+            active_volunteers: get(&active, &k.code),
+            volunteer_minutes: get(&minutes, &k.code),
+            service_records: get(&records, &k.code),
+            certificates: get(&certificates, &k.code),
+            star_volunteers: get(&starred, &k.code),
+            timebank_coin_minutes: get(&coins, &k.code),
+            code: k.code,
+            name: k.name,
+        })
+        .collect())
 }
 
 // ---------- the volunteer's record ----------
@@ -1348,6 +1483,13 @@ pub struct VolunteerRecord {
     pub stars: String,
     /// Hours to the next star (absent at five stars).
     pub hours_to_next_star: Option<i64>,
+    /// The highest star approved by the civil-affairs department of the approving level
+    /// (0 = none); `star_level` is what the hours earn, this is what has been confirmed.
+    pub approved_star_level: u8,
+    pub approved_stars: String,
+    /// Every star award: pending ones (reached, awaiting approval), approved (who, when),
+    /// rejected (with the reason) and lapsed (after a correction).
+    pub star_awards: Vec<crate::service::stars::AwardView>,
     /// One page of the services, newest first (superseded ones marked).
     #[schema(value_type = Vec<Object>)]
     pub services: Vec<RecordRow>,
@@ -1382,7 +1524,11 @@ pub async fn volunteer_record(
     let total: i64 = years.iter().map(|y| y.1).sum();
     let registered = signups::registered_on(&state.db, person_id).await?;
     let level = stars.level(total, registered, crate::service::registry::today());
+    let (approved, star_awards) = crate::service::stars::of_person(state, person_id).await?;
     Ok(VolunteerRecord {
+        approved_star_level: approved,
+        approved_stars: wushe_domain::volunteering::stars::stars_label(approved),
+        star_awards,
         person_id,
         total_minutes: total,
         total_hours: hours::hours_label(total),

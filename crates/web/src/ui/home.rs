@@ -23,6 +23,10 @@ struct HomePage {
     edition: String,
     chart: String,
     region_href: String,
+    /// Volunteer-service figures of the scope (officials, station staff, administrators).
+    oversees: bool,
+    /// Star approvals and spot-checks (civil-affairs officials, administrators).
+    supervises: bool,
 }
 
 /// ECharts option: villages per child region, as a horizontal bar chart.
@@ -66,6 +70,8 @@ pub async fn index(State(state): State<AppState>, session: Session, user: Curren
         orgs_total,
         edition,
         region_href,
+        oversees: user.role.oversees_volunteering(),
+        supervises: user.role.supervises_volunteering(),
         layout,
     };
     render(&page)

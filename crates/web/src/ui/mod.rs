@@ -6,6 +6,7 @@ pub mod auth;
 pub mod dictionaries;
 pub mod home;
 pub mod imports;
+pub mod officials;
 pub mod people;
 pub mod regions;
 pub mod registry;
@@ -106,6 +107,17 @@ pub fn router() -> Router<AppState> {
         .route("/goods/{id}/price", post(timebank::set_price))
         .route("/goods/{id}/active", post(timebank::set_active))
         .route("/goods/{id}/restock", post(timebank::restock))
+        .route("/stars", get(officials::stars_index))
+        .route("/stars/{id}/decision", post(officials::decide_star))
+        .route("/spot-checks", get(officials::checks_index).post(officials::create_check))
+        .route("/spot-checks/{id}", get(officials::check_show))
+        .route("/spot-checks/{id}/verification", get(officials::check_verify))
+        .route("/spot-checks/{id}/records/{record_id}", post(officials::set_finding))
+        .route("/spot-checks/{id}/complete", post(officials::complete_check))
+        .route("/spot-checks/{id}/publish", post(officials::publish_check))
+        .route("/public/spot-checks", get(officials::public_index))
+        .route("/public/spot-checks/{id}", get(officials::public_show))
+        .route("/stats/volunteering", get(officials::stats_page))
         .route("/account", get(account::index))
         .route("/account/password", post(account::change_password))
         .route("/account/tokens", post(account::create_token))
@@ -132,6 +144,10 @@ pub struct Layout {
     /// The people registry's pages (a dropdown in the navbar); empty for roles without them.
     pub people_nav: Vec<NavItem>,
     pub people_active: bool,
+    /// Volunteer-service supervision (figures, star approvals, spot-checks): a dropdown after
+    /// the activities; empty for roles without them.
+    pub oversight_nav: Vec<NavItem>,
+    pub oversight_active: bool,
     pub crumbs: Vec<Crumb>,
     pub scope_label: String,
     pub css: String,
@@ -154,7 +170,18 @@ impl Layout {
         let csrf = if user.is_some_and(|u| u.via_token) { String::new() } else { csrf_token(session).await? };
         let mut nav = Vec::new();
         let mut people_nav = Vec::new();
+        let mut oversight_nav = Vec::new();
         if let Some(u) = user {
+            for (href, label, key, shown) in [
+                ("/stats/volunteering", "志愿服务统计", "stats", u.role.oversees_volunteering()),
+                ("/stars", "星级志愿者审批", "stars", u.role.supervises_volunteering()),
+                ("/spot-checks", "服务记录抽查", "spot_checks", u.role.supervises_volunteering()),
+                ("/public/spot-checks", "抽查结果公示", "public", u.role.oversees_volunteering()),
+            ] {
+                if shown {
+                    oversight_nav.push(NavItem { href, label, active: key == section });
+                }
+            }
             if u.role.works_with_people() {
                 for (href, label, key) in [
                     ("/volunteers", "志愿者", "volunteers"),
@@ -193,6 +220,8 @@ impl Layout {
             nav,
             people_active: people_nav.iter().any(|i| i.active),
             people_nav,
+            oversight_active: oversight_nav.iter().any(|i| i.active),
+            oversight_nav,
             crumbs: Vec::new(),
             scope_label,
             css: crate::assets::url("bootstrap.min.css"),

@@ -1279,6 +1279,10 @@ struct RecordPage {
     stars: String,
     star_level: u8,
     hours_to_next_star: Option<i64>,
+    approved_star_level: u8,
+    approved_stars: String,
+    /// Star awards other than the approved ones held: (stars, label of its state).
+    star_awards: Vec<(String, String)>,
     services: Vec<ServiceView>,
     corrections: Vec<CorrectionRowView>,
     form: CorrectionForm,
@@ -1337,10 +1341,31 @@ async fn record_page(
         stars: rec.stars,
         star_level: rec.star_level,
         hours_to_next_star: rec.hours_to_next_star,
+        approved_star_level: rec.approved_star_level,
+        approved_stars: rec.approved_stars,
+        star_awards: rec.star_awards.iter().map(award_line).collect(),
         services,
         corrections: corrections.into_iter().map(Into::into).collect(),
         form,
     })
+}
+
+/// One star award on the volunteer's record: the stars and what became of it.
+fn award_line(a: &crate::service::stars::AwardView) -> (String, String) {
+    let state = match a.status.as_str() {
+        "pending" if a.eligible_on > crate::service::registry::today() => {
+            format!("已达到时长，注册满规定期限后（{} 起）由{}民政部门审批", a.eligible_on, a.approving_level_label)
+        }
+        "pending" => format!("已达到时长，待{}民政部门审批", a.approving_level_label),
+        "approved" => format!(
+            "{} 由{}认定",
+            a.decided_at.map(fmt_time).unwrap_or_default(),
+            a.decided_by_name.clone().unwrap_or_default()
+        ),
+        "rejected" => format!("未通过：{}", a.decision_note.clone().unwrap_or_default()),
+        _ => "时长更正后低于门槛，已失效".to_string(),
+    };
+    (a.stars.clone(), format!("{}星 · {} · {state}", a.star, a.status_label))
 }
 
 /// `GET /me/record`
@@ -1408,6 +1433,54 @@ pub async fn request_correction(
 
 // ---------- the organization's correction reviews ----------
 
+/// A record a spot-check found untrue or doubtful, for its organization to correct.
+pub struct FlaggedView {
+    record_id: i64,
+    check_title: String,
+    person_name: String,
+    volunteer_number: String,
+    activity_id: i64,
+    activity_title: String,
+    time: String,
+    hours: String,
+    finding_label: String,
+    note: String,
+    /// What has been done about it since.
+    state: String,
+    /// Whether a correction may still be asked for (in force, none pending).
+    open: bool,
+    start_input: String,
+    end_input: String,
+}
+
+impl From<crate::service::spot_checks::FlaggedRecord> for FlaggedView {
+    fn from(f: crate::service::spot_checks::FlaggedRecord) -> Self {
+        let r = f.record;
+        let state = match (r.superseded, r.correction_status.as_deref()) {
+            (true, _) => "已更正（新记录已取代）",
+            (false, Some("pending")) => "已申请更正，待审核",
+            (false, Some("rejected")) => "更正申请被驳回，请重新申请",
+            _ => "尚未处理",
+        };
+        FlaggedView {
+            record_id: r.record_id,
+            check_title: f.check_title,
+            person_name: r.person_name,
+            volunteer_number: r.volunteer_number,
+            activity_id: r.activity_id,
+            activity_title: r.activity_title,
+            time: fmt_range(r.started_at, r.ended_at),
+            hours: r.hours,
+            finding_label: r.finding_label.unwrap_or_default(),
+            note: r.note.unwrap_or_default(),
+            state: state.into(),
+            open: !r.superseded && r.correction_status.as_deref() != Some("pending"),
+            start_input: fmt_input(r.started_at),
+            end_input: fmt_input(r.ended_at),
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "volunteering/corrections.html")]
 struct CorrectionsPage {
@@ -1415,6 +1488,7 @@ struct CorrectionsPage {
     flash: Option<String>,
     error: Option<String>,
     items: Vec<CorrectionRowView>,
+    flagged: Vec<FlaggedView>,
 }
 
 async fn corrections_page(
@@ -1425,6 +1499,7 @@ async fn corrections_page(
 ) -> Result<Response, AppError> {
     user.require(user.role.runs_activities())?;
     let items = svc::corrections_list(state, user, 200).await?;
+    let flagged = crate::service::spot_checks::flagged(state, user, &Page::new(None, Some(Page::MAX_PER_PAGE))).await?;
     let layout = Layout::new(session, Some(user), "时长更正申请", "activities")
         .await?
         .crumb("/", "首页")
@@ -1435,6 +1510,7 @@ async fn corrections_page(
         flash: take_flash(session).await,
         error,
         items: items.into_iter().map(Into::into).collect(),
+        flagged: flagged.items.into_iter().map(Into::into).collect(),
     })
 }
 

@@ -1,0 +1,155 @@
+//! The summable parts behind officials' volunteer counts (`domain::volunteering::counts`):
+//! records in force per volunteer and year (a year turning active or inactive is one delta
+//! at the volunteer's home region), registration changes, and time-bank coins held by the
+//! people of a region.
+
+use chrono::{Datelike, NaiveDate};
+use wushe_domain::stats::metric;
+use wushe_domain::timebank::ledger::Ledger;
+use wushe_domain::volunteering::counts::{active_day, enrolment_deltas, Enrolment};
+
+use crate::stats::{self, Delta};
+use crate::{on_db, on_tx, Db, StoreError, Tx};
+
+/// A record in force was added for `person_id` on `service_date`: the year's count goes up;
+/// the first record of a year makes the volunteer active (returned as a delta to append).
+pub async fn record_added(tx: &mut Tx, person_id: i64, service_date: NaiveDate) -> Result<Option<Delta>, StoreError> {
+    let year = i64::from(service_date.year());
+    let (records, division): (i64, String) = on_tx!(tx, |c| sqlx::query_as(
+        "INSERT INTO volunteer_years (person_id, year, division_code, records) \
+         SELECT $1, $2, p.division_code, 1 FROM people p WHERE p.id = $1 \
+         ON CONFLICT (person_id, year) DO UPDATE SET records = volunteer_years.records + 1, \
+         division_code = CASE WHEN volunteer_years.records = 0 THEN excluded.division_code \
+         ELSE volunteer_years.division_code END RETURNING records, division_code"
+    )
+    .bind(person_id)
+    .bind(year)
+    .fetch_one(c)
+    .await)?;
+    Ok((records == 1).then(|| Delta::new(metric::ACTIVE_VOLUNTEERS, &division, active_day(service_date), 1)))
+}
+
+/// A record in force was superseded: the year's count goes down; the last record of a year
+/// takes the volunteer's activity back where it was counted.
+pub async fn record_removed(tx: &mut Tx, person_id: i64, service_date: NaiveDate) -> Result<Option<Delta>, StoreError> {
+    let year = i64::from(service_date.year());
+    let row: Option<(i64, String)> = on_tx!(tx, |c| sqlx::query_as(
+        "UPDATE volunteer_years SET records = records - 1 WHERE person_id = $1 AND year = $2 AND records > 0 \
+         RETURNING records, division_code"
+    )
+    .bind(person_id)
+    .bind(year)
+    .fetch_optional(c)
+    .await)?;
+    Ok(match row {
+        Some((0, division)) => Some(Delta::new(metric::ACTIVE_VOLUNTEERS, &division, active_day(service_date), -1)),
+        _ => None,
+    })
+}
+
+/// What the registered-volunteer count knows of a person (None: not a volunteer).
+pub async fn enrolment_tx(tx: &mut Tx, person_id: i64) -> Result<Option<Enrolment>, StoreError> {
+    let row: Option<(String, NaiveDate, Option<NaiveDate>)> = on_tx!(tx, |c| sqlx::query_as(
+        "SELECT p.division_code, v.registered_on, v.ended_on FROM people p \
+         JOIN volunteers v ON v.person_id = p.id WHERE p.id = $1"
+    )
+    .bind(person_id)
+    .fetch_optional(c)
+    .await)?;
+    Ok(row.map(|(division, registered_on, ended_on)| Enrolment { division, registered_on, ended_on }))
+}
+
+/// The highest approved star of a person (0 = none).
+pub async fn held_star_tx(tx: &mut Tx, person_id: i64) -> Result<u8, StoreError> {
+    let (s,): (i64,) = on_tx!(tx, |c| {
+        sqlx::query_as(
+        "SELECT CAST(COALESCE(MAX(star), 0) AS BIGINT) FROM star_awards WHERE person_id = $1 AND status = 'approved'"
+    )
+    .bind(person_id)
+    .fetch_one(c)
+    .await
+    })?;
+    Ok(u8::try_from(s).unwrap_or(0))
+}
+
+/// After a person was edited: the registered-volunteer count follows a new home region or
+/// a changed end of the role, and a star holder's star moves with them. `before` is the
+/// enrolment read before the edit, in the same transaction.
+pub async fn person_edited(tx: &mut Tx, person_id: i64, before: Option<Enrolment>) -> Result<(), StoreError> {
+    let (Some(before), Some(after)) = (before, enrolment_tx(tx, person_id).await?) else {
+        return Ok(());
+    };
+    let today = wushe_domain::volunteering::local_date(crate::time::now());
+    let mut deltas: Vec<Delta> = enrolment_deltas(Some(&before), &after, today)
+        .into_iter()
+        .map(|(region, day, amount)| Delta::new(metric::REGISTERED_VOLUNTEERS, &region, day, amount))
+        .collect();
+    if before.division != after.division {
+        let star = held_star_tx(tx, person_id).await?;
+        if star > 0 {
+            deltas.push(Delta::new(metric::star_volunteers(star), &before.division, today, -1));
+            deltas.push(Delta::new(metric::star_volunteers(star), &after.division, today, 1));
+        }
+    }
+    if !deltas.is_empty() {
+        stats::append(tx, &deltas).await?;
+    }
+    Ok(())
+}
+
+/// Newly inserted volunteers join the registered count at their home region on the day
+/// they registered.
+pub async fn volunteers_registered(tx: &mut Tx, person_ids: &[i64]) -> Result<(), StoreError> {
+    for chunk in person_ids.chunks(1000) {
+        on_tx!(tx, |c| {
+            let mut qb =
+                sqlx::QueryBuilder::new("INSERT INTO stat_deltas (metric, division_code, day, amount) SELECT ");
+            qb.push_bind(metric::REGISTERED_VOLUNTEERS);
+            qb.push(", p.division_code, v.registered_on, 1 FROM volunteers v JOIN people p ON p.id = v.person_id WHERE v.person_id IN (");
+            let mut sep = qb.separated(", ");
+            for id in chunk {
+                sep.push_bind(*id);
+            }
+            qb.push(")");
+            qb.build().execute(c).await.map(|r| r.rows_affected())
+        })?;
+    }
+    Ok(())
+}
+
+/// Time-bank coins (in minutes) held by the people whose home is in `region`.
+pub async fn coins_outstanding(db: &Db, region: &str) -> Result<i64, StoreError> {
+    let (lo, hi) = wushe_domain::accounts::division_range(region);
+    let (n,): (i64,) = on_db!(db, |c| {
+        sqlx::query_as(
+        "SELECT CAST(COALESCE(SUM(a.balance), 0) AS BIGINT) FROM ledger_accounts a JOIN people p ON p.id = a.person_id \
+         WHERE a.ledger = $1 AND p.division_code >= $2 AND p.division_code <= $3"
+    )
+    .bind(Ledger::Coins.as_str())
+    .bind(lo)
+    .bind(hi)
+    .fetch_one(c)
+    .await
+    })?;
+    Ok(n)
+}
+
+/// The same per direct sub-region (`child_len` significant digits).
+pub async fn coins_outstanding_by_child(
+    db: &Db,
+    region: &str,
+    child_len: usize,
+) -> Result<Vec<(String, i64)>, StoreError> {
+    let (lo, hi) = wushe_domain::accounts::division_range(region);
+    Ok(on_db!(db, |c| sqlx::query_as(
+        "SELECT SUBSTR(p.division_code, 1, $4) AS child, CAST(SUM(a.balance) AS BIGINT) FROM ledger_accounts a \
+         JOIN people p ON p.id = a.person_id WHERE a.ledger = $1 AND p.division_code >= $2 AND p.division_code <= $3 \
+         GROUP BY 1 ORDER BY 1"
+    )
+    .bind(Ledger::Coins.as_str())
+    .bind(lo)
+    .bind(hi)
+    .bind(child_len as i32)
+    .fetch_all(c)
+    .await)?)
+}
