@@ -65,6 +65,8 @@ async fn job(gc: &GroupCommit, person: i64, i: i64, refuse: bool) -> Result<i64,
                 record_id: None,
                 division_code: "420106001001",
                 by: None,
+                at: None,
+                lots: &[],
             };
             ledger::post(tx, &posting).await.map_err(|e| StoreError::Conflict(format!("{e:?}")))?;
             if refuse {

@@ -19,8 +19,8 @@ use wushe_web::{AppState, WebConfig};
 use crate::progress;
 use crate::synth::Synth;
 
-mod timebank;
 mod officials;
+mod timebank;
 mod volunteering;
 
 pub const DEMO_PASSWORD: &str = "Wushe@2026";

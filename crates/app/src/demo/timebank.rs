@@ -230,6 +230,8 @@ async fn time_bank_services(
         let slot = activities::slots(&state.db, id).await?.first().context("时段")?.id;
         let mut tx = state.db.begin().await?;
         let earn = EarnRules::load(&mut tx).await?;
+        let stars: wushe_domain::volunteering::StarRules =
+            wushe_store::settings::get_tx(&mut tx, vsvc::STAR_RULES_KEY).await?;
         let signed = signups::insert_approved_bulk(&mut tx, slot, id, team, starts - Duration::days(4)).await?;
         let rows: Vec<ClosedAttendance> = signed
             .iter()
@@ -250,7 +252,7 @@ async fn time_bank_services(
             let t = attendance_store::get_tx(&mut tx, *aid).await?;
             let credit = hours::credit(&rules, r.checked_in_at, r.checked_out_at, 0, 0, at)
                 .map_err(|e| anyhow::anyhow!(e.message()))?;
-            vsvc::write_confirmation(&mut tx, &by, &earn, &a, &t, r.checked_out_at, &credit, Some("良好"))
+            vsvc::write_confirmation(&mut tx, &by, &earn, &stars, &a, &t, r.checked_out_at, &credit, Some("良好"))
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             n += 1;
