@@ -1,9 +1,10 @@
 //! Volunteer service rules (志愿服务条例 2017; 民政部令第67号 2021): credited hours, star
 //! levels, the sign-up and attendance state machines, rotating check-in codes and the
-//! geofence, correction requests.
+//! geofence, correction requests, service certificates.
 
 pub mod activity;
 pub mod attendance;
+pub mod certificate;
 pub mod hours;
 pub mod signup;
 pub mod stars;
