@@ -3,6 +3,7 @@
 pub mod account;
 pub mod audit;
 pub mod auth;
+pub mod certificates;
 pub mod dictionaries;
 pub mod home;
 pub mod imports;
@@ -91,6 +92,11 @@ pub fn router() -> Router<AppState> {
         .route("/service-records/{id}/corrections", post(volunteering::request_correction))
         .route("/corrections", get(volunteering::corrections))
         .route("/corrections/{id}/review", post(volunteering::review_correction))
+        .route("/certificates", get(certificates::list).post(certificates::request))
+        .route("/certificates/{id}", get(certificates::show))
+        .route("/certificates/{id}/decision", post(certificates::decide))
+        .route("/verify", get(certificates::verify_form))
+        .route("/verify/{number}", get(certificates::verify))
         .route("/account", get(account::index))
         .route("/account/password", post(account::change_password))
         .route("/account/tokens", post(account::create_token))
@@ -150,12 +156,18 @@ impl Layout {
                     people_nav.push(NavItem { href, label, active: key == section });
                 }
             }
-            let items: [(&'static str, &'static str, &'static str, bool); 9] = [
+            let items: [(&'static str, &'static str, &'static str, bool); 10] = [
                 ("/", "首页", "home", true),
                 ("/regions", "行政区划", "regions", true),
                 ("/organizations", "社会组织", "organizations", true),
                 ("/activities", "志愿活动", "activities", true),
                 ("/me/record", "我的志愿记录", "me_record", u.role == wushe_domain::accounts::Role::Volunteer),
+                (
+                    "/certificates",
+                    "志愿证明",
+                    "certificates",
+                    u.role.runs_activities() || u.role.oversees_volunteering(),
+                ),
                 ("/users", "用户管理", "users", u.role.manages_users()),
                 ("/dictionaries/skills", "技能字典", "dictionaries", u.role.manages_dictionaries()),
                 ("/audit", "审计日志", "audit", u.role.reads_audit()),
@@ -245,6 +257,23 @@ pub fn escape(s: &str) -> String {
         }
     }
     out
+}
+
+/// This site's address as the request names it (`http://host:port`), when the Host header
+/// is a plain host name; `https` behind a proxy that says so.
+pub fn request_origin(headers: &axum::http::HeaderMap) -> Option<String> {
+    let host = headers.get(axum::http::header::HOST).and_then(|v| v.to_str().ok()).map(str::trim).unwrap_or("");
+    let host_ok = !host.is_empty()
+        && host.len() <= 255
+        && host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+    if !host_ok {
+        return None;
+    }
+    let proto = match headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()).map(str::trim) {
+        Some("https") => "https",
+        _ => "http",
+    };
+    Some(format!("{proto}://{host}"))
 }
 
 pub fn url_encode(s: &str) -> String {
