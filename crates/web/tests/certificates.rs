@@ -440,10 +440,12 @@ fn extract_text(pdf: &[u8]) -> String {
     assert!(!map.is_empty(), "no ToUnicode map in the PDF");
     let mut text = String::new();
     for s in &streams {
-        if find(s, b"BT").is_none() || find(s, b"begincmap").is_some() {
+        let content = [&b"BT"[..], b"ET", b" Tf"].iter().all(|k| find(s, k).is_some());
+        if !content || find(s, b"begincmap").is_some() {
             continue;
         }
-        // a content stream's strings are the text shown: 2-byte glyph codes
+        // a content stream's strings are the text shown: 2-byte glyph codes (the pieces of a
+        // TJ array, split for kerning, join without spaces as in any reader)
         for bytes in strings(s) {
             for pair in bytes.chunks(2) {
                 if let [a, b] = pair {
@@ -451,7 +453,6 @@ fn extract_text(pdf: &[u8]) -> String {
                     text.push_str(map.get(&code).map(String::as_str).unwrap_or("\u{fffd}"));
                 }
             }
-            text.push(' ');
         }
         text.push('\n');
     }

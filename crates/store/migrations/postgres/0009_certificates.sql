@@ -22,7 +22,7 @@ CREATE TABLE certificates (
     purpose TEXT,
     requested_at TIMESTAMPTZ NOT NULL,
     requested_by BIGINT NOT NULL,
-    publicity_until TEXT,
+    publicity_until TIMESTAMPTZ,
     decided_at TIMESTAMPTZ,
     decided_by BIGINT,
     issued_at TIMESTAMPTZ,

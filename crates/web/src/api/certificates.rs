@@ -105,7 +105,7 @@ pub async fn get_certificate(
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
-pub struct DecisionInput {
+pub struct CertificateDecision {
     /// issue (starts the publicity first when that setting is on) | decline | revoke
     pub action: String,
     /// Required to decline or revoke (2–200 characters).
@@ -116,7 +116,7 @@ pub struct DecisionInput {
 /// their own). The person in charge comes from the organization's record, the handler is
 /// the acting user.
 #[utoipa::path(operation_id = "decideCertificate", post, path = "/api/v1/certificates/{id}/decision", tag = "volunteering",
-    params(("id" = i64, Path)), request_body = DecisionInput,
+    params(("id" = i64, Path)), request_body = CertificateDecision,
     responses((status = 200, body = CertificateView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
               (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]
@@ -125,7 +125,7 @@ pub async fn decide(
     user: CurrentUser,
     meta: RequestMeta,
     Path(id): Path<i64>,
-    ApiJson(input): ApiJson<DecisionInput>,
+    ApiJson(input): ApiJson<CertificateDecision>,
 ) -> Result<Json<CertificateView>, AppError> {
     let action = parse_action(&input.action)?;
     Ok(Json(svc::decide(&state, &user, &meta, id, action, input.reason.as_deref()).await?))
