@@ -266,11 +266,7 @@ fn row_cells(i: usize, it: &Item) -> Vec<Vec<String>> {
         when,
         wushe_domain::volunteering::hours::hours_label(it.credited_minutes),
     ];
-    values
-        .iter()
-        .zip(COLUMNS)
-        .map(|(v, (_, w))| wrap(v, TABLE_SIZE, w - 6.0, 3))
-        .collect()
+    values.iter().zip(COLUMNS).map(|(v, (_, w))| wrap(v, TABLE_SIZE, w - 6.0, 3)).collect()
 }
 
 fn row_height(cells: &[Vec<String>]) -> f32 {

@@ -77,7 +77,9 @@ async fn served(db: &Db, org: &mut Client, vol: &mut Client, title: &str) -> i64
 }
 
 fn year() -> String {
-    wushe_domain::stats::year_key(wushe_domain::volunteering::local_date(Utc::now()).format("%Y").to_string().parse().unwrap())
+    wushe_domain::stats::year_key(
+        wushe_domain::volunteering::local_date(Utc::now()).format("%Y").to_string().parse().unwrap(),
+    )
 }
 
 async fn audit_actions(db: &Db, id: i64) -> Vec<String> {
@@ -113,7 +115,10 @@ db_test!(request_issue_verify_and_revoke, |db| async move {
     served(&db, &mut org, &mut lihua, "陪伴社区老人").await;
     let issuers = lihua.get("/api/v1/certificates/issuers").await.json();
     assert_eq!(issuers["items"].as_array().unwrap().len(), 1, "{issuers}");
-    assert_eq!((issuers["items"][0]["minutes"].as_i64(), issuers["items"][0]["pending"].as_bool()), (Some(180), Some(false)));
+    assert_eq!(
+        (issuers["items"][0]["minutes"].as_i64(), issuers["items"][0]["pending"].as_bool()),
+        (Some(180), Some(false))
+    );
     // only the recording organization certifies
     let r = lihua.json(Method::POST, "/api/v1/certificates", &ask(org2_id)).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -194,7 +199,11 @@ db_test!(request_issue_verify_and_revoke, |db| async move {
     assert!(r.error_message().contains("未找到"), "{}", r.body);
     let page = public.get(&format!("/verify/{plain}")).await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.body.contains("有效") && page.body.contains("李*华") && !page.body.contains("李小华"), "{}", page.body);
+    assert!(
+        page.body.contains("有效") && page.body.contains("李*华") && !page.body.contains("李小华"),
+        "{}",
+        page.body
+    );
 
     // counted once in the figures of the organization's region
     stats::rollup_all(&db).await.unwrap();
@@ -216,7 +225,10 @@ db_test!(request_issue_verify_and_revoke, |db| async move {
     let r = org.json(Method::POST, &path, &decide("revoke", Some("所列记录有误"))).await;
     assert_eq!(r.json()["status"], "revoked", "{}", r.body);
     let v = public.get(&format!("/api/v1/public/certificates/{number}")).await.json();
-    assert_eq!((v["valid"].as_bool(), v["status"].as_str(), v["status_label"].as_str()), (Some(false), Some("revoked"), Some("已撤销")));
+    assert_eq!(
+        (v["valid"].as_bool(), v["status"].as_str(), v["status_label"].as_str()),
+        (Some(false), Some("revoked"), Some("已撤销"))
+    );
     let page = public.get(&format!("/verify/{number}")).await;
     assert!(page.body.contains("已撤销"), "{}", page.body);
     assert_eq!(lihua.get(&pdf_path).await.status, StatusCode::CONFLICT);
@@ -243,7 +255,10 @@ db_test!(pdf_has_the_holder_as_text, |db| async move {
     let id = lihua.json(Method::POST, "/api/v1/certificates", &json!({"organization_id": cast.org})).await.json()["id"]
         .as_i64()
         .unwrap();
-    let c = org.json(Method::POST, &format!("/api/v1/certificates/{id}/decision"), &json!({"action": "issue"})).await.json();
+    let c = org
+        .json(Method::POST, &format!("/api/v1/certificates/{id}/decision"), &json!({"action": "issue"}))
+        .await
+        .json();
     let number = c["number"].as_str().unwrap().to_string();
     // the test client reads bodies as text; a PDF is read as bytes
     let token = lihua.bearer.clone().expect("token");
@@ -251,7 +266,8 @@ db_test!(pdf_has_the_holder_as_text, |db| async move {
     assert!(raw.starts_with(b"%PDF-"), "not a PDF: {:?}", &raw[..raw.len().min(16)]);
     assert!(raw.windows(5).any(|w| w == b"%%EOF"), "no end of file marker");
     let text = extract_text(&raw);
-    for expected in ["志愿服务记录证明", "李小华", "社区读书会", "武昌区测试社工中心", "3 小时", number.as_str()] {
+    for expected in ["志愿服务记录证明", "李小华", "社区读书会", "武昌区测试社工中心", "3 小时", number.as_str()]
+    {
         assert!(text.contains(expected), "「{expected}」 not extractable from the PDF text: {text}");
     }
 });
@@ -514,7 +530,9 @@ fn strings(s: &[u8]) -> Vec<Vec<u8>> {
             b'<' if s.get(i + 1) != Some(&b'<') => {
                 let end = s[i..].iter().position(|&c| c == b'>').map_or(s.len(), |k| i + k);
                 let hex: String = s[i + 1..end].iter().map(|&c| c as char).filter(|c| c.is_ascii_hexdigit()).collect();
-                out.push((0..hex.len() / 2).filter_map(|k| u8::from_str_radix(&hex[2 * k..2 * k + 2], 16).ok()).collect());
+                out.push(
+                    (0..hex.len() / 2).filter_map(|k| u8::from_str_radix(&hex[2 * k..2 * k + 2], 16).ok()).collect(),
+                );
                 i = end + 1;
             }
             b'<' => i += 2,
@@ -543,7 +561,9 @@ fn hex_strings(s: &str) -> Vec<String> {
 }
 
 fn utf16(hex: &str) -> String {
-    let units: Vec<u16> =
-        (0..hex.len()).step_by(4).filter_map(|k| hex.get(k..k + 4).and_then(|x| u16::from_str_radix(x, 16).ok())).collect();
+    let units: Vec<u16> = (0..hex.len())
+        .step_by(4)
+        .filter_map(|k| hex.get(k..k + 4).and_then(|x| u16::from_str_radix(x, 16).ok()))
+        .collect();
     String::from_utf16_lossy(&units)
 }

@@ -277,14 +277,15 @@ pub async fn seed(db: &Db, keys: &wushe_store::crypto::KeyRing) -> anyhow::Resul
     tx.commit().await?;
     wushe_store::stats::rollup_all(db).await?;
     println!(
-        "已生成演示数据：{} 个社会组织，{} 个非法社会组织，{} 名志愿者，{} 名社会工作者，{} 名服务对象，{} 个志愿活动，{} 条已确认的服务记录",
+        "已生成演示数据：{} 个社会组织，{} 个非法社会组织，{} 名志愿者，{} 名社会工作者，{} 名服务对象，{} 个志愿活动，{} 条已确认的服务记录，{} 份有效的志愿服务记录证明",
         valid.len(),
         BANNED_2021_4.len(),
         counts[0],
         counts[1],
         counts[2],
         v.activities,
-        v.records
+        v.records,
+        v.certificates
     );
     Ok(())
 }

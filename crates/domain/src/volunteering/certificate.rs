@@ -103,7 +103,7 @@ impl CertificateNumber {
         if !s.as_bytes()[..4].iter().all(u8::is_ascii_digit) {
             return Err(NumberError::Year);
         }
-        if luhn_sum(s.as_bytes(), false) % 32 != 0 {
+        if !luhn_sum(s.as_bytes(), false).is_multiple_of(32) {
             return Err(NumberError::Check);
         }
         Ok(CertificateNumber(s))
@@ -212,7 +212,9 @@ pub enum CertificateAction {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     /// Publicity starts and ends at the instant given.
-    Publicize { until: DateTime<Utc> },
+    Publicize {
+        until: DateTime<Utc>,
+    },
     Issue,
     Decline,
     Revoke,
@@ -246,10 +248,9 @@ pub fn transition(
         }
         (S::Requested, A::Issue) => Ok(Outcome::Issue),
         (S::Publicity, A::Issue) => match publicity_until {
-            Some(until) if now < until => Err(format!(
-                "公示期至 {} 结束，期满后才能出具",
-                (until + Duration::hours(8)).format("%Y-%m-%d %H:%M")
-            )),
+            Some(until) if now < until => {
+                Err(format!("公示期至 {} 结束，期满后才能出具", (until + Duration::hours(8)).format("%Y-%m-%d %H:%M")))
+            }
             _ => Ok(Outcome::Issue),
         },
         (S::Requested | S::Publicity, A::Decline) => Ok(Outcome::Decline),

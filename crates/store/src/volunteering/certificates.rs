@@ -41,7 +41,8 @@ pub struct CertificateRow {
     pub records_corrected_at: Option<DateTime<Utc>>,
 }
 
-const COLS: &str = "c.id, c.number, c.person_id, p.name AS person_name, c.organization_id, o.name AS organization_name, \
+const COLS: &str =
+    "c.id, c.number, c.person_id, p.name AS person_name, c.organization_id, o.name AS organization_name, \
     c.division_code, c.status, c.purpose, c.requested_at, c.publicity_until, c.decided_at, c.issued_at, c.issued_on, \
     c.revoked_at, c.reason, c.holder_name, c.id_type, c.id_masked, c.volunteer_number, c.issuer_name, \
     c.issuer_credit_code, c.person_in_charge, c.handler_name, c.contact, c.total_minutes, c.item_count, \
@@ -349,20 +350,14 @@ const HOLDER_SQL: &str = "SELECT p.name, p.id_masked, v.volunteer_number FROM pe
 
 /// The holder's facts for the snapshot: name, masked ID number, volunteer number.
 pub async fn holder(tx: &mut Tx, person_id: i64) -> Result<(String, String, String), StoreError> {
-    on_tx!(tx, |c| sqlx::query_as::<_, (String, String, String)>(HOLDER_SQL)
-        .bind(person_id)
-        .fetch_optional(c)
-        .await)?
-    .ok_or(StoreError::NotFound)
+    on_tx!(tx, |c| sqlx::query_as::<_, (String, String, String)>(HOLDER_SQL).bind(person_id).fetch_optional(c).await)?
+        .ok_or(StoreError::NotFound)
 }
 
 /// The same, for showing a request before it is issued.
 pub async fn holder_preview(db: &Db, person_id: i64) -> Result<(String, String, String), StoreError> {
-    on_db!(db, |c| sqlx::query_as::<_, (String, String, String)>(HOLDER_SQL)
-        .bind(person_id)
-        .fetch_optional(c)
-        .await)?
-    .ok_or(StoreError::NotFound)
+    on_db!(db, |c| sqlx::query_as::<_, (String, String, String)>(HOLDER_SQL).bind(person_id).fetch_optional(c).await)?
+        .ok_or(StoreError::NotFound)
 }
 
 /// Whether a number is already given (checked before issuing; the unique index decides).

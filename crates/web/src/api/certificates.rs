@@ -155,7 +155,8 @@ pub async fn pdf(
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
     let (name, bytes) = svc::pdf(&state, &user, &meta, id, crate::ui::request_origin(&headers)).await?;
-    let disposition = format!("attachment; filename=\"certificate.pdf\"; filename*=UTF-8''{}", crate::ui::url_encode(&name));
+    let disposition =
+        format!("attachment; filename=\"certificate.pdf\"; filename*=UTF-8''{}", crate::ui::url_encode(&name));
     let mut res = bytes.into_response();
     res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/pdf"));
     if let Ok(v) = HeaderValue::from_str(&disposition) {
@@ -171,6 +172,9 @@ pub async fn pdf(
     params(("number" = String, Path, description = "certificate number, with or without dashes")),
     responses((status = 200, body = PublicCertificate), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
               (status = 429, body = ErrorBody)))]
-pub async fn verify(State(state): State<AppState>, Path(number): Path<String>) -> Result<Json<PublicCertificate>, AppError> {
+pub async fn verify(
+    State(state): State<AppState>,
+    Path(number): Path<String>,
+) -> Result<Json<PublicCertificate>, AppError> {
     Ok(Json(svc::verify(&state, &number).await?))
 }

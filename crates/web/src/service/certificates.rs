@@ -27,6 +27,8 @@ use crate::state::AppState;
 pub const CERTIFICATE_RULES_KEY: &str = "volunteering.certificates";
 /// The only kind of ID the registry holds.
 pub const ID_TYPE: &str = "居民身份证";
+/// Characters of an activity's content kept per itemized service.
+const CONTENT_CHARS: usize = 120;
 
 /// What the caller may see: volunteers their own, organization staff their organization's,
 /// officials and station staff those issued in their region.
@@ -220,7 +222,8 @@ pub async fn request(
     input: RequestInput,
 ) -> Result<i64, AppError> {
     let person = volunteer_person(user)?;
-    let issuer = store::issuers_for(&state.db, person).await?.into_iter().find(|i| i.organization_id == input.organization_id);
+    let issuer =
+        store::issuers_for(&state.db, person).await?.into_iter().find(|i| i.organization_id == input.organization_id);
     let Some(issuer) = issuer else {
         return Err(AppError::validation(
             "organization_id",
@@ -295,7 +298,8 @@ pub async fn decide(
     let cert_rules: CertificateRules = settings::get_tx(&mut tx, CERTIFICATE_RULES_KEY).await?;
     let now = wushe_store::time::now();
     let outcome = rules::transition(from, action, &cert_rules, c.publicity_until, now).map_err(AppError::Conflict)?;
-    let mut summary = serde_json::json!({ "from": from.as_str(), "to": outcome.status().as_str(), "person": c.person_id });
+    let mut summary =
+        serde_json::json!({ "from": from.as_str(), "to": outcome.status().as_str(), "person": c.person_id });
     match outcome {
         Outcome::Publicize { until } => {
             store::start_publicity(&mut tx, id, until, user.id).await?;
@@ -352,7 +356,13 @@ async fn write_issue(
     c: &CertificateRow,
     now: DateTime<Utc>,
 ) -> Result<(String, i64, usize), AppError> {
-    let items = store::services_for(tx, c.person_id, c.organization_id).await?;
+    let mut items = store::services_for(tx, c.person_id, c.organization_id).await?;
+    for it in &mut items {
+        // an activity's description runs to 5000 characters; a certificate lists its gist
+        if it.content.chars().count() > CONTENT_CHARS {
+            it.content = it.content.chars().take(CONTENT_CHARS - 1).chain(['…']).collect();
+        }
+    }
     let total: i64 = items.iter().map(|i| i.credited_minutes).sum();
     if items.is_empty() || total <= 0 {
         return Err(AppError::Conflict("该志愿者在本组织已确认的服务时长为 0 小时，没有可以证明的时长".into()));
@@ -422,13 +432,9 @@ pub async fn list(
         ),
         None => None,
     };
-    let p = store::list(
-        &state.db,
-        &viewer(user)?,
-        &CertificateFilter { status, organization_id: f.organization_id },
-        page,
-    )
-    .await?;
+    let p =
+        store::list(&state.db, &viewer(user)?, &CertificateFilter { status, organization_id: f.organization_id }, page)
+            .await?;
     Ok(Paged { items: p.items.into_iter().map(Into::into).collect(), total: p.total, capped: p.capped, page: p.page })
 }
 

@@ -1009,12 +1009,9 @@ pub async fn review_correction(
     if approve {
         records::mark_superseded(&mut tx, old.id).await?;
         // issued certificates keep what they stated; they are marked for re-issue instead
-        certificates_marked = wushe_store::volunteering::certificates::mark_records_corrected(
-            &mut tx,
-            old.id,
-            wushe_store::time::now(),
-        )
-        .await?;
+        certificates_marked =
+            wushe_store::volunteering::certificates::mark_records_corrected(&mut tx, old.id, wushe_store::time::now())
+                .await?;
         let day = local_date(c.started_at);
         let same_day = records::credited_on(&mut tx, c.person_id, day).await?;
         // the back-fill window counts from the original confirmation, not from today

@@ -268,7 +268,11 @@ pub async fn show(
         })
         .collect();
     let c: CertCard = d.certificate.clone().into();
-    let back = if user.role == Role::Volunteer { ("/me/record", "我的志愿记录") } else { ("/certificates", "志愿服务记录证明") };
+    let back = if user.role == Role::Volunteer {
+        ("/me/record", "我的志愿记录")
+    } else {
+        ("/certificates", "志愿服务记录证明")
+    };
     let layout = Layout::new(&session, Some(&user), "志愿服务记录证明", "certificates")
         .await?
         .crumb("/", "首页")
