@@ -28,6 +28,9 @@ pub struct Config {
     pub login_per_minute: u32,
     /// Public lookups per client IP per minute.
     pub public_per_minute: u32,
+    /// The site's public address, printed in certificates' QR codes (empty: the address
+    /// each request came to).
+    pub public_url: String,
     /// tracing filter, e.g. `info` or `wushe=debug,tower_http=info`.
     pub log: String,
 }
@@ -45,6 +48,7 @@ impl Default for Config {
             sqlite_synchronous_full: true,
             login_per_minute: 30,
             public_per_minute: 120,
+            public_url: String::new(),
             log: "info,sqlx=warn,tower_http=warn".into(),
         }
     }
@@ -85,6 +89,7 @@ impl Config {
             body_limit: self.body_limit,
             login_per_minute: self.login_per_minute,
             public_per_minute: self.public_per_minute,
+            public_url: self.public_url.clone(),
         }
     }
 

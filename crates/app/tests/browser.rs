@@ -9,6 +9,9 @@
 //! with a bad row, whose problem is reported, then fixed), finds one of them by a
 //! two-character name fragment and exports the list as Excel.
 //!
+//! A third, on a phone only, follows a volunteer service certificate from the check-in QR
+//! through confirmation, request, issue and PDF download to the public verification page.
+//!
 //! Needs Debian's `chromium` and `chromium-driver`. Without them the test prints a
 //! skip notice and passes, unless `CI` is set, in which case it fails.
 //! Set `WUSHE_SCREENSHOT_DIR` to keep the screenshots of the village page.
@@ -247,21 +250,35 @@ async fn new_session(driver_port: u16, pass: &Pass, profile: &Path) -> Result<We
 
 /// Logs in as the `county` demo account and waits for its home page.
 async fn login_county(driver: &WebDriver, base: &str, pass: &Pass) -> Result<()> {
+    login_as(driver, base, pass, "county").await?;
+    wait_text(driver, "main h1", "武昌区", |t| t.contains("武昌区")).await?;
+    Ok(())
+}
+
+/// Logs in as a demo account through the login form and waits for the home page.
+async fn login_as(driver: &WebDriver, base: &str, pass: &Pass, username: &str) -> Result<()> {
     driver.goto(format!("{base}/login")).await?;
     if pass.is_phone() {
         let w = driver.execute("return window.innerWidth;", Vec::new()).await?;
         ensure!(w.json().as_u64() == Some(u64::from(pass.width)), "viewport width is {}, not {}", w.json(), pass.width);
     }
-    wait_visible(driver, "#username").await?.send_keys("county").await?;
+    wait_visible(driver, "#username").await?.send_keys(username).await?;
     wait_visible(driver, "#password").await?.send_keys(PASSWORD).await?;
     wait_visible(driver, "#login-submit").await?.click().await?;
     wait_for("home page after login", || async move {
         let url = driver.current_url().await?;
         Ok((url.path() == "/").then_some(()))
     })
-    .await?;
-    wait_text(driver, "main h1", "武昌区", |t| t.contains("武昌区")).await?;
-    Ok(())
+    .await
+}
+
+/// Signs out (the button sits in the collapsed menu on a phone: the form is submitted).
+async fn logout(driver: &WebDriver) -> Result<()> {
+    driver.execute("document.querySelector('form[action=\"/logout\"]').submit();", Vec::new()).await?;
+    wait_for("the login page after logout", || async move {
+        Ok((driver.current_url().await?.path() == "/login").then_some(()))
+    })
+    .await
 }
 
 /// One walk through the UI; `shots` is where screenshots go.
@@ -636,4 +653,168 @@ fn keep_screenshots(from: &Path) {
             Err(e) => eprintln!("cannot copy screenshot to {}: {e}", to.display()),
         }
     }
+}
+
+/// The demo's SQLite database, opened beside the running server (WAL: both may write).
+async fn demo_db(env: &Env) -> Result<wushe_store::Db> {
+    let url = format!("sqlite://{}", env.tmp.path().join("data").join("wushe.db").display());
+    Ok(wushe_store::Db::connect(&url, &wushe_store::DbOptions { max_connections: 1, ..Default::default() }).await?)
+}
+
+/// The check-in code an activity's screen shows now (the volunteer scanning it again).
+async fn current_code(db: &wushe_store::Db, activity: i64) -> Result<String> {
+    let secret = wushe_store::volunteering::activities::checkin_secret(db, activity).await?;
+    Ok(wushe_domain::volunteering::attendance::current_code(&secret, activity, chrono::Utc::now()).0)
+}
+
+/// Opens the first activity the list finds for `query`; returns its id.
+async fn open_activity(driver: &WebDriver, base: &str, query: &str) -> Result<i64> {
+    driver.goto(format!("{base}/activities?{query}")).await?;
+    click_when_ready(driver, "main a[href^=\"/activities/\"]:not([href$=\"/new\"])").await?;
+    wait_visible(driver, "#activity-title").await?;
+    let url = driver.current_url().await?;
+    let id = url.path().trim_start_matches("/activities/").parse()?;
+    Ok(id)
+}
+
+/// The whole certificate path on a phone: the organization shows the check-in QR of the
+/// demo's activity running now; the volunteer signs up for an upcoming activity, checks in
+/// and out of the running one with the code; the organization confirms the hours; the
+/// volunteer asks for a certificate; the organization issues it; the volunteer downloads the
+/// PDF; a stranger, logged out, opens the verification page the QR code points at.
+async fn certificate_walk(driver: &WebDriver, env: &Env, pass: &Pass) -> Result<()> {
+    let step = |s: &str| println!("[{}] {s}", pass.label);
+    let base = &env.base;
+    let db = demo_db(env).await?;
+
+    step("org: the running activity's check-in QR");
+    login_as(driver, base, pass, "org").await?;
+    let activity = open_activity(driver, base, "q=今日社区助老陪伴").await?;
+    click_when_ready(driver, "#qr-link").await?;
+    let code = wait_text(driver, "#checkin-code", "a 6-digit code", |t| {
+        t.trim().len() == 6 && t.trim().bytes().all(|b| b.is_ascii_digit())
+    })
+    .await?;
+    assert_no_horizontal_overflow(driver, "QR screen").await?;
+    logout(driver).await?;
+
+    step("volunteer: sign up for an upcoming activity");
+    login_as(driver, base, pass, "volunteer").await?;
+    open_activity(driver, base, "upcoming=true&q=四点半课堂").await?;
+    click_when_ready(driver, ".signup-form button").await?;
+    wait_text(driver, ".my-signup", "the sign-up", |t| t.contains("已录用")).await?;
+    assert_no_horizontal_overflow(driver, "activity page").await?;
+
+    step("volunteer: check in with the code from the QR");
+    driver.goto(format!("{base}/checkin?a={activity}&c={}", code.trim())).await?;
+    click_when_ready(driver, "#do-checkin").await?;
+    wait_text(driver, "#checkin-result", "签到成功", |t| t.contains("签到成功")).await?;
+    // Two hours of service pass (the check-in is moved back: a browser test cannot wait them).
+    let at = wushe_store::time::now() - chrono::Duration::hours(2);
+    let mut tx = db.begin().await?;
+    let n = wushe_store::on_tx!(&mut tx, |c| sqlx::query(
+        "UPDATE attendance SET checked_in_at = $1 WHERE activity_id = $2 AND checked_out_at IS NULL \
+         AND person_id = (SELECT person_id FROM users WHERE username = 'volunteer')"
+    )
+    .bind(at)
+    .bind(activity)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    tx.commit().await?;
+    ensure!(n == 1, "the volunteer's open attendance was not found ({n})");
+    let field = wait_visible(driver, "#code").await?;
+    field.clear().await?;
+    field.send_keys(current_code(&db, activity).await?).await?;
+    click_when_ready(driver, "#do-checkout").await?;
+    wait_text(driver, "#checkin-result", "签退成功", |t| t.contains("签退成功")).await?;
+    assert_no_horizontal_overflow(driver, "check-in page").await?;
+    logout(driver).await?;
+
+    step("org: confirm the hours");
+    login_as(driver, base, pass, "org").await?;
+    driver.goto(format!("{base}/activities/{activity}")).await?;
+    wait_visible(driver, "#confirm-form").await?;
+    // the button sits below a long roster; Chromium's phone emulation misplaces the tap there
+    driver.execute("document.querySelector('#confirm-submit').click();", Vec::new()).await?;
+    wait_text(driver, "#flash", "the confirmation", |t| t.contains("确认")).await?;
+    logout(driver).await?;
+
+    step("volunteer: ask for a certificate");
+    login_as(driver, base, pass, "volunteer").await?;
+    driver.goto(format!("{base}/me/record")).await?;
+    wait_visible(driver, "#cert-issuers").await?;
+    assert_no_horizontal_overflow(driver, "record page").await?;
+    click_when_ready(driver, "#cert-issuers .cert-request").await?;
+    wait_text(driver, "#flash", "the request", |t| t.contains("证明申请已提交")).await?;
+    let item = wait_visible(driver, "#my-certificates .list-group-item").await?;
+    let id = item.id().await?.unwrap_or_default().trim_start_matches("my-certificate-").to_string();
+    ensure!(id.parse::<i64>().is_ok(), "no certificate id in {id:?}");
+    wait_text(driver, &format!("#my-certificate-{id} .cert-status"), "待审核", |t| t.contains("待审核")).await?;
+    driver.screenshot(&env.shots.join("certificate-request-375.png")).await?;
+    logout(driver).await?;
+
+    step("org: issue it");
+    login_as(driver, base, pass, "org").await?;
+    driver.goto(format!("{base}/certificates")).await?;
+    click_when_ready(driver, &format!("#certificate-{id} .issue-button")).await?;
+    let flash = wait_text(driver, "#flash", "the issue", |t| t.contains("已出具证明")).await?;
+    ensure!(flash.contains("编号"), "flash {flash:?}");
+    assert_no_horizontal_overflow(driver, "certificates page").await?;
+    driver.screenshot(&env.shots.join("certificates-org-375.png")).await?;
+    logout(driver).await?;
+
+    step("volunteer: download the PDF");
+    login_as(driver, base, pass, "volunteer").await?;
+    driver.goto(format!("{base}/me/record")).await?;
+    wait_text(driver, &format!("#my-certificate-{id} .cert-status"), "已出具", |t| t.contains("已出具")).await?;
+    let link = wait_visible(driver, &format!("#my-certificate-{id} .cert-pdf")).await?;
+    let href = link.attr("href").await?.unwrap_or_default();
+    ensure!(href == format!("/api/v1/certificates/{id}/pdf"), "PDF link {href}");
+    let ret = driver
+        .execute(
+            "var x = new XMLHttpRequest(); x.open('GET', arguments[0], false); \
+             x.overrideMimeType('text/plain; charset=x-user-defined'); x.send(); \
+             return [x.status, x.getResponseHeader('content-type') || '', x.responseText.substring(0, 5), x.responseText.length];",
+            vec![serde_json::json!(href)],
+        )
+        .await?;
+    let v = ret.json();
+    ensure!(v[0].as_u64() == Some(200), "PDF answered {v}");
+    ensure!(v[1].as_str() == Some("application/pdf"), "PDF content type {v}");
+    ensure!(v[2].as_str() == Some("%PDF-"), "not a PDF: {v}");
+    let verify = wait_visible(driver, &format!("#my-certificate-{id} a[href^=\"/verify/\"]")).await?;
+    let verify_path = verify.attr("href").await?.unwrap_or_default();
+    driver.screenshot(&env.shots.join("record-certificates-375.png")).await?;
+    logout(driver).await?;
+
+    step(&format!("anyone, logged out: {verify_path}"));
+    driver.goto(format!("{base}{verify_path}")).await?;
+    wait_text(driver, "#verify-status", "有效", |t| t.contains("有效")).await?;
+    let holder = wait_visible(driver, "#verify-holder").await?.text().await?;
+    ensure!(holder.contains('*'), "holder not masked: {holder:?}");
+    let hours = wait_visible(driver, "#verify-hours").await?.text().await?;
+    ensure!(hours.contains("小时"), "hours {hours:?}");
+    ensure!(driver.find_all(By::Css("#whoami")).await?.is_empty(), "still logged in");
+    assert_no_horizontal_overflow(driver, "verification page").await?;
+    driver.screenshot(&env.shots.join("verify-375.png")).await?;
+    db.close().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn certificate_from_check_in_to_public_verification_on_a_phone() -> Result<()> {
+    let Some(env) = start_env().await? else { return Ok(()) };
+    let pass = &PASSES[0];
+    let driver = new_session(env.driver_port, pass, &env.tmp.path().join("profile-certificate")).await?;
+    let result = certificate_walk(&driver, &env, pass).await;
+    if result.is_err() {
+        let _ = driver.screenshot(&env.shots.join("failure-certificate-375.png")).await;
+    }
+    let quit = driver.quit().await;
+    keep_screenshots(&env.shots);
+    result.map_err(|e| e.context(format!("server log:\n{}", env.server.log_tail())))?;
+    quit?;
+    println!("browser test certificate done in {:.1?}", env.started.elapsed());
+    Ok(())
 }

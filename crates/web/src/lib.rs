@@ -4,6 +4,7 @@
 pub mod api;
 pub mod assets;
 pub mod auth;
+pub mod certificate_pdf;
 pub mod error;
 pub mod export;
 pub mod ratelimit;

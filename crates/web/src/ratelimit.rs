@@ -1,5 +1,6 @@
 //! Per-client rate limits on the endpoints strangers can reach: login, token issue and the
-//! public lookups. A client over its quota gets 429 with `Retry-After`.
+//! public lookups (organizations, certificate verification). A client over its quota gets
+//! 429 with `Retry-After`.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::num::NonZeroU32;
@@ -35,7 +36,7 @@ impl Limits {
     fn for_request(&self, method: &Method, path: &str) -> Option<&DefaultKeyedRateLimiter<IpAddr>> {
         if (path == "/login" || path == "/api/v1/auth/token") && method == Method::POST {
             Some(&self.login)
-        } else if path.starts_with("/api/v1/public/") || path.starts_with("/public/") {
+        } else if path.starts_with("/api/v1/public/") || path.starts_with("/public/") || path.starts_with("/verify") {
             Some(&self.public)
         } else {
             None

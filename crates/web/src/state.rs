@@ -16,6 +16,9 @@ pub struct WebConfig {
     pub login_per_minute: u32,
     /// Public lookups per client IP per minute.
     pub public_per_minute: u32,
+    /// The site's public address (`https://wushe.example.gov.cn`), printed in certificates'
+    /// QR codes; empty: the address the request came to.
+    pub public_url: String,
 }
 
 impl Default for WebConfig {
@@ -26,6 +29,7 @@ impl Default for WebConfig {
             body_limit: 2 * 1024 * 1024,
             login_per_minute: 30,
             public_per_minute: 120,
+            public_url: String::new(),
         }
     }
 }

@@ -23,6 +23,8 @@ fn contract_paths_are_documented() {
         ("/api/v1/users", "post"),
         ("/api/v1/users", "get"),
         ("/api/v1/audit", "get"),
+        ("/api/v1/certificates/{id}/pdf", "get"),
+        ("/api/v1/public/certificates/{number}", "get"),
     ] {
         assert!(spec["paths"][path][method].is_object(), "{method} {path} missing from the spec");
     }

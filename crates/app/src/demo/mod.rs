@@ -292,7 +292,7 @@ pub async fn seed(db: &Db, keys: &wushe_store::crypto::KeyRing) -> anyhow::Resul
     tx.commit().await?;
     wushe_store::stats::rollup_all(db).await?;
     println!(
-        "已生成演示数据：{} 个社会组织，{} 个非法社会组织，{} 名志愿者，{} 名社会工作者，{} 名服务对象，{} 个志愿活动，{} 条已确认的服务记录；\
+        "已生成演示数据：{} 个社会组织，{} 个非法社会组织，{} 名志愿者，{} 名社会工作者，{} 名服务对象，{} 个志愿活动，{} 条已确认的服务记录，{} 份有效的志愿服务记录证明；\
          星级志愿者已认定 {} 个、待审批 {} 个，抽查 2 次（1 次已公开）",
         valid.len(),
         BANNED_2021_4.len(),
@@ -301,6 +301,7 @@ pub async fn seed(db: &Db, keys: &wushe_store::crypto::KeyRing) -> anyhow::Resul
         counts[2],
         v.activities + 1,
         v.records + o.records,
+        v.certificates,
         o.approved,
         o.pending
     );

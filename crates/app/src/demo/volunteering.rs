@@ -4,6 +4,8 @@
 //! API (history is written as it would have been confirmed at the time). The `org`
 //! account's organization also has upcoming activities to sign up for and one running now,
 //! which the `volunteer` account has signed up for, so QR check-in can be tried at once.
+//! A few organizations have issued service certificates (the demo organization also has a
+//! revoked one and a request waiting for review), so officials' figures count them.
 
 use std::collections::HashMap;
 
@@ -48,6 +50,7 @@ pub struct Seeded {
     pub records: usize,
     /// The registry person behind the `volunteer` account.
     pub demo_person: i64,
+    pub certificates: usize,
 }
 
 /// `orgs` are (county, organization) pairs, the demo organization first.
@@ -68,6 +71,8 @@ pub async fn seed(
     let (mut n_activities, mut n_records) = (0, 0);
     let mut volunteers_of: HashMap<String, Vec<i64>> = HashMap::new();
     let mut demo_person = None;
+    // who served with each organization (certificates come from these)
+    let mut served_for: HashMap<i64, Vec<i64>> = HashMap::new();
     for (i, (county, org)) in orgs.iter().enumerate() {
         if !volunteers_of.contains_key(county) {
             let f = PeopleFilter { region: Some(county.clone()), ..Default::default() };
@@ -147,6 +152,10 @@ pub async fn seed(
                 let at = ends + Duration::hours(20);
                 let by = Confirmer { user_id: confirmer_id, name: confirmer_name, at, actor: &actor };
                 for (aid, r) in att_ids.iter().zip(&rows) {
+                    let served = served_for.entry(*org).or_default();
+                    if !served.contains(&r.person_id) {
+                        served.push(r.person_id);
+                    }
                     let t = attendance_store::get_tx(&mut tx, *aid).await?;
                     let credit = hours::credit(&rules, r.checked_in_at, r.checked_out_at, 0, 0, at)
                         .map_err(|e| anyhow::anyhow!(e.message()))?;
@@ -205,7 +214,77 @@ pub async fn seed(
     }
     pb.finish_and_clear();
     let demo_person = demo_person.context("演示志愿者账号没有关联志愿者")?;
-    Ok(Seeded { activities: n_activities, records: n_records, demo_person })
+    let certificates = seed_certificates(state, admin, org_staff.0, orgs, &served_for, Some(demo_person)).await?;
+    Ok(Seeded { activities: n_activities, records: n_records, demo_person, certificates })
+}
+
+/// Certificates issued by the demo organization (its staff as handler; one revoked, one
+/// request waiting for review) and by a few other counties' organizations, through the same
+/// decision code as the UI and API. The demo volunteer is left to ask for their own.
+async fn seed_certificates(
+    state: &AppState,
+    admin: &CurrentUser,
+    staff_id: i64,
+    orgs: &[(String, i64)],
+    served_for: &HashMap<i64, Vec<i64>>,
+    demo_person: Option<i64>,
+) -> anyhow::Result<usize> {
+    use wushe_domain::volunteering::certificate::CertificateAction;
+    use wushe_store::volunteering::certificates as store;
+    use wushe_web::service::certificates as certs;
+    let staff_row = wushe_store::accounts::users::find_by_id_unscoped(&state.db, staff_id).await?;
+    let staff = staff_row.map(|r| CurrentUser::from_row(r, false)).context("演示组织账号缺失")?;
+    let meta = wushe_web::auth::RequestMeta::default();
+    let mut issued = 0;
+    for (k, (_, org)) in orgs.iter().take(6).enumerate() {
+        let demo_org = k == 0;
+        let by = if demo_org { &staff } else { admin };
+        let people: Vec<i64> =
+            served_for.get(org).into_iter().flatten().copied().filter(|p| Some(*p) != demo_person).collect();
+        let Some(org_row) =
+            wushe_store::registry::organizations::get_organization(&state.db, &Scope::national(), *org).await.ok()
+        else {
+            continue;
+        };
+        let n = if demo_org { 6 } else { 2 };
+        for (i, p) in people.iter().take(n).enumerate() {
+            let mut tx = state.db.begin().await?;
+            let id = store::insert_request(
+                &mut tx,
+                &store::NewRequest {
+                    person_id: *p,
+                    organization_id: *org,
+                    division_code: &org_row.division_code,
+                    purpose: Some(["评优评先", "升学", "求职", "社区积分兑换"][i % 4]),
+                    requested_by: admin.id,
+                },
+            )
+            .await?;
+            tx.commit().await?;
+            // the demo organization's last request waits for its staff to review
+            if demo_org && i > 1 && i + 1 == n.min(people.len()) {
+                continue;
+            }
+            certs::decide(state, by, &meta, id, CertificateAction::Issue, None)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            issued += 1;
+            if demo_org && i == 0 {
+                certs::decide(
+                    state,
+                    by,
+                    &meta,
+                    id,
+                    CertificateAction::Revoke,
+                    Some("演示：所列一条服务记录有误，已更正后重新出具"),
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+                issued -= 1;
+            }
+        }
+    }
+    Ok(issued)
 }
 
 #[allow(clippy::too_many_arguments)]

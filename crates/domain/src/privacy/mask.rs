@@ -54,6 +54,19 @@ pub fn mask_name(name: &str) -> String {
     }
 }
 
+/// Masks a name on a public verification page, keeping the first and, from three
+/// characters on, the last character (`李小华` → `李*华`, `欧阳娜娜` → `欧**娜`, `张三` → `张*`):
+/// enough for the holder to recognize, never enough to identify.
+pub fn mask_name_ends(name: &str) -> String {
+    let chars: Vec<char> = name.trim().chars().collect();
+    match chars.len() {
+        0 => String::new(),
+        1 => "*".to_string(),
+        2 => keep_ends(&chars, 1, 0),
+        _ => keep_ends(&chars, 1, 1),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,5 +117,14 @@ mod tests {
         assert_eq!(mask_name(""), "");
         assert_eq!(mask_name("阿卜杜·热合曼"), "阿******");
         assert_eq!(mask_name("Alice"), "A****");
+    }
+
+    #[test]
+    fn names_with_both_ends() {
+        assert_eq!(mask_name_ends("李小华"), "李*华");
+        assert_eq!(mask_name_ends("欧阳娜娜"), "欧**娜");
+        assert_eq!(mask_name_ends("张三"), "张*");
+        assert_eq!(mask_name_ends("李"), "*");
+        assert_eq!(mask_name_ends(""), "");
     }
 }

@@ -1,9 +1,10 @@
 //! Volunteer service: activities and their slots, sign-ups, attendance, confirmed service
-//! records and their corrections, insurance, star awards, spot-checks and the summable
-//! parts of officials' volunteer counts. Lists and loads take the caller's scope.
+//! records and their corrections, certificates, insurance, star awards, spot-checks and the
+//! summable parts of officials' volunteer counts. Lists and loads take the caller's scope.
 
 pub mod activities;
 pub mod attendance;
+pub mod certificates;
 pub mod counts;
 pub mod insurance;
 pub mod records;

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod auth;
 pub mod officials;
+pub mod certificates;
 pub mod people;
 pub mod regions;
 pub mod registry;
@@ -58,7 +59,7 @@ impl From<QueryRejection> for AppError {
     modifiers(&Security),
     tags((name = "auth", description = "登录与令牌"), (name = "regions", description = "行政区划"),
          (name = "users", description = "用户与权限"), (name = "audit", description = "审计日志"),
-         (name = "registry", description = "社会组织登记"), (name = "people", description = "志愿者、社会工作者、服务对象与批量导入"), (name = "volunteering", description = "志愿服务：活动、报名、签到、时长确认与记录"), (name = "timebank", description = "时间银行、积分与爱心超市"), (name = "public", description = "公开查询（无需登录）"))
+         (name = "registry", description = "社会组织登记"), (name = "people", description = "志愿者、社会工作者、服务对象与批量导入"), (name = "volunteering", description = "志愿服务：活动、报名、签到、时长确认、记录与证明"), (name = "timebank", description = "时间银行、积分与爱心超市"), (name = "public", description = "公开查询（无需登录）"))
 )]
 struct ApiDoc;
 
@@ -140,6 +141,12 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(officials::verify_spot_check))
         .routes(routes!(officials::public_spot_checks))
         .routes(routes!(officials::public_spot_check))
+        .routes(routes!(certificates::list, certificates::request))
+        .routes(routes!(certificates::issuers))
+        .routes(routes!(certificates::get_certificate))
+        .routes(routes!(certificates::decide))
+        .routes(routes!(certificates::pdf))
+        .routes(routes!(certificates::verify))
         .routes(routes!(timebank::account))
         .routes(routes!(timebank::statement))
         .routes(routes!(timebank::transfer))

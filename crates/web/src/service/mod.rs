@@ -2,6 +2,7 @@
 //! rule, calls the store and writes the audit entry in the same transaction.
 
 pub mod accounts;
+pub mod certificates;
 pub mod import;
 pub mod people;
 pub mod regions;

@@ -1019,8 +1019,13 @@ pub async fn review_correction(
     let note = note.as_deref().map(str::trim).filter(|n| !n.is_empty());
     let mut new_id = None;
     let mut star_changes = crate::service::stars::Changed::default();
+    let mut certificates_marked = 0;
     if approve {
         records::mark_superseded(&mut tx, old.id).await?;
+        // issued certificates keep what they stated; they are marked for re-issue instead
+        certificates_marked =
+            wushe_store::volunteering::certificates::mark_records_corrected(&mut tx, old.id, wushe_store::time::now())
+                .await?;
         let day = local_date(c.started_at);
         let same_day = records::credited_on(&mut tx, c.person_id, day).await?;
         // the back-fill window counts from the original confirmation, not from today
@@ -1095,7 +1100,8 @@ pub async fn review_correction(
             division_code: &old.division_code,
             organization_id: Some(old.organization_id),
             summary: serde_json::json!({ "correction": correction_id, "new_record": new_id, "note": note,
-                                         "stars_reached": star_changes.created, "stars_lapsed": star_changes.lapsed }),
+                                         "stars_reached": star_changes.created, "stars_lapsed": star_changes.lapsed,
+                                         "certificates_marked": certificates_marked }),
         },
     )
     .await?;
@@ -1213,6 +1219,10 @@ pub struct VolunteeringSettings {
     #[serde(default)]
     #[schema(value_type = Object)]
     pub points: PointRules,
+    /// Certificates: the optional in-unit publicity before issue (off by default; 7 days).
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub certificates: wushe_domain::volunteering::certificate::CertificateRules,
 }
 
 pub async fn settings_view(state: &AppState) -> Result<VolunteeringSettings, AppError> {
@@ -1221,6 +1231,7 @@ pub async fn settings_view(state: &AppState) -> Result<VolunteeringSettings, App
         stars: settings::get(&state.db, STAR_RULES_KEY).await?,
         timebank: settings::get(&state.db, TIMEBANK_RULES_KEY).await?,
         points: settings::get(&state.db, POINT_RULES_KEY).await?,
+        certificates: settings::get(&state.db, crate::service::certificates::CERTIFICATE_RULES_KEY).await?,
     })
 }
 
@@ -1236,6 +1247,7 @@ pub async fn update_settings(
     new.stars.validate().map_err(|(f, m)| AppError::validation(f, m))?;
     new.timebank.validate().map_err(|(f, m)| AppError::validation(f, m))?;
     new.points.validate().map_err(|(f, m)| AppError::validation(f, m))?;
+    new.certificates.validate().map_err(|(f, m)| AppError::validation(f, m))?;
     let before = settings_view(state).await?;
     let stars_changed = before.stars != new.stars;
     let mut tx = state.db.begin().await?;
@@ -1243,6 +1255,8 @@ pub async fn update_settings(
     settings::set(&mut tx, STAR_RULES_KEY, &new.stars, Some(user.id)).await?;
     settings::set(&mut tx, TIMEBANK_RULES_KEY, &new.timebank, Some(user.id)).await?;
     settings::set(&mut tx, POINT_RULES_KEY, &new.points, Some(user.id)).await?;
+    settings::set(&mut tx, crate::service::certificates::CERTIFICATE_RULES_KEY, &new.certificates, Some(user.id))
+        .await?;
     audit::append(
         &mut tx,
         &meta.actor(Some(user)),

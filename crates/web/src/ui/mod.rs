@@ -3,6 +3,7 @@
 pub mod account;
 pub mod audit;
 pub mod auth;
+pub mod certificates;
 pub mod dictionaries;
 pub mod home;
 pub mod imports;
@@ -118,6 +119,11 @@ pub fn router() -> Router<AppState> {
         .route("/public/spot-checks", get(officials::public_index))
         .route("/public/spot-checks/{id}", get(officials::public_show))
         .route("/stats/volunteering", get(officials::stats_page))
+        .route("/certificates", get(certificates::list).post(certificates::request))
+        .route("/certificates/{id}", get(certificates::show))
+        .route("/certificates/{id}/decision", post(certificates::decide))
+        .route("/verify", get(certificates::verify_form))
+        .route("/verify/{number}", get(certificates::verify))
         .route("/account", get(account::index))
         .route("/account/password", post(account::change_password))
         .route("/account/tokens", post(account::create_token))
@@ -192,7 +198,7 @@ impl Layout {
                     people_nav.push(NavItem { href, label, active: key == section });
                 }
             }
-            let items: [(&'static str, &'static str, &'static str, bool); 12] = [
+            let items: [(&'static str, &'static str, &'static str, bool); 13] = [
                 ("/", "首页", "home", true),
                 ("/regions", "行政区划", "regions", true),
                 ("/organizations", "社会组织", "organizations", true),
@@ -201,6 +207,12 @@ impl Layout {
                 ("/timebank", "我的时间银行", "timebank", u.role.holds_timebank_account() && u.person_id.is_some()),
                 ("/timebank/people", "时间银行", "timebank_people", u.role.works_with_people()),
                 ("/outlets", "爱心超市", "outlets", true),
+                (
+                    "/certificates",
+                    "志愿证明",
+                    "certificates",
+                    u.role.runs_activities() || u.role.oversees_volunteering(),
+                ),
                 ("/users", "用户管理", "users", u.role.manages_users()),
                 ("/dictionaries/skills", "技能字典", "dictionaries", u.role.manages_dictionaries()),
                 ("/audit", "审计日志", "audit", u.role.reads_audit()),
@@ -292,6 +304,23 @@ pub fn escape(s: &str) -> String {
         }
     }
     out
+}
+
+/// This site's address as the request names it (`http://host:port`), when the Host header
+/// is a plain host name; `https` behind a proxy that says so.
+pub fn request_origin(headers: &axum::http::HeaderMap) -> Option<String> {
+    let host = headers.get(axum::http::header::HOST).and_then(|v| v.to_str().ok()).map(str::trim).unwrap_or("");
+    let host_ok = !host.is_empty()
+        && host.len() <= 255
+        && host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+    if !host_ok {
+        return None;
+    }
+    let proto = match headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()).map(str::trim) {
+        Some("https") => "https",
+        _ => "http",
+    };
+    Some(format!("{proto}://{host}"))
 }
 
 pub fn url_encode(s: &str) -> String {

@@ -1002,18 +1002,10 @@ struct QrFragment {
 /// The check-in page's address for a code: absolute when the request names its host.
 fn checkin_url(headers: &HeaderMap, activity_id: i64, code: &str) -> String {
     let path = format!("/checkin?a={activity_id}&c={code}");
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).map(str::trim).unwrap_or("");
-    let host_ok = !host.is_empty()
-        && host.len() <= 255
-        && host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
-    if !host_ok {
-        return path;
+    match super::request_origin(headers) {
+        Some(origin) => format!("{origin}{path}"),
+        None => path,
     }
-    let proto = match headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()).map(str::trim) {
-        Some("https") => "https",
-        _ => "http",
-    };
-    format!("{proto}://{host}{path}")
 }
 
 /// An SVG QR code of `text` (no XML declaration, so it can sit inside HTML).
@@ -1286,6 +1278,9 @@ struct RecordPage {
     services: Vec<ServiceView>,
     corrections: Vec<CorrectionRowView>,
     form: CorrectionForm,
+    /// Organizations that recorded the volunteer's hours (each may be asked for a certificate).
+    issuers: Vec<crate::service::certificates::IssuerView>,
+    certificates: Vec<super::certificates::CertCard>,
 }
 
 async fn record_page(
@@ -1305,6 +1300,15 @@ async fn record_page(
     // the latest 200 services; the totals above cover all of them
     let rec = svc::volunteer_record(state, user, person, &Page::new(None, Some(Page::MAX_PER_PAGE))).await?;
     let corrections = svc::corrections_list(state, user, 100).await?;
+    let issuers = crate::service::certificates::issuers(state, user).await?;
+    let certificates = crate::service::certificates::list(
+        state,
+        user,
+        &Default::default(),
+        &Page::new(None, Some(Page::MAX_PER_PAGE)),
+    )
+    .await?
+    .items;
     let services = rec
         .services
         .into_iter()
@@ -1347,6 +1351,8 @@ async fn record_page(
         services,
         corrections: corrections.into_iter().map(Into::into).collect(),
         form,
+        issuers,
+        certificates: certificates.into_iter().map(Into::into).collect(),
     })
 }
 
@@ -1366,6 +1372,16 @@ fn award_line(a: &crate::service::stars::AwardView) -> (String, String) {
         _ => "时长更正后低于门槛，已失效".to_string(),
     };
     (a.stars.clone(), format!("{}星 · {} · {state}", a.star, a.status_label))
+}
+
+/// The record page again with a problem of a certificate request.
+pub async fn my_record_with_error(
+    state: &AppState,
+    session: &Session,
+    user: &CurrentUser,
+    error: String,
+) -> Result<Response, AppError> {
+    record_page(state, session, user, Some(error), CorrectionForm::default()).await
 }
 
 /// `GET /me/record`
