@@ -2,8 +2,8 @@
 
 pub mod audit;
 pub mod auth;
-pub mod officials;
 pub mod certificates;
+pub mod officials;
 pub mod people;
 pub mod regions;
 pub mod registry;
