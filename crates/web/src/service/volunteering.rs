@@ -1273,7 +1273,22 @@ pub async fn update_settings(
     tx.commit().await?;
     if stars_changed {
         // awards follow the new thresholds and registration period at once
-        crate::service::stars::follow_rules(&state.db, &new.stars).await?;
+        let changed = crate::service::stars::follow_rules(&state.db, &new.stars).await?;
+        let mut tx = state.db.begin().await?;
+        audit::append(
+            &mut tx,
+            &meta.actor(Some(user)),
+            &Event {
+                action: "follow_rules",
+                entity: "star_award",
+                entity_id: None,
+                division_code: "",
+                organization_id: None,
+                summary: serde_json::json!({ "volunteers_changed": changed }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
     }
     Ok(new)
 }

@@ -77,6 +77,12 @@ pub fn action_label(a: &str) -> &str {
         "revoke" => "撤销",
         "change_password" => "修改密码",
         "view_full" => "查看完整个人信息",
+        "approve" => "审批通过",
+        "reject" => "驳回",
+        "finding" => "记录核查结论",
+        "complete" => "完成",
+        "publish" => "公开",
+        "follow_rules" => "按新设置核对",
         other => other,
     }
 }
