@@ -7,7 +7,13 @@
 //! saved). When a job is refused, the batch is rolled back and run again with each job in its
 //! own savepoint, so the refused job's writes are undone and the others' kept. Jobs therefore
 //! must be safe to run twice: they only read and write through the transaction they are given.
+//!
+//! Requests of one kind can also be merged (`GroupCommit::merge`): the batch hands all of
+//! them to one call, which reads and writes for all of them with a few statements each
+//! touching many rows. With SQLite every statement is a round trip to the connection's own
+//! thread, so statements per batch, not per request, is what lets a batch keep pace.
 
+use std::any::{Any, TypeId};
 use std::future::Future;
 use std::pin::Pin;
 
@@ -20,12 +26,92 @@ pub type BoxFut<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// Jobs one transaction takes at most (bounds the latency one commit adds).
 pub const MAX_BATCH: usize = 512;
 
-trait Job: Send {
+trait Job: Send + 'static {
     /// Run inside the batch's transaction; false when the job refused (its writes must be
     /// undone). May be called again after a rollback; the last run's result is the answer.
     fn apply<'a>(&'a mut self, tx: &'a mut Tx) -> BoxFut<'a, bool>;
     /// Answer the caller once the batch is committed (or failed).
     fn finish(self: Box<Self>, committed: Result<(), String>);
+    /// Jobs of the same kind may be merged into one.
+    fn kind(&self) -> Option<TypeId> {
+        None
+    }
+    /// Take in a job of the same `kind`.
+    fn absorb(&mut self, _other: Box<dyn Job>) {}
+    /// Undo merging: one job per request.
+    fn split(self: Box<Self>) -> Vec<Box<dyn Job>>;
+    fn into_any(self: Box<Self>) -> Box<dyn Any + Send>;
+}
+
+/// Work that many requests submit and one call performs for all of them.
+pub trait Merge: 'static {
+    type Item: Send + Sync + 'static;
+    type Out: Send + 'static;
+    type Err: From<StoreError> + Send + 'static;
+    /// Perform every item, answering each in order. An item answered with an error must
+    /// have left no writes; an error of the whole call undoes the batch, which is then run
+    /// again with each request on its own. May be called again after a rollback.
+    fn apply<'a>(tx: &'a mut Tx, items: &'a [Self::Item])
+        -> BoxFut<'a, Result<Vec<Result<Self::Out, Self::Err>>, Self::Err>>;
+}
+
+struct MergedJob<M: Merge> {
+    items: Vec<M::Item>,
+    replies: Vec<oneshot::Sender<Result<M::Out, M::Err>>>,
+    out: Option<Result<Vec<Result<M::Out, M::Err>>, M::Err>>,
+}
+
+impl<M: Merge> Job for MergedJob<M> {
+    fn apply<'a>(&'a mut self, tx: &'a mut Tx) -> BoxFut<'a, bool> {
+        Box::pin(async move {
+            let r = M::apply(tx, &self.items).await;
+            let ok = r.is_ok();
+            self.out = Some(r);
+            ok
+        })
+    }
+
+    fn finish(self: Box<Self>, committed: Result<(), String>) {
+        let n = self.replies.len();
+        let outs: Vec<Result<M::Out, M::Err>> = match (self.out, committed) {
+            (Some(Ok(each)), Ok(())) if each.len() == n => each,
+            (Some(Ok(each)), Err(e)) if each.len() == n => each
+                .into_iter()
+                .map(|r| r.and_then(|_| Err(M::Err::from(StoreError::Unavailable(e.clone())))))
+                .collect(),
+            (Some(Err(e)), _) if n == 1 => vec![Err(e)],
+            _ => (0..n).map(|_| Err(M::Err::from(StoreError::Unavailable("写入任务未完成".into())))).collect(),
+        };
+        for (reply, out) in self.replies.into_iter().zip(outs) {
+            let _ = reply.send(out);
+        }
+    }
+
+    fn kind(&self) -> Option<TypeId> {
+        Some(TypeId::of::<M>())
+    }
+
+    fn absorb(&mut self, other: Box<dyn Job>) {
+        if let Ok(other) = other.into_any().downcast::<MergedJob<M>>() {
+            self.items.extend(other.items);
+            self.replies.extend(other.replies);
+        }
+    }
+
+    fn split(self: Box<Self>) -> Vec<Box<dyn Job>> {
+        if self.items.len() == 1 {
+            return vec![self];
+        }
+        self.items
+            .into_iter()
+            .zip(self.replies)
+            .map(|(item, reply)| Box::new(MergedJob::<M> { items: vec![item], replies: vec![reply], out: None }) as Box<dyn Job>)
+            .collect()
+    }
+
+    fn into_any(self: Box<Self>) -> Box<dyn Any + Send> {
+        self
+    }
 }
 
 struct ClosureJob<F, T, E> {
@@ -36,10 +122,18 @@ struct ClosureJob<F, T, E> {
 
 impl<F, T, E> Job for ClosureJob<F, T, E>
 where
-    F: for<'a> Fn(&'a mut Tx) -> BoxFut<'a, Result<T, E>> + Send,
-    T: Send,
-    E: From<StoreError> + Send,
+    F: for<'a> Fn(&'a mut Tx) -> BoxFut<'a, Result<T, E>> + Send + 'static,
+    T: Send + 'static,
+    E: From<StoreError> + Send + 'static,
 {
+    fn split(self: Box<Self>) -> Vec<Box<dyn Job>> {
+        vec![self]
+    }
+
+    fn into_any(self: Box<Self>) -> Box<dyn Any + Send> {
+        self
+    }
+
     fn apply<'a>(&'a mut self, tx: &'a mut Tx) -> BoxFut<'a, bool> {
         Box::pin(async move {
             let r = (self.f)(tx).await;
@@ -92,6 +186,30 @@ impl GroupCommit {
             .map_err(|_| E::from(StoreError::Unavailable("写入队列已关闭（服务正在停止）".into())))?;
         answer.await.map_err(|_| E::from(StoreError::Unavailable("写入任务中断".into())))?
     }
+
+    /// Submit `item` to be performed by `M::apply` together with the other requests of
+    /// the same kind in the next batch; answered after the commit.
+    pub async fn merge<M: Merge>(&self, item: M::Item) -> Result<M::Out, M::Err> {
+        let (reply, answer) = oneshot::channel();
+        let job: Box<dyn Job> = Box::new(MergedJob::<M> { items: vec![item], replies: vec![reply], out: None });
+        self.queue
+            .send(job)
+            .await
+            .map_err(|_| M::Err::from(StoreError::Unavailable("写入队列已关闭（服务正在停止）".into())))?;
+        answer.await.map_err(|_| M::Err::from(StoreError::Unavailable("写入任务中断".into())))?
+    }
+}
+
+/// Merge the jobs of the same kind (the first of a kind takes in the later ones).
+fn coalesce(batch: Vec<Box<dyn Job>>) -> Vec<Box<dyn Job>> {
+    let mut out: Vec<Box<dyn Job>> = Vec::with_capacity(batch.len());
+    for job in batch {
+        match job.kind().and_then(|k| out.iter_mut().find(|j| j.kind() == Some(k))) {
+            Some(into) => into.absorb(job),
+            None => out.push(job),
+        }
+    }
+    out
 }
 
 async fn savepoint(tx: &mut Tx, sql: &str) -> Result<(), StoreError> {
@@ -112,13 +230,10 @@ async fn writer(db: Db, mut rx: mpsc::Receiver<Box<dyn Job>>) {
         // Its own task, so a panicking job loses only its batch (rolled back, callers told
         // the write was interrupted) and the writer keeps serving.
         let db = db.clone();
-        let ran = tokio::spawn(async move {
-            let r = run_batch(&db, &mut batch).await.map_err(|e| e.to_string());
-            (batch, r)
-        })
-        .await;
+        let ran = tokio::spawn(async move { run_batch(&db, coalesce(batch)).await }).await;
         match ran {
             Ok((batch, result)) => {
+                let result = result.map_err(|e| e.to_string());
                 if let Err(e) = &result {
                     tracing::error!(error = %e, jobs = batch.len(), "group commit failed");
                 }
@@ -131,15 +246,27 @@ async fn writer(db: Db, mut rx: mpsc::Receiver<Box<dyn Job>>) {
     }
 }
 
-async fn run_batch(db: &Db, batch: &mut [Box<dyn Job>]) -> Result<(), StoreError> {
-    let mut tx = db.begin().await?;
+async fn run_batch(db: &Db, mut batch: Vec<Box<dyn Job>>) -> (Vec<Box<dyn Job>>, Result<(), StoreError>) {
+    let mut tx = match db.begin().await {
+        Ok(tx) => tx,
+        Err(e) => return (batch, Err(e)),
+    };
     for job in batch.iter_mut() {
         if !job.apply(&mut tx).await {
-            tx.rollback().await?;
-            return if batch.len() == 1 { Ok(()) } else { run_with_savepoints(db, batch).await };
+            if let Err(e) = tx.rollback().await {
+                return (batch, Err(e));
+            }
+            let mut jobs: Vec<Box<dyn Job>> = batch.into_iter().flat_map(|j| j.split()).collect();
+            if jobs.len() == 1 {
+                // refused on its own: its answer is that refusal, and nothing is left to write
+                return (jobs, Ok(()));
+            }
+            let r = run_with_savepoints(db, &mut jobs).await;
+            return (jobs, r);
         }
     }
-    tx.commit().await
+    let r = tx.commit().await;
+    (batch, r)
 }
 
 async fn run_with_savepoints(db: &Db, batch: &mut [Box<dyn Job>]) -> Result<(), StoreError> {

@@ -87,6 +87,35 @@ pub async fn fetch_count(db: &Db, sql: &str, params: &[Param]) -> Result<i64, St
     Ok(n)
 }
 
+/// Rows per multi-row statement: inside SQLite's 32,766 and PostgreSQL's 65,535 bound
+/// parameters for the widest row written this way (service records, 19 columns).
+pub const ROWS_PER_STATEMENT: usize = 1000;
+
+/// `head` followed by the ids as an IN list and `tail` (e.g. `"… WHERE t.id IN ("`, `")"`),
+/// run inside the transaction in chunks the engines accept.
+pub async fn fetch_in_tx<T>(tx: &mut crate::Tx, head: &str, ids: &[i64], tail: &str) -> Result<Vec<T>, StoreError>
+where
+    T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin,
+{
+    let mut out = Vec::with_capacity(ids.len());
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+        let rows: Vec<T> = crate::on_tx!(tx, |c| {
+            let mut qb = sqlx::QueryBuilder::new(head);
+            let mut sep = qb.separated(", ");
+            for id in chunk {
+                sep.push_bind(*id);
+            }
+            qb.push(tail);
+            qb.build_query_as::<T>().fetch_all(c).await
+        })?;
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
 /// Counting stops here: beyond it lists say "10,000+" (an exact count of a common
 /// two-character fragment over a million names costs more than the page itself).
 pub const COUNT_CAP: i64 = 10_000;

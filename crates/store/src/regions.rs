@@ -273,15 +273,30 @@ pub async fn children(db: &Db, parent: Option<&DivisionCode>) -> Result<Vec<Divi
     }
 }
 
-/// The chain of parents, province first, not including the region itself.
-pub async fn ancestors(db: &Db, code: &DivisionCode) -> Result<Vec<Division>, StoreError> {
-    let mut out = Vec::new();
-    for a in code.ancestors() {
-        if let Some(d) = get(db, &a).await? {
-            out.push(d);
+/// The regions of several codes in one query (unknown codes are left out), keyed by their
+/// significant-digit code.
+pub async fn get_many(db: &Db, codes: &[DivisionCode]) -> Result<HashMap<String, Division>, StoreError> {
+    let mut out = HashMap::with_capacity(codes.len());
+    let mut wanted: Vec<&str> = codes.iter().map(DivisionCode::prefix).collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    for chunk in wanted.chunks(500) {
+        let mut f = crate::query::Filter::new();
+        let marks = vec!["{}"; chunk.len()].join(", ");
+        f.and(&format!("code IN ({marks})"), chunk.iter().map(|c| crate::query::Param::Text(c.to_string())).collect());
+        let sql = format!("SELECT {COLS} FROM divisions{}", f.where_sql());
+        for d in crate::query::fetch_all::<Division>(db, &sql, &f.params).await? {
+            out.insert(d.code.clone(), d);
         }
     }
     Ok(out)
+}
+
+/// The chain of parents, province first, not including the region itself.
+pub async fn ancestors(db: &Db, code: &DivisionCode) -> Result<Vec<Division>, StoreError> {
+    let chain = code.ancestors();
+    let mut found = get_many(db, &chain).await?;
+    Ok(chain.iter().filter_map(|a| found.remove(a.prefix())).collect())
 }
 
 /// Find regions inside `scope` by name fragment, or by code prefix when `q` is all digits.

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 use wushe_domain::accounts::{Role, Scope};
 use wushe_store::accounts::audit::Actor;
-use wushe_store::accounts::{tokens, users};
+use wushe_store::accounts::users;
 
 use crate::error::AppError;
 use crate::state::AppState;
@@ -67,14 +67,12 @@ impl CurrentUser {
         }
     }
 
-    /// Replace the scope code by the region's name for display.
-    async fn with_scope_name(mut self, db: &wushe_store::Db) -> Result<CurrentUser, AppError> {
-        if let Ok(code) = wushe_domain::codes::division::DivisionCode::parse(&self.scope_division) {
-            if let Some(d) = wushe_store::regions::get(db, &code).await? {
-                self.scope_name = d.name;
-            }
+    /// Show the scope by its region's name (as `users::authenticate` found it).
+    fn named(mut self, scope_name: Option<String>) -> CurrentUser {
+        if let Some(n) = scope_name {
+            self.scope_name = n;
         }
-        Ok(self)
+        self
     }
 
     pub fn require(&self, allowed: bool) -> Result<(), AppError> {
@@ -137,14 +135,14 @@ impl FromRequestParts<AppState> for CurrentUser {
             return Ok(cached.clone());
         }
         let user = if let Some(secret) = bearer(parts) {
-            let Some(uid) = tokens::authenticate(&state.db, secret).await? else {
+            let found = users::authenticate(&state.db, users::Credential::Token(secret)).await?;
+            let Some((row, scope_name)) = found else {
                 return Err(AppError::Unauthenticated);
             };
-            let row = users::find_by_id_unscoped(&state.db, uid).await?.ok_or(AppError::Unauthenticated)?;
             if !row.active {
                 return Err(AppError::Forbidden("账户已停用".into()));
             }
-            CurrentUser::from_row(row, true)
+            CurrentUser::from_row(row, true).named(scope_name)
         } else {
             let session = Session::from_request_parts(parts, state).await.map_err(|(_, m)| AppError::internal(m))?;
             let auth: Option<AuthSession> =
@@ -157,16 +155,14 @@ impl FromRequestParts<AppState> for CurrentUser {
                     AppError::Unauthenticated
                 });
             };
-            let row = users::find_by_id_unscoped(&state.db, auth.user_id).await?;
-            match row {
-                Some(r) if r.active => CurrentUser::from_row(r, false),
+            match users::authenticate(&state.db, users::Credential::Session(auth.user_id)).await? {
+                Some((row, scope_name)) if row.active => CurrentUser::from_row(row, false).named(scope_name),
                 _ => {
                     session.flush().await.map_err(AppError::internal)?;
                     return Err(AppError::SessionExpired);
                 }
             }
         };
-        let user = user.with_scope_name(&state.db).await?;
         parts.extensions.insert(user.clone());
         Ok(user)
     }

@@ -24,7 +24,7 @@ use wushe_store::volunteering::attendance::{self as attendance_store, ClosedAtte
 use wushe_store::volunteering::records::{self, NewRecord};
 use wushe_store::volunteering::signups;
 use wushe_store::{Db, DbOptions};
-use wushe_web::service::volunteering::{write_confirmation, Confirmer};
+use wushe_web::service::volunteering::{write_confirmations, ConfirmWrite, Confirmer};
 
 use super::{percentile, start_serve, target};
 use crate::progress;
@@ -466,19 +466,24 @@ pub async fn run(kind: &str, seconds: u64, clients: usize, n_vol: usize) -> anyh
         let mut tx = db.begin().await?;
         let now = wushe_store::time::now();
         let by = Confirmer { user_id: staff, name: "基准测试组织管理员", at: now, actor: &actor };
-        for (k, aid) in chunk {
+        for (k, _) in chunk {
             let activity_id = past[*k].0.id;
             if let std::collections::hash_map::Entry::Vacant(e) = acts.entry(activity_id) {
                 e.insert(activities::get_tx(&mut tx, activity_id).await?);
             }
-            let t_row = attendance_store::get_tx(&mut tx, *aid).await?;
+        }
+        let ids: Vec<i64> = chunk.iter().map(|(_, id)| *id).collect();
+        let rows = attendance_store::get_many_tx(&mut tx, &ids).await?;
+        let mut writes = Vec::with_capacity(chunk.len());
+        for (k, aid) in chunk {
+            let t_row = rows.get(aid).context("签到记录")?;
             let ended = t_row.checked_out_at.context("签退时间")?;
             let credit = wushe_domain::volunteering::hours::credit(&rules, t_row.checked_in_at, ended, 0, 0, now)
                 .map_err(|e| anyhow::anyhow!(e.message()))?;
-            write_confirmation(&mut tx, &by, &earn, &stars, &acts[&activity_id], &t_row, ended, &credit, None)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let activity = &acts[&past[*k].0.id];
+            writes.push(ConfirmWrite { by: &by, activity, attendance: t_row, ended, credit, evaluation: None });
         }
+        write_confirmations(&mut tx, &earn, &stars, &writes).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         tx.commit().await?;
     }
     let raw_rate = raw_pool.len() as f64 / started.elapsed().as_secs_f64();

@@ -128,15 +128,17 @@ pub async fn seed(state: &AppState, org_id: i64, synth: &mut Synth) -> anyhow::R
         let ids = attendance_store::insert_closed_bulk(&mut tx, &rows).await?;
         let at = slot.ends_at + Duration::hours(20);
         let by = Confirmer { user_id: staff.id, name: &staff.display_name, at, actor: &actor };
+        let found = attendance_store::get_many_tx(&mut tx, &ids).await?;
+        let mut writes = Vec::with_capacity(rows.len());
         for (aid, r) in ids.iter().zip(&rows) {
-            let t = attendance_store::get_tx(&mut tx, *aid).await?;
             let credit =
                 hours::credit(&rules, r.checked_in_at, r.checked_out_at, 0, 0, at).map_err(|e| err(e.message()))?;
-            svc::write_confirmation(&mut tx, &by, &earn, &star_rules, &a, &t, r.checked_out_at, &credit, Some("优秀"))
-                .await
-                .map_err(err)?;
-            records += 1;
+            let attendance = found.get(aid).ok_or_else(|| err("签到记录"))?;
+            let evaluation = Some("优秀");
+            writes.push(svc::ConfirmWrite { by: &by, activity: &a, attendance, ended: r.checked_out_at, credit, evaluation });
         }
+        svc::write_confirmations(&mut tx, &earn, &star_rules, &writes).await.map_err(err)?;
+        records += writes.len();
     }
     tx.commit().await?;
 

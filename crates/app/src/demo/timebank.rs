@@ -248,15 +248,17 @@ async fn time_bank_services(
         let a = activities::get_tx(&mut tx, id).await?;
         let at = ends + Duration::hours(20);
         let by = Confirmer { user_id: org_staff.0, name: org_staff.1, at, actor: &actor };
+        let found = attendance_store::get_many_tx(&mut tx, &att_ids).await?;
+        let mut writes = Vec::with_capacity(rows.len());
         for (aid, r) in att_ids.iter().zip(&rows) {
-            let t = attendance_store::get_tx(&mut tx, *aid).await?;
             let credit = hours::credit(&rules, r.checked_in_at, r.checked_out_at, 0, 0, at)
                 .map_err(|e| anyhow::anyhow!(e.message()))?;
-            vsvc::write_confirmation(&mut tx, &by, &earn, &stars, &a, &t, r.checked_out_at, &credit, Some("良好"))
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-            n += 1;
+            let attendance = found.get(aid).context("签到记录")?;
+            let evaluation = Some("良好");
+            writes.push(vsvc::ConfirmWrite { by: &by, activity: &a, attendance, ended: r.checked_out_at, credit, evaluation });
         }
+        vsvc::write_confirmations(&mut tx, &earn, &stars, &writes).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        n += writes.len();
         tx.commit().await?;
     }
     Ok(n)

@@ -151,20 +151,21 @@ pub async fn seed(
                 let a = activities::get_tx(&mut tx, id).await?;
                 let at = ends + Duration::hours(20);
                 let by = Confirmer { user_id: confirmer_id, name: confirmer_name, at, actor: &actor };
+                let found = attendance_store::get_many_tx(&mut tx, &att_ids).await?;
+                let mut writes = Vec::with_capacity(rows.len());
                 for (aid, r) in att_ids.iter().zip(&rows) {
                     let served = served_for.entry(*org).or_default();
                     if !served.contains(&r.person_id) {
                         served.push(r.person_id);
                     }
-                    let t = attendance_store::get_tx(&mut tx, *aid).await?;
                     let credit = hours::credit(&rules, r.checked_in_at, r.checked_out_at, 0, 0, at)
                         .map_err(|e| anyhow::anyhow!(e.message()))?;
-                    let eval = *synth.pick(&["优秀", "良好", "良好", "合格"]);
-                    svc::write_confirmation(&mut tx, &by, &earn, &stars, &a, &t, r.checked_out_at, &credit, Some(eval))
-                        .await
-                        .map_err(|e| anyhow::anyhow!("{e}"))?;
-                    n_records += 1;
+                    let evaluation = Some(*synth.pick(&["优秀", "良好", "良好", "合格"]));
+                    let attendance = found.get(aid).context("签到记录")?;
+                    writes.push(svc::ConfirmWrite { by: &by, activity: &a, attendance, ended: r.checked_out_at, credit, evaluation });
                 }
+                svc::write_confirmations(&mut tx, &earn, &stars, &writes).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                n_records += writes.len();
             }
             tx.commit().await?;
         }

@@ -83,6 +83,11 @@ fn entry_hash(r: &AuditRow) -> String {
 
 /// Append one entry inside the caller's transaction.
 pub async fn append(tx: &mut Tx, actor: &Actor, ev: &Event<'_>) -> Result<i64, StoreError> {
+    Ok(append_many(tx, &[(actor, ev)]).await?[0])
+}
+
+/// Append entries in order inside the caller's transaction, one statement per thousand.
+pub async fn append_many(tx: &mut Tx, entries: &[(&Actor, &Event<'_>)]) -> Result<Vec<i64>, StoreError> {
     let head = match tx.memo.audit_head.take() {
         Some(h) => h,
         None => {
@@ -96,52 +101,61 @@ pub async fn append(tx: &mut Tx, actor: &Actor, ev: &Event<'_>) -> Result<i64, S
             AuditHead { seq, hash, dirty: false }
         }
     };
-    let mut row = AuditRow {
-        id: head.seq + 1,
-        at: crate::time::now(),
-        user_id: actor.user_id,
-        username: actor.username.clone(),
-        role: actor.role.clone(),
-        action: ev.action.to_string(),
-        entity: ev.entity.to_string(),
-        entity_id: ev.entity_id.clone(),
-        division_code: ev.division_code.to_string(),
-        organization_id: ev.organization_id,
-        summary: ev.summary.to_string(),
-        ip: actor.ip.clone(),
-        request_id: actor.request_id.clone(),
-        prev_hash: head.hash,
-        hash: String::new(),
-    };
-    row.hash = entry_hash(&row);
-    let sql = format!(
-        "INSERT INTO audit_log ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
-    );
-    let inserted = on_tx!(tx, |c| sqlx::query(&sql)
-        .bind(row.id)
-        .bind(row.at)
-        .bind(row.user_id)
-        .bind(&row.username)
-        .bind(&row.role)
-        .bind(&row.action)
-        .bind(&row.entity)
-        .bind(&row.entity_id)
-        .bind(&row.division_code)
-        .bind(row.organization_id)
-        .bind(&row.summary)
-        .bind(&row.ip)
-        .bind(&row.request_id)
-        .bind(&row.prev_hash)
-        .bind(&row.hash)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()));
-    if let Err(e) = inserted {
-        tx.memo.audit_head = Some(AuditHead { seq: head.seq, hash: row.prev_hash, dirty: head.dirty });
-        return Err(e.into());
+    let at = crate::time::now();
+    let mut rows = Vec::with_capacity(entries.len());
+    let (mut seq, mut prev) = (head.seq, head.hash.clone());
+    for (actor, ev) in entries {
+        let mut row = AuditRow {
+            id: seq + 1,
+            at,
+            user_id: actor.user_id,
+            username: actor.username.clone(),
+            role: actor.role.clone(),
+            action: ev.action.to_string(),
+            entity: ev.entity.to_string(),
+            entity_id: ev.entity_id.clone(),
+            division_code: ev.division_code.to_string(),
+            organization_id: ev.organization_id,
+            summary: ev.summary.to_string(),
+            ip: actor.ip.clone(),
+            request_id: actor.request_id.clone(),
+            prev_hash: prev,
+            hash: String::new(),
+        };
+        row.hash = entry_hash(&row);
+        (seq, prev) = (row.id, row.hash.clone());
+        rows.push(row);
     }
-    tx.memo.audit_head = Some(AuditHead { seq: row.id, hash: row.hash, dirty: true });
-    Ok(row.id)
+    for chunk in rows.chunks(crate::query::ROWS_PER_STATEMENT) {
+        let inserted = on_tx!(tx, |c| {
+            let mut qb = sqlx::QueryBuilder::new(format!("INSERT INTO audit_log ({COLS}) "));
+            qb.push_values(chunk, |mut b, r| {
+                b.push_bind(r.id)
+                    .push_bind(r.at)
+                    .push_bind(r.user_id)
+                    .push_bind(&r.username)
+                    .push_bind(&r.role)
+                    .push_bind(&r.action)
+                    .push_bind(&r.entity)
+                    .push_bind(&r.entity_id)
+                    .push_bind(&r.division_code)
+                    .push_bind(r.organization_id)
+                    .push_bind(&r.summary)
+                    .push_bind(&r.ip)
+                    .push_bind(&r.request_id)
+                    .push_bind(&r.prev_hash)
+                    .push_bind(&r.hash);
+            });
+            qb.build().execute(c).await.map(|r| r.rows_affected())
+        });
+        if let Err(e) = inserted {
+            // the chain stays where it was; the caller's transaction is failing anyway
+            tx.memo.audit_head = Some(head);
+            return Err(e.into());
+        }
+    }
+    tx.memo.audit_head = Some(AuditHead { seq, hash: prev, dirty: head.dirty || !rows.is_empty() });
+    Ok(rows.iter().map(|r| r.id).collect())
 }
 
 /// Write the chain's head back if this transaction appended to it (called by commit).

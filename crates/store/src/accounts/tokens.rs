@@ -52,19 +52,6 @@ pub async fn create(
     Ok((id, secret))
 }
 
-/// The user id behind a live token, if any.
-pub async fn authenticate(db: &Db, secret: &str) -> Result<Option<i64>, StoreError> {
-    let row: Option<(i64,)> = on_db!(db, |c| sqlx::query_as(
-        "SELECT user_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL \
-         AND (expires_at IS NULL OR expires_at > $2)"
-    )
-    .bind(hash_token(secret))
-    .bind(crate::time::now())
-    .fetch_optional(c)
-    .await)?;
-    Ok(row.map(|r| r.0))
-}
-
 pub async fn list_for_user(db: &Db, user_id: i64) -> Result<Vec<TokenRow>, StoreError> {
     Ok(on_db!(db, |c| sqlx::query_as::<_, TokenRow>(
         "SELECT id, user_id, name, token_prefix, created_at, expires_at, last_used_at, revoked_at \

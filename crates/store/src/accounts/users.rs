@@ -90,6 +90,47 @@ pub async fn find_by_id_unscoped(db: &Db, id: i64) -> Result<Option<UserRow>, St
     Ok(on_db!(db, |c| sqlx::query_as::<_, UserRow>(&sql).bind(id).fetch_optional(c).await)?)
 }
 
+/// Who presents a credential: an API token's secret, or a signed-in session's user id.
+pub enum Credential<'a> {
+    Token(&'a str),
+    Session(i64),
+}
+
+/// The user behind a credential, with the name of their scope's region (None for the
+/// national scope), in one query: every authenticated request asks this.
+pub async fn authenticate(db: &Db, by: Credential<'_>) -> Result<Option<(UserRow, Option<String>)>, StoreError> {
+    let cols: Vec<String> = COLS.split(',').map(|c| format!("u.{}", c.trim())).collect();
+    let select = format!(
+        "SELECT {}, d.name AS scope_name FROM users u LEFT JOIN divisions d ON d.code = u.scope_division",
+        cols.join(", ")
+    );
+    let row: Option<Authenticated> = match by {
+        Credential::Token(secret) => {
+            let sql = format!(
+                "{select} JOIN api_tokens t ON t.user_id = u.id WHERE t.token_hash = $1 AND t.revoked_at IS NULL \
+                 AND (t.expires_at IS NULL OR t.expires_at > $2)"
+            );
+            on_db!(db, |c| sqlx::query_as::<_, Authenticated>(&sql)
+                .bind(crate::accounts::tokens::hash_token(secret))
+                .bind(crate::time::now())
+                .fetch_optional(c)
+                .await)?
+        }
+        Credential::Session(id) => {
+            let sql = format!("{select} WHERE u.id = $1");
+            on_db!(db, |c| sqlx::query_as::<_, Authenticated>(&sql).bind(id).fetch_optional(c).await)?
+        }
+    };
+    Ok(row.map(|a| (a.user, a.scope_name)))
+}
+
+#[derive(FromRow)]
+struct Authenticated {
+    #[sqlx(flatten)]
+    user: UserRow,
+    scope_name: Option<String>,
+}
+
 /// Load a user the caller may see: the user's scope must lie inside the caller's.
 pub async fn get(db: &Db, scope: &Scope, id: i64) -> Result<UserRow, StoreError> {
     let row = find_by_id_unscoped(db, id).await?.ok_or(StoreError::NotFound)?;

@@ -250,6 +250,13 @@ pub async fn get_tx(tx: &mut Tx, id: i64) -> Result<ActivityRow, StoreError> {
     on_tx!(tx, |c| sqlx::query_as::<_, ActivityRow>(&sql).bind(id).fetch_optional(c).await)?.ok_or(StoreError::NotFound)
 }
 
+/// Several activities by id inside a write transaction (unknown ids are left out).
+pub async fn get_many_tx(tx: &mut Tx, ids: &[i64]) -> Result<std::collections::HashMap<i64, ActivityRow>, StoreError> {
+    let head = format!("SELECT {COLS} FROM activities a JOIN organizations o ON o.id = a.organization_id WHERE a.id IN (");
+    let rows: Vec<ActivityRow> = crate::query::fetch_in_tx(tx, &head, ids, ")").await?;
+    Ok(rows.into_iter().map(|r| (r.id, r)).collect())
+}
+
 /// The secret behind an activity's rotating check-in code.
 pub async fn checkin_secret(db: &Db, id: i64) -> Result<Vec<u8>, StoreError> {
     let row: Option<(Vec<u8>,)> =

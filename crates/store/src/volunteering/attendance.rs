@@ -73,6 +73,13 @@ pub async fn get_tx(tx: &mut Tx, id: i64) -> Result<AttendanceRow, StoreError> {
         .ok_or(StoreError::NotFound)
 }
 
+/// Several attendances by id (unknown ids are left out).
+pub async fn get_many_tx(tx: &mut Tx, ids: &[i64]) -> Result<std::collections::HashMap<i64, AttendanceRow>, StoreError> {
+    let head = format!("SELECT {COLS}{FROM} WHERE t.id IN (");
+    let rows: Vec<AttendanceRow> = crate::query::fetch_in_tx(tx, &head, ids, ")").await?;
+    Ok(rows.into_iter().map(|r| (r.id, r)).collect())
+}
+
 /// The person's attendance at the activity that is still open (to check out).
 pub async fn open_for(tx: &mut Tx, activity_id: i64, person_id: i64) -> Result<Option<AttendanceRow>, StoreError> {
     let sql = format!(
@@ -123,15 +130,20 @@ pub async fn check_out(
 
 /// Mark a closed attendance as confirmed (its service record was written). Conflict if it
 /// is not closed — e.g. confirmed a moment ago by someone else.
-pub async fn mark_confirmed(tx: &mut Tx, id: i64) -> Result<(), StoreError> {
-    let n =
-        on_tx!(tx, |c| sqlx::query("UPDATE attendance SET status = 'confirmed' WHERE id = $1 AND status = 'closed'")
-            .bind(id)
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected()))?;
-    if n == 0 {
-        return Err(StoreError::Conflict("该签到记录不是「已签退」状态，不能确认时长".into()));
+pub async fn mark_confirmed(tx: &mut Tx, ids: &[i64]) -> Result<(), StoreError> {
+    for chunk in ids.chunks(crate::query::ROWS_PER_STATEMENT) {
+        let n = on_tx!(tx, |c| {
+            let mut qb = sqlx::QueryBuilder::new("UPDATE attendance SET status = 'confirmed' WHERE status = 'closed' AND id IN (");
+            let mut sep = qb.separated(", ");
+            for id in chunk {
+                sep.push_bind(*id);
+            }
+            qb.push(")");
+            qb.build().execute(c).await.map(|r| r.rows_affected())
+        })?;
+        if n != chunk.len() as u64 {
+            return Err(StoreError::Conflict("签到记录不是「已签退」状态（或重复），不能确认时长".into()));
+        }
     }
     Ok(())
 }

@@ -11,22 +11,45 @@ use wushe_domain::volunteering::counts::{active_day, enrolment_deltas, Enrolment
 use crate::stats::{self, Delta};
 use crate::{on_db, on_tx, Db, StoreError, Tx};
 
-/// A record in force was added for `person_id` on `service_date`: the year's count goes up;
-/// the first record of a year makes the volunteer active (returned as a delta to append).
-pub async fn record_added(tx: &mut Tx, person_id: i64, service_date: NaiveDate) -> Result<Option<Delta>, StoreError> {
-    let year = i64::from(service_date.year());
-    let (records, division): (i64, String) = on_tx!(tx, |c| sqlx::query_as(
-        "INSERT INTO volunteer_years (person_id, year, division_code, records) \
-         SELECT $1, $2, p.division_code, 1 FROM people p WHERE p.id = $1 \
-         ON CONFLICT (person_id, year) DO UPDATE SET records = volunteer_years.records + 1, \
-         division_code = CASE WHEN volunteer_years.records = 0 THEN excluded.division_code \
-         ELSE volunteer_years.division_code END RETURNING records, division_code"
-    )
-    .bind(person_id)
-    .bind(year)
-    .fetch_one(c)
-    .await)?;
-    Ok((records == 1).then(|| Delta::new(metric::ACTIVE_VOLUNTEERS, &division, active_day(service_date), 1)))
+/// Records in force were added, one per (person, service date): each year's count goes up;
+/// the first records of a year make the volunteer active (returned as deltas to append).
+pub async fn records_added(tx: &mut Tx, added: &[(i64, NaiveDate)]) -> Result<Vec<Delta>, StoreError> {
+    // one row per (person, year), so no row is upserted twice in a statement
+    let mut per_year: std::collections::BTreeMap<(i64, i64), (i64, NaiveDate)> = std::collections::BTreeMap::new();
+    for (person, day) in added {
+        let e = per_year.entry((*person, i64::from(day.year()))).or_insert((0, *day));
+        e.0 += 1;
+        e.1 = e.1.min(*day);
+    }
+    let rows: Vec<((i64, i64), (i64, NaiveDate))> = per_year.into_iter().collect();
+    let mut out = Vec::new();
+    for chunk in rows.chunks(crate::query::ROWS_PER_STATEMENT) {
+        let got: Vec<(i64, i64, i64, String)> = on_tx!(tx, |c| {
+            let mut qb = sqlx::QueryBuilder::new(
+                "INSERT INTO volunteer_years (person_id, year, division_code, records) \
+                 SELECT v.column1, v.column2, p.division_code, v.column3 FROM (",
+            );
+            qb.push_values(chunk, |mut b, ((person, year), (n, _))| {
+                b.push_bind(*person).push_bind(*year).push_bind(*n);
+            });
+            qb.push(
+                ") v JOIN people p ON p.id = v.column1 WHERE TRUE \
+                 ON CONFLICT (person_id, year) DO UPDATE SET records = volunteer_years.records + excluded.records, \
+                 division_code = CASE WHEN volunteer_years.records = 0 THEN excluded.division_code \
+                 ELSE volunteer_years.division_code END RETURNING person_id, year, records, division_code",
+            );
+            qb.build_query_as().fetch_all(c).await
+        })?;
+        let by_key: std::collections::HashMap<(i64, i64), (i64, NaiveDate)> = chunk.iter().copied().collect();
+        for (person, year, records, division) in got {
+            if let Some((n, first)) = by_key.get(&(person, year)) {
+                if records == *n {
+                    out.push(Delta::new(metric::ACTIVE_VOLUNTEERS, &division, active_day(*first), 1));
+                }
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// A record in force was superseded: the year's count goes down; the last record of a year
@@ -57,6 +80,25 @@ pub async fn enrolment_tx(tx: &mut Tx, person_id: i64) -> Result<Option<Enrolmen
     .fetch_optional(c)
     .await)?;
     Ok(row.map(|(division, registered_on, ended_on)| Enrolment { division, registered_on, ended_on }))
+}
+
+/// What the registered-volunteer count knows of several people (non-volunteers left out).
+pub async fn enrolments_tx(
+    tx: &mut Tx,
+    people: &[i64],
+) -> Result<std::collections::HashMap<i64, Enrolment>, StoreError> {
+    let rows: Vec<(i64, String, NaiveDate, Option<NaiveDate>)> = crate::query::fetch_in_tx(
+        tx,
+        "SELECT p.id, p.division_code, v.registered_on, v.ended_on FROM people p \
+         JOIN volunteers v ON v.person_id = p.id WHERE p.id IN (",
+        people,
+        ")",
+    )
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, division, registered_on, ended_on)| (id, Enrolment { division, registered_on, ended_on }))
+        .collect())
 }
 
 /// The highest approved star of a person (0 = none).

@@ -65,40 +65,58 @@ pub struct NewRecord<'a> {
 
 /// Insert a record; returns (id, uid). Conflict when the attendance already has one.
 pub async fn insert(tx: &mut Tx, r: &NewRecord<'_>) -> Result<(i64, String), StoreError> {
-    let uid = uuid::Uuid::now_v7().to_string();
-    let res: Result<(i64,), StoreError> = on_tx!(tx, |c| sqlx::query_as(
-        "INSERT INTO service_records (uid, person_id, activity_id, organization_id, attendance_id, division_code, \
-         category, service_date, started_at, ended_at, travel_minutes, recorded_minutes, credited_minutes, evaluation, \
-         timebank, supersedes_id, confirmed_by, confirmed_by_name, confirmed_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) RETURNING id"
-    )
-    .bind(&uid)
-    .bind(r.person_id)
-    .bind(r.activity_id)
-    .bind(r.organization_id)
-    .bind(r.attendance_id)
-    .bind(r.division_code)
-    .bind(r.category)
-    .bind(r.service_date)
-    .bind(r.started_at)
-    .bind(r.ended_at)
-    .bind(r.travel_minutes)
-    .bind(r.recorded_minutes)
-    .bind(r.credited_minutes)
-    .bind(r.evaluation)
-    .bind(r.timebank)
-    .bind(r.supersedes_id)
-    .bind(r.confirmed_by)
-    .bind(r.confirmed_by_name)
-    .bind(r.confirmed_at)
-    .fetch_one(c)
-    .await)
-    .map_err(StoreError::from);
-    match res {
-        Ok((id,)) => Ok((id, uid)),
-        Err(e) if e.is_unique_violation() => Err(StoreError::Conflict("该签到记录的时长已确认".into())),
-        Err(e) => Err(e),
+    let mut ids = insert_many(tx, std::slice::from_ref(r)).await?;
+    Ok(ids.remove(0))
+}
+
+/// Insert records with one statement per thousand; returns (id, uid) of each, in order.
+/// Conflict when an attendance already has a record.
+pub async fn insert_many(tx: &mut Tx, rows: &[NewRecord<'_>]) -> Result<Vec<(i64, String)>, StoreError> {
+    let uids: Vec<String> = rows.iter().map(|_| uuid::Uuid::now_v7().to_string()).collect();
+    let mut by_uid = std::collections::HashMap::with_capacity(rows.len());
+    for (chunk, uids) in rows.chunks(crate::query::ROWS_PER_STATEMENT).zip(uids.chunks(crate::query::ROWS_PER_STATEMENT)) {
+        let res: Result<Vec<(i64, String)>, StoreError> = on_tx!(tx, |c| {
+            let mut qb = sqlx::QueryBuilder::new(
+                "INSERT INTO service_records (uid, person_id, activity_id, organization_id, attendance_id, division_code, \
+                 category, service_date, started_at, ended_at, travel_minutes, recorded_minutes, credited_minutes, evaluation, \
+                 timebank, supersedes_id, confirmed_by, confirmed_by_name, confirmed_at) ",
+            );
+            qb.push_values(chunk.iter().zip(uids), |mut b, (r, uid)| {
+                b.push_bind(uid)
+                    .push_bind(r.person_id)
+                    .push_bind(r.activity_id)
+                    .push_bind(r.organization_id)
+                    .push_bind(r.attendance_id)
+                    .push_bind(r.division_code)
+                    .push_bind(r.category)
+                    .push_bind(r.service_date)
+                    .push_bind(r.started_at)
+                    .push_bind(r.ended_at)
+                    .push_bind(r.travel_minutes)
+                    .push_bind(r.recorded_minutes)
+                    .push_bind(r.credited_minutes)
+                    .push_bind(r.evaluation)
+                    .push_bind(r.timebank)
+                    .push_bind(r.supersedes_id)
+                    .push_bind(r.confirmed_by)
+                    .push_bind(r.confirmed_by_name)
+                    .push_bind(r.confirmed_at);
+            });
+            qb.push(" RETURNING id, uid");
+            qb.build_query_as::<(i64, String)>().fetch_all(c).await
+        })
+        .map_err(StoreError::from);
+        match res {
+            Ok(got) => by_uid.extend(got.into_iter().map(|(id, uid)| (uid, id))),
+            Err(e) if e.is_unique_violation() => {
+                return Err(StoreError::Conflict("该签到记录的时长已确认".into()))
+            }
+            Err(e) => return Err(e),
+        }
     }
+    uids.into_iter()
+        .map(|uid| by_uid.get(&uid).map(|id| (*id, uid)).ok_or_else(|| StoreError::Conflict("服务记录写入不完整".into())))
+        .collect()
 }
 
 /// Mark a record superseded by a correction. Conflict if it already was.
@@ -117,6 +135,42 @@ pub async fn mark_superseded(tx: &mut Tx, id: i64) -> Result<(), StoreError> {
 }
 
 /// Minutes credited to a person on a local day, over records in force.
+/// Minutes in force already credited to each (person, service date) asked for; pairs with
+/// none are left out.
+pub async fn credited_on_many(
+    tx: &mut Tx,
+    keys: &[(i64, NaiveDate)],
+) -> Result<std::collections::HashMap<(i64, NaiveDate), i64>, StoreError> {
+    let mut people: Vec<i64> = keys.iter().map(|k| k.0).collect();
+    people.sort_unstable();
+    people.dedup();
+    let mut days: Vec<NaiveDate> = keys.iter().map(|k| k.1).collect();
+    days.sort_unstable();
+    days.dedup();
+    let mut out = std::collections::HashMap::new();
+    for chunk in people.chunks(crate::query::ROWS_PER_STATEMENT) {
+        let rows: Vec<(i64, NaiveDate, i64)> = on_tx!(tx, |c| {
+            let mut qb = sqlx::QueryBuilder::new(
+                "SELECT person_id, service_date, CAST(SUM(credited_minutes) AS BIGINT) FROM service_records \
+                 WHERE superseded = FALSE AND person_id IN (",
+            );
+            let mut sep = qb.separated(", ");
+            for p in chunk {
+                sep.push_bind(*p);
+            }
+            qb.push(") AND service_date IN (");
+            let mut sep = qb.separated(", ");
+            for d in &days {
+                sep.push_bind(*d);
+            }
+            qb.push(") GROUP BY person_id, service_date");
+            qb.build_query_as().fetch_all(c).await
+        })?;
+        out.extend(rows.into_iter().map(|(p, d, n)| ((p, d), n)));
+    }
+    Ok(out)
+}
+
 pub async fn credited_on(tx: &mut Tx, person_id: i64, day: NaiveDate) -> Result<i64, StoreError> {
     let (n,): (i64,) = on_tx!(tx, |c| sqlx::query_as(
         "SELECT CAST(COALESCE(SUM(credited_minutes), 0) AS BIGINT) FROM service_records \

@@ -50,22 +50,31 @@ impl AwardRow {
 const COLS: &str = "s.id, s.person_id, s.star, s.status, s.threshold_minutes, s.reached_on, s.eligible_on, \
     s.created_at, s.decided_by_name, s.decided_at, s.decision_note, s.total_at_decision, s.lapsed_at";
 
-/// A person's confirmed minutes in force (the covering person index).
-pub async fn total_minutes_tx(tx: &mut Tx, person_id: i64) -> Result<i64, StoreError> {
-    let (n,): (i64,) = on_tx!(tx, |c| sqlx::query_as(
-        "SELECT CAST(COALESCE(SUM(credited_minutes), 0) AS BIGINT) FROM service_records \
-         WHERE person_id = $1 AND superseded = FALSE"
+/// Confirmed minutes in force of several people (people with none are left out).
+pub async fn total_minutes_many(tx: &mut Tx, people: &[i64]) -> Result<std::collections::HashMap<i64, i64>, StoreError> {
+    let rows: Vec<(i64, i64)> = query::fetch_in_tx(
+        tx,
+        "SELECT person_id, CAST(SUM(credited_minutes) AS BIGINT) FROM service_records \
+         WHERE superseded = FALSE AND person_id IN (",
+        people,
+        ") GROUP BY person_id",
     )
-    .bind(person_id)
-    .fetch_one(c)
-    .await)?;
-    Ok(n)
+    .await?;
+    Ok(rows.into_iter().collect())
 }
 
-/// A person's awards, oldest first.
-pub async fn for_person_tx(tx: &mut Tx, person_id: i64) -> Result<Vec<AwardRow>, StoreError> {
-    let sql = format!("SELECT {COLS} FROM star_awards s WHERE s.person_id = $1 ORDER BY s.id");
-    Ok(on_tx!(tx, |c| sqlx::query_as::<_, AwardRow>(&sql).bind(person_id).fetch_all(c).await)?)
+/// The awards of several people, each person's oldest first.
+pub async fn for_people_tx(
+    tx: &mut Tx,
+    people: &[i64],
+) -> Result<std::collections::HashMap<i64, Vec<AwardRow>>, StoreError> {
+    let head = format!("SELECT {COLS} FROM star_awards s WHERE s.person_id IN (");
+    let rows: Vec<AwardRow> = query::fetch_in_tx(tx, &head, people, ") ORDER BY s.id").await?;
+    let mut out: std::collections::HashMap<i64, Vec<AwardRow>> = std::collections::HashMap::new();
+    for r in rows {
+        out.entry(r.person_id).or_default().push(r);
+    }
+    Ok(out)
 }
 
 pub async fn for_person(db: &Db, person_id: i64) -> Result<Vec<AwardRow>, StoreError> {

@@ -1010,21 +1010,19 @@ impl PersonView {
     }
 }
 
-/// Region names for a page of people (one lookup per distinct code).
+/// Region names for a page of people, from township down ("街道 社区"): one query for every
+/// code on the page and their parents.
 async fn region_names(state: &AppState, rows: &[PersonRow]) -> Result<HashMap<String, String>, AppError> {
+    let codes: Vec<(String, DivisionCode)> =
+        rows.iter().filter_map(|r| DivisionCode::parse(&r.division_code).ok().map(|c| (r.division_code.clone(), c))).collect();
+    let wanted: Vec<DivisionCode> =
+        codes.iter().flat_map(|(_, c)| c.ancestors().into_iter().chain(std::iter::once(c.clone()))).collect();
+    let found = regions::get_many(&state.db, &wanted).await?;
     let mut out = HashMap::new();
-    for r in rows {
-        if out.contains_key(&r.division_code) {
-            continue;
-        }
-        if let Ok(c) = DivisionCode::parse(&r.division_code) {
-            let chain = regions::ancestors(&state.db, &c).await?;
-            let mut names: Vec<String> = chain.into_iter().filter(|d| d.level >= 3).map(|d| d.name).collect();
-            if let Some(d) = regions::get(&state.db, &c).await? {
-                names.push(d.name);
-            }
-            out.insert(r.division_code.clone(), names.join(" "));
-        }
+    for (raw, c) in codes {
+        let parents = c.ancestors().into_iter().filter_map(|a| found.get(a.prefix())).filter(|d| d.level >= 3);
+        let names: Vec<&str> = parents.chain(found.get(c.prefix())).map(|d| d.name.as_str()).collect();
+        out.insert(raw, names.join(" "));
     }
     Ok(out)
 }

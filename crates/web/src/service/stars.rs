@@ -44,43 +44,62 @@ pub async fn follow_hours(
     person_id: i64,
     hours_only_rose: bool,
 ) -> Result<Changed, AppError> {
-    let total = store::total_minutes_tx(tx, person_id).await?;
-    if hours_only_rose && rules.reached(total) == 0 {
-        return Ok(Changed::default());
+    Ok(follow_hours_many(tx, rules, &[person_id], hours_only_rose).await?.remove(&person_id).unwrap_or_default())
+}
+
+/// `follow_hours` for several volunteers, with one read of each kind for all of them.
+/// Returns what changed for those whose awards changed.
+pub async fn follow_hours_many(
+    tx: &mut Tx,
+    rules: &StarRules,
+    people: &[i64],
+    hours_only_rose: bool,
+) -> Result<std::collections::HashMap<i64, Changed>, AppError> {
+    let mut out = std::collections::HashMap::new();
+    let totals = store::total_minutes_many(tx, people).await?;
+    let total = |p: &i64| totals.get(p).copied().unwrap_or(0);
+    let mut people: Vec<i64> = people.iter().copied().filter(|p| !(hours_only_rose && rules.reached(total(p)) == 0)).collect();
+    people.sort_unstable();
+    people.dedup();
+    if people.is_empty() {
+        return Ok(out);
     }
-    let awards = store::for_person_tx(tx, person_id).await?;
-    if awards.is_empty() && rules.reached(total) == 0 {
-        return Ok(Changed::default());
+    let mut awards = store::for_people_tx(tx, &people).await?;
+    people.retain(|p| awards.contains_key(p) || rules.reached(total(p)) > 0);
+    if people.is_empty() {
+        return Ok(out);
     }
-    let facts: Vec<rules::Award> = awards.iter().map(AwardRow::fact).collect();
-    let Some(enrolment) = counts::enrolment_tx(tx, person_id).await? else {
-        return Ok(Changed::default());
-    };
+    let enrolments = counts::enrolments_tx(tx, &people).await?;
     let today = crate::service::registry::today();
-    let changes = rules::reconcile(rules, total, Some(enrolment.registered_on), today, &facts);
-    if changes.is_empty() {
-        return Ok(Changed::default());
-    }
-    let held_before = rules::held_star(&facts);
-    let mut lapsed_ids = Vec::new();
-    let mut out = Changed::default();
-    for c in &changes {
-        match c {
-            StarChange::Create { star, threshold_minutes, eligible_on } => {
-                if store::insert(tx, person_id, *star, *threshold_minutes, today, *eligible_on).await?.is_some() {
-                    out.created.push(*star);
-                }
-            }
-            StarChange::Lapse { id, star, .. } => {
-                store::lapse(tx, *id).await?;
-                lapsed_ids.push(*id);
-                out.lapsed.push(*star);
-            }
-            StarChange::Reschedule { id, eligible_on } => store::reschedule(tx, *id, *eligible_on).await?,
+    for person_id in people {
+        let Some(enrolment) = enrolments.get(&person_id) else { continue };
+        let facts: Vec<rules::Award> = awards.remove(&person_id).unwrap_or_default().iter().map(AwardRow::fact).collect();
+        let changes = rules::reconcile(rules, total(&person_id), Some(enrolment.registered_on), today, &facts);
+        if changes.is_empty() {
+            continue;
         }
+        let held_before = rules::held_star(&facts);
+        let mut lapsed_ids = Vec::new();
+        let mut changed = Changed::default();
+        for c in &changes {
+            match c {
+                StarChange::Create { star, threshold_minutes, eligible_on } => {
+                    if store::insert(tx, person_id, *star, *threshold_minutes, today, *eligible_on).await?.is_some() {
+                        changed.created.push(*star);
+                    }
+                }
+                StarChange::Lapse { id, star, .. } => {
+                    store::lapse(tx, *id).await?;
+                    lapsed_ids.push(*id);
+                    changed.lapsed.push(*star);
+                }
+                StarChange::Reschedule { id, eligible_on } => store::reschedule(tx, *id, *eligible_on).await?,
+            }
+        }
+        let after: Vec<rules::Award> = facts.into_iter().filter(|a| !lapsed_ids.contains(&a.id)).collect();
+        held_moved(tx, &enrolment.division, held_before, rules::held_star(&after), today).await?;
+        out.insert(person_id, changed);
     }
-    let after: Vec<rules::Award> = facts.into_iter().filter(|a| !lapsed_ids.contains(&a.id)).collect();
-    held_moved(tx, &enrolment.division, held_before, rules::held_star(&after), today).await?;
     Ok(out)
 }
 

@@ -46,60 +46,55 @@ impl EarnRules {
     }
 }
 
-/// Points for every confirmed record, coins for time-bank activities (from the depositor
-/// age, up to the storage cap). Runs inside the confirmation's transaction.
-#[allow(clippy::too_many_arguments)]
-pub async fn earn(
-    tx: &mut Tx,
-    r: &EarnRules,
-    person_id: i64,
-    record_id: i64,
-    timebank: bool,
-    minutes: i64,
-    division_code: &str,
-    by: i64,
-    at: DateTime<Utc>,
-) -> Result<(), AppError> {
-    let points = r.points.earned(minutes);
-    if points > 0 {
-        let m = Movement::Earn { units: points };
-        ledger::post(
-            tx,
-            &posting(
-                Ledger::Points,
-                &m,
-                Side::System(SystemAccount::Issuance),
-                Side::Person(person_id),
-                None,
-                Some(record_id),
-                division_code,
-                by,
-                at,
-            ),
-        )
-        .await
-        .map_err(|e| refused(e, Ledger::Points))?;
-    }
-    if timebank && minutes > 0 {
-        let birth = wushe_store::volunteering::signups::birth_date(tx, person_id).await?;
+/// What one confirmed record may earn.
+#[derive(Debug, Clone, Copy)]
+pub struct Earning<'a> {
+    pub person_id: i64,
+    pub record_id: i64,
+    pub timebank: bool,
+    pub minutes: i64,
+    pub division_code: &'a str,
+    pub by: i64,
+    pub at: DateTime<Utc>,
+}
+
+/// Points for every confirmed record (posted together), coins for time-bank activities
+/// (from the depositor age, up to the storage cap, one by one since each depends on the
+/// balance). Runs inside the confirmations' transaction.
+pub async fn earn(tx: &mut Tx, r: &EarnRules, records: &[Earning<'_>]) -> Result<(), AppError> {
+    let points: Vec<(Movement, &Earning)> = records
+        .iter()
+        .map(|e| (Movement::Earn { units: r.points.earned(e.minutes) }, e))
+        .filter(|(m, _)| m.units() > 0)
+        .collect();
+    let postings: Vec<Posting> = points
+        .iter()
+        .map(|(m, e)| {
+            let to = Side::Person(e.person_id);
+            posting(Ledger::Points, m, Side::System(SystemAccount::Issuance), to, None, Some(e.record_id), e.division_code, e.by, e.at)
+        })
+        .collect();
+    ledger::post_many(tx, &postings).await.map_err(|e| refused(e, Ledger::Points))?;
+    for e in records.iter().filter(|e| e.timebank && e.minutes > 0) {
+        let birth = wushe_store::volunteering::signups::birth_date(tx, e.person_id).await?;
         let age = wushe_domain::volunteering::activity::age_on(birth, crate::service::registry::today());
         if r.timebank.deposits_at(age) {
             // coins past their expiry no longer count against the cap
-            expire_person(tx, &r.timebank, person_id, wushe_store::time::now(), &system_actor()).await?;
-            let balance = ledger::balance_tx(tx, Ledger::Coins, person_id).await?;
-            let units = r.timebank.deposit_units(minutes, balance);
+            expire_person(tx, &r.timebank, e.person_id, wushe_store::time::now(), &system_actor()).await?;
+            let balance = ledger::balance_tx(tx, Ledger::Coins, e.person_id).await?;
+            let units = r.timebank.deposit_units(e.minutes, balance);
             if units > 0 {
                 let m = Movement::Earn { units };
                 let p = posting(
                     Ledger::Coins,
                     &m,
                     Side::System(SystemAccount::Issuance),
-                    Side::Person(person_id),
+                    Side::Person(e.person_id),
                     Some(r.timebank.cap_units()),
-                    Some(record_id),
-                    division_code,
-                    by,
-                    at,
+                    Some(e.record_id),
+                    e.division_code,
+                    e.by,
+                    e.at,
                 );
                 ledger::post(tx, &p).await.map_err(|e| refused(e, Ledger::Coins))?;
             }

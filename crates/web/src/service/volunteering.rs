@@ -767,70 +767,138 @@ pub async fn confirm(
             return Err(AppError::validation("路途时间", "应在 0–1440 分钟之间"));
         }
     }
-    let actor = meta.actor(Some(user));
-    let (user_id, user_name, user_org, user_person, admin) =
-        (user.id, user.display_name.clone(), user.organization_id, user.person_id, user.role == Role::Admin);
-    state
-        .writes
-        .run(move |tx| {
-            let (actor, user_name, input) = (actor.clone(), user_name.clone(), input.clone());
-            Box::pin(async move {
-                let rules: HourRules = settings::get_tx(tx, HOUR_RULES_KEY).await?;
-                let earn = crate::service::timebank::EarnRules::load(tx).await?;
-                let stars: StarRules = settings::get_tx(tx, STAR_RULES_KEY).await?;
-                let now = wushe_store::time::now();
-                let mut out = Vec::with_capacity(input.items.len());
-                for (i, it) in input.items.iter().enumerate() {
-                    let at = |m: String| {
-                        AppError::Conflict(format!("第 {} 条（签到记录 {}）：{m}", i + 1, it.attendance_id))
-                    };
-                    let t = attendance_store::get_tx(tx, it.attendance_id).await.map_err(|e| match e {
-                        StoreError::NotFound => at("签到记录不存在".into()),
-                        e => e.into(),
-                    })?;
-                    let a = activities::get_tx(tx, t.activity_id).await?;
-                    if !(admin || user_org == Some(a.organization_id)) {
-                        return Err(AppError::Forbidden(format!(
-                            "第 {} 条：只有举办活动的组织可以确认时长（谁组织谁记录）",
-                            i + 1
-                        )));
+    let request = ConfirmRequest {
+        actor: meta.actor(Some(user)),
+        user_id: user.id,
+        user_name: user.display_name.clone(),
+        organization_id: user.organization_id,
+        person_id: user.person_id,
+        admin: user.role == Role::Admin,
+        items: input.items,
+    };
+    state.writes.merge::<Confirmations>(request).await
+}
+
+/// One request to confirm hours, as the writer takes it.
+pub struct ConfirmRequest {
+    actor: Actor,
+    user_id: i64,
+    user_name: String,
+    organization_id: Option<i64>,
+    person_id: Option<i64>,
+    admin: bool,
+    items: Vec<ConfirmItem>,
+}
+
+/// The confirmation requests of one group-commit batch, checked and written together: one
+/// read of each kind for all their attendances, then `write_confirmations`. A request is
+/// all or nothing; a refused one leaves no writes and does not count against the others'
+/// day caps.
+pub struct Confirmations;
+
+impl wushe_store::group_commit::Merge for Confirmations {
+    type Item = ConfirmRequest;
+    type Out = Vec<ConfirmedRecord>;
+    type Err = AppError;
+
+    fn apply<'a>(
+        tx: &'a mut Tx,
+        requests: &'a [ConfirmRequest],
+    ) -> wushe_store::group_commit::BoxFut<'a, Result<Vec<Result<Vec<ConfirmedRecord>, AppError>>, AppError>> {
+        Box::pin(confirm_requests(tx, requests))
+    }
+}
+
+async fn confirm_requests(
+    tx: &mut Tx,
+    requests: &[ConfirmRequest],
+) -> Result<Vec<Result<Vec<ConfirmedRecord>, AppError>>, AppError> {
+    let rules: HourRules = settings::get_tx(tx, HOUR_RULES_KEY).await?;
+    let earn = crate::service::timebank::EarnRules::load(tx).await?;
+    let stars: StarRules = settings::get_tx(tx, STAR_RULES_KEY).await?;
+    let now = wushe_store::time::now();
+    let ids: Vec<i64> = requests.iter().flat_map(|r| r.items.iter().map(|i| i.attendance_id)).collect();
+    let attendances = attendance_store::get_many_tx(tx, &ids).await?;
+    let activity_ids: Vec<i64> = attendances.values().map(|t| t.activity_id).collect();
+    let activities = activities::get_many_tx(tx, &activity_ids).await?;
+    let days: Vec<(i64, chrono::NaiveDate)> =
+        attendances.values().map(|t| (t.person_id, local_date(t.checked_in_at))).collect();
+    let mut same_day = records::credited_on_many(tx, &days).await?;
+    let confirmers: Vec<Confirmer> = requests
+        .iter()
+        .map(|r| Confirmer { user_id: r.user_id, name: &r.user_name, at: now, actor: &r.actor })
+        .collect();
+    let mut taken = std::collections::HashSet::new();
+    let mut answers = Vec::with_capacity(requests.len());
+    let mut writes = Vec::new();
+    for (r, by) in requests.iter().zip(&confirmers) {
+        // checked against what the batch's earlier requests took, kept only if all pass
+        let mut day_after = std::collections::HashMap::new();
+        let mut mine = Vec::with_capacity(r.items.len());
+        let checked = (|| {
+            for (i, it) in r.items.iter().enumerate() {
+                let at = |m: String| AppError::Conflict(format!("第 {} 条（签到记录 {}）：{m}", i + 1, it.attendance_id));
+                let t = attendances.get(&it.attendance_id).ok_or_else(|| at("签到记录不存在".into()))?;
+                let a = activities.get(&t.activity_id).ok_or_else(|| at("活动不存在".into()))?;
+                if !(r.admin || r.organization_id == Some(a.organization_id)) {
+                    return Err(AppError::Forbidden(format!(
+                        "第 {} 条：只有举办活动的组织可以确认时长（谁组织谁记录）",
+                        i + 1
+                    )));
+                }
+                if r.person_id == Some(t.person_id) {
+                    return Err(AppError::Forbidden("不能确认自己的志愿服务时长".into()));
+                }
+                let ended = match (t.status.as_str(), t.checked_out_at) {
+                    _ if taken.contains(&t.id) || mine.iter().any(|w: &ConfirmWrite| w.attendance.id == t.id) => {
+                        return Err(at("时长已确认".into()))
                     }
-                    if user_person == Some(t.person_id) {
-                        return Err(AppError::Forbidden("不能确认自己的志愿服务时长".into()));
-                    }
-                    let ended = match (t.status.as_str(), t.checked_out_at) {
-                        ("closed", Some(out_at)) => out_at,
-                        ("open", _) => return Err(at("尚未签退".into())),
-                        ("flagged", _) => return Err(at("缺少签退，请先补登签退时间".into())),
-                        ("confirmed", _) => return Err(at("时长已确认".into())),
-                        _ => return Err(at("签到记录状态异常".into())),
-                    };
-                    let day = local_date(t.checked_in_at);
-                    let same_day = records::credited_on(tx, t.person_id, day).await?;
-                    let credit = hours::credit(&rules, t.checked_in_at, ended, it.travel_minutes, same_day, now)
-                        .map_err(|e| at(e.message()))?;
-                    let evaluation = it.evaluation.as_deref().map(str::trim).filter(|e| !e.is_empty());
-                    let confirmer = Confirmer { user_id, name: &user_name, at: now, actor: &actor };
-                    let (rid, uid) =
-                        write_confirmation(tx, &confirmer, &earn, &stars, &a, &t, ended, &credit, evaluation)
-                            .await
-                            .map_err(|e| match e {
-                                AppError::Conflict(m) => at(m),
-                                e => e,
-                            })?;
-                    out.push(ConfirmedRecord {
-                        attendance_id: t.id,
+                    ("closed", Some(out_at)) => out_at,
+                    ("open", _) => return Err(at("尚未签退".into())),
+                    ("flagged", _) => return Err(at("缺少签退，请先补登签退时间".into())),
+                    ("confirmed", _) => return Err(at("时长已确认".into())),
+                    _ => return Err(at("签到记录状态异常".into())),
+                };
+                let key = (t.person_id, local_date(t.checked_in_at));
+                let before = *day_after.get(&key).or(same_day.get(&key)).unwrap_or(&0);
+                let credit = hours::credit(&rules, t.checked_in_at, ended, it.travel_minutes, before, now)
+                    .map_err(|e| at(e.message()))?;
+                day_after.insert(key, before + credit.credited_minutes);
+                let evaluation = it.evaluation.as_deref().map(str::trim).filter(|e| !e.is_empty());
+                mine.push(ConfirmWrite { by, activity: a, attendance: t, ended, credit, evaluation });
+            }
+            Ok(())
+        })();
+        match checked {
+            Ok(()) => {
+                taken.extend(mine.iter().map(|w| w.attendance.id));
+                same_day.extend(day_after);
+                answers.push(Ok(mine.len()));
+                writes.extend(mine);
+            }
+            Err(e) => answers.push(Err(e)),
+        }
+    }
+    let written = write_confirmations(tx, &earn, &stars, &writes).await?;
+    let mut done = writes.iter().zip(written);
+    Ok(answers
+        .into_iter()
+        .map(|a| {
+            a.map(|n| {
+                done.by_ref()
+                    .take(n)
+                    .map(|(w, (rid, uid))| ConfirmedRecord {
+                        attendance_id: w.attendance.id,
                         record_id: rid,
                         record_uid: uid,
-                        credited_minutes: credit.credited_minutes,
-                        capped_by_activity: credit.capped_by_activity,
-                        capped_by_day: credit.capped_by_day,
-                    });
-                }
-                Ok(out)
+                        credited_minutes: w.credit.credited_minutes,
+                        capped_by_activity: w.credit.capped_by_activity,
+                        capped_by_day: w.credit.capped_by_day,
+                    })
+                    .collect()
             })
         })
-        .await
+        .collect())
 }
 
 /// Who confirms, and when.
@@ -841,81 +909,102 @@ pub struct Confirmer<'a> {
     pub actor: &'a Actor,
 }
 
-/// The writes of one confirmation, after its checks: the service record, the attendance
-/// marked confirmed, the volunteer's year (active-volunteer count), the statistics deltas,
-/// the earnings, any star the hours now reach, and the audit entry. The HTTP path, the
-/// demo's history and the benchmark's raw rate all write exactly these rows.
-#[allow(clippy::too_many_arguments)]
-pub async fn write_confirmation(
+/// One confirmation after its checks.
+pub struct ConfirmWrite<'a> {
+    pub by: &'a Confirmer<'a>,
+    pub activity: &'a ActivityRow,
+    pub attendance: &'a attendance_store::AttendanceRow,
+    pub ended: DateTime<Utc>,
+    pub credit: hours::Credit,
+    pub evaluation: Option<&'a str>,
+}
+
+/// The writes of confirmations, after their checks: the service records, the attendances
+/// marked confirmed, the volunteers' years (active-volunteer count), the statistics
+/// deltas, the earnings, any star the hours now reach, and the audit entries, each kind
+/// with one statement per thousand rows. The HTTP path, the demo's history and the
+/// benchmark's raw rate all write exactly these rows. Returns (id, uid) of each record.
+pub async fn write_confirmations(
     tx: &mut Tx,
-    by: &Confirmer<'_>,
     earn: &crate::service::timebank::EarnRules,
     stars: &StarRules,
-    a: &ActivityRow,
-    t: &attendance_store::AttendanceRow,
-    ended: DateTime<Utc>,
-    credit: &hours::Credit,
-    evaluation: Option<&str>,
-) -> Result<(i64, String), AppError> {
-    let day = local_date(t.checked_in_at);
-    let (rid, uid) = records::insert(
-        tx,
-        &NewRecord {
-            person_id: t.person_id,
-            activity_id: a.id,
-            organization_id: a.organization_id,
-            attendance_id: Some(t.id),
-            division_code: &a.division_code,
-            category: &a.category,
-            service_date: day,
-            started_at: t.checked_in_at,
-            ended_at: ended,
-            travel_minutes: credit.travel_minutes,
-            recorded_minutes: credit.recorded_minutes,
-            credited_minutes: credit.credited_minutes,
-            evaluation,
-            timebank: a.timebank,
+    items: &[ConfirmWrite<'_>],
+) -> Result<Vec<(i64, String)>, AppError> {
+    if items.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<NewRecord> = items
+        .iter()
+        .map(|w| NewRecord {
+            person_id: w.attendance.person_id,
+            activity_id: w.activity.id,
+            organization_id: w.activity.organization_id,
+            attendance_id: Some(w.attendance.id),
+            division_code: &w.activity.division_code,
+            category: &w.activity.category,
+            service_date: local_date(w.attendance.checked_in_at),
+            started_at: w.attendance.checked_in_at,
+            ended_at: w.ended,
+            travel_minutes: w.credit.travel_minutes,
+            recorded_minutes: w.credit.recorded_minutes,
+            credited_minutes: w.credit.credited_minutes,
+            evaluation: w.evaluation,
+            timebank: w.activity.timebank,
             supersedes_id: None,
-            confirmed_by: by.user_id,
-            confirmed_by_name: by.name,
-            confirmed_at: by.at,
-        },
-    )
-    .await?;
-    attendance_store::mark_confirmed(tx, t.id).await?;
-    let mut deltas = record_deltas(&a.division_code, &a.category, day, credit.credited_minutes, 1);
-    deltas.extend(counts::record_added(tx, t.person_id, day).await?);
+            confirmed_by: w.by.user_id,
+            confirmed_by_name: w.by.name,
+            confirmed_at: w.by.at,
+        })
+        .collect();
+    let ids = records::insert_many(tx, &rows).await?;
+    let attendance_ids: Vec<i64> = items.iter().map(|w| w.attendance.id).collect();
+    attendance_store::mark_confirmed(tx, &attendance_ids).await?;
+    let mut deltas: Vec<Delta> =
+        rows.iter().flat_map(|r| record_deltas(r.division_code, r.category, r.service_date, r.credited_minutes, 1)).collect();
+    let added: Vec<(i64, chrono::NaiveDate)> = rows.iter().map(|r| (r.person_id, r.service_date)).collect();
+    deltas.extend(counts::records_added(tx, &added).await?);
     stats::append(tx, &deltas).await?;
-    crate::service::timebank::earn(
-        tx,
-        earn,
-        t.person_id,
-        rid,
-        a.timebank,
-        credit.credited_minutes,
-        &a.division_code,
-        by.user_id,
-        by.at,
-    )
-    .await?;
-    let star_changes = crate::service::stars::follow_hours(tx, stars, t.person_id, true).await?;
-    audit::append(
-        tx,
-        by.actor,
-        &Event {
-            action: "confirm",
-            entity: "service_record",
-            entity_id: Some(rid.to_string()),
-            division_code: &a.division_code,
-            organization_id: Some(a.organization_id),
-            summary: serde_json::json!({
-                "attendance": t.id, "person": t.person_id, "credited_minutes": credit.credited_minutes,
-                "travel_minutes": credit.travel_minutes, "stars_reached": star_changes.created
-            }),
-        },
-    )
-    .await?;
-    Ok((rid, uid))
+    let earnings: Vec<crate::service::timebank::Earning> = rows
+        .iter()
+        .zip(&ids)
+        .map(|(r, (rid, _))| crate::service::timebank::Earning {
+            person_id: r.person_id,
+            record_id: *rid,
+            timebank: r.timebank,
+            minutes: r.credited_minutes,
+            division_code: r.division_code,
+            by: r.confirmed_by,
+            at: r.confirmed_at,
+        })
+        .collect();
+    crate::service::timebank::earn(tx, earn, &earnings).await?;
+    let people: Vec<i64> = rows.iter().map(|r| r.person_id).collect();
+    let star_changes = crate::service::stars::follow_hours_many(tx, stars, &people, true).await?;
+    let events: Vec<Event> = items
+        .iter()
+        .zip(&ids)
+        .enumerate()
+        .map(|(i, (w, (rid, _)))| {
+            let person = w.attendance.person_id;
+            // a star reached is told on the volunteer's last confirmation of the batch
+            let last = !items[i + 1..].iter().any(|later| later.attendance.person_id == person);
+            let reached = star_changes.get(&person).filter(|_| last).map(|c| c.created.clone()).unwrap_or_default();
+            Event {
+                action: "confirm",
+                entity: "service_record",
+                entity_id: Some(rid.to_string()),
+                division_code: &w.activity.division_code,
+                organization_id: Some(w.activity.organization_id),
+                summary: serde_json::json!({
+                    "attendance": w.attendance.id, "person": person, "credited_minutes": w.credit.credited_minutes,
+                    "travel_minutes": w.credit.travel_minutes, "stars_reached": reached
+                }),
+            }
+        })
+        .collect();
+    let entries: Vec<(&Actor, &Event)> = items.iter().zip(&events).map(|(w, e)| (w.by.actor, e)).collect();
+    audit::append_many(tx, &entries).await?;
+    Ok(ids)
 }
 
 /// The figures one record moves (sign −1 when a correction takes it back).
@@ -1065,24 +1154,22 @@ pub async fn review_correction(
         .await?;
         crate::service::timebank::reverse_earnings(&mut tx, c.person_id, old.id, &old.division_code, user.id).await?;
         let earn = crate::service::timebank::EarnRules::load(&mut tx).await?;
-        crate::service::timebank::earn(
-            &mut tx,
-            &earn,
-            c.person_id,
-            id,
-            old.timebank,
-            credit.credited_minutes,
-            &old.division_code,
-            user.id,
-            now,
-        )
-        .await?;
+        let earning = crate::service::timebank::Earning {
+            person_id: c.person_id,
+            record_id: id,
+            timebank: old.timebank,
+            minutes: credit.credited_minutes,
+            division_code: &old.division_code,
+            by: user.id,
+            at: now,
+        };
+        crate::service::timebank::earn(&mut tx, &earn, &[earning]).await?;
         let mut deltas = record_deltas(&old.division_code, &old.category, old.service_date, old.credited_minutes, -1);
         deltas.extend(record_deltas(&old.division_code, &old.category, day, credit.credited_minutes, 1));
         // the volunteer's years: only a correction into another year moves them
         if chrono::Datelike::year(&old.service_date) != chrono::Datelike::year(&day) {
             deltas.extend(counts::record_removed(&mut tx, c.person_id, old.service_date).await?);
-            deltas.extend(counts::record_added(&mut tx, c.person_id, day).await?);
+            deltas.extend(counts::records_added(&mut tx, &[(c.person_id, day)]).await?);
         }
         stats::append(&mut tx, &deltas).await?;
         // hours may have gone down: stars no longer reached lapse, new ones become eligible
