@@ -179,7 +179,10 @@ impl Db {
         let reader = SqlitePoolOptions::new()
             .max_connections(opts.max_connections.max(1))
             .min_connections(1)
-            .connect_with(base.read_only(true))
+            // A reader's page cache is dropped whenever a write has committed since its last
+            // read (WAL mode), i.e. on almost every read under load; mapped pages of the
+            // database file are read in place instead of being copied into a fresh cache.
+            .connect_with(base.read_only(true).pragma("mmap_size", "1073741824"))
             .await?;
         Ok(Db::Sqlite { writer, reader })
     }

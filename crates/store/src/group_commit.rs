@@ -162,10 +162,24 @@ pub struct GroupCommit {
 }
 
 impl GroupCommit {
-    /// Start the writer task on the current Tokio runtime.
+    /// Start the writer on a thread of its own with its own single-threaded runtime: a batch
+    /// waits for each statement's answer, and a task woken from the database's thread on the
+    /// shared runtime queues behind the HTTP tasks, which under load stretched every batch
+    /// several times over. The thread ends when the last handle is dropped.
     pub fn start(db: Db) -> GroupCommit {
         let (queue, rx) = mpsc::channel::<Box<dyn Job>>(MAX_BATCH * 8);
-        tokio::spawn(writer(db, rx));
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
+        match runtime {
+            Ok(rt) => {
+                let spawned = std::thread::Builder::new()
+                    .name("wushe-writer".into())
+                    .spawn(move || rt.block_on(writer(db, rx)));
+                if let Err(e) = spawned {
+                    tracing::error!(error = %e, "cannot start the writer thread");
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "cannot build the writer runtime"),
+        }
         GroupCommit { queue }
     }
 

@@ -25,7 +25,15 @@ impl Delta {
 }
 
 /// Append deltas in the caller's transaction (the write and its figures commit together).
+/// Deltas of the same figure, region and day are summed first (a batch of check-ins at one
+/// activity is one row), and sums of zero are left out.
 pub async fn append(tx: &mut Tx, deltas: &[Delta]) -> Result<(), StoreError> {
+    let mut sums: std::collections::BTreeMap<(&str, &str, NaiveDate), i64> = std::collections::BTreeMap::new();
+    for d in deltas {
+        *sums.entry((&d.metric, &d.division_code, d.day)).or_default() += d.amount;
+    }
+    let deltas: Vec<Delta> =
+        sums.into_iter().filter(|(_, n)| *n != 0).map(|((m, code, day), n)| Delta::new(m, code, day, n)).collect();
     for chunk in deltas.chunks(500) {
         on_tx!(tx, |c| {
             let mut qb = sqlx::QueryBuilder::new("INSERT INTO stat_deltas (metric, division_code, day, amount) ");

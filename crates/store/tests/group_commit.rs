@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use wushe_domain::codes::citizen_id::CitizenId;
 use wushe_domain::timebank::ledger::{Ledger, Movement, SystemAccount};
 use wushe_store::accounts::audit::{self, Actor, Event};
-use wushe_store::group_commit::GroupCommit;
+use wushe_store::group_commit::{BoxFut, GroupCommit, Merge};
 use wushe_store::registry::people::{insert_people, NewPerson};
 use wushe_store::timebank::ledger::{self, Posting, Side};
 use wushe_store::{on_db, settings, StoreError};
@@ -133,4 +133,123 @@ db_test!(refused_jobs_leave_nothing_and_the_rest_commit, |db| async move {
     let report = audit::verify(&db, |_, _| {}).await.unwrap();
     assert_eq!(report.broken, None);
     ledgers_whole(&db, person, 71).await;
+});
+
+/// A merged kind for the test: each item earns one point and writes an audit entry; an item
+/// `refuse` is answered with an error before anything is written; an item `fail` makes the
+/// whole call fail (as a broken statement would), which must cost only its own request.
+struct Earns;
+
+struct EarnItem {
+    person: i64,
+    i: i64,
+    refuse: bool,
+    fail: bool,
+}
+
+impl Merge for Earns {
+    type Item = EarnItem;
+    /// (item, how many items the call that wrote it was given)
+    type Out = (i64, usize);
+    type Err = StoreError;
+
+    fn apply<'a>(
+        tx: &'a mut wushe_store::Tx,
+        items: &'a [EarnItem],
+    ) -> BoxFut<'a, Result<Vec<Result<(i64, usize), StoreError>>, StoreError>> {
+        Box::pin(async move {
+            if items.iter().any(|it| it.fail) {
+                return Err(StoreError::Conflict("broken statement".into()));
+            }
+            let kept: Vec<&EarnItem> = items.iter().filter(|it| !it.refuse).collect();
+            let earn = Movement::Earn { units: 1 };
+            let postings: Vec<Posting> = kept
+                .iter()
+                .map(|it| Posting {
+                    ledger: Ledger::Points,
+                    movement: &earn,
+                    from: Side::System(SystemAccount::Issuance),
+                    to: Side::Person(it.person),
+                    cap: None,
+                    memo: None,
+                    record_id: None,
+                    division_code: "420106001001",
+                    by: None,
+                    at: None,
+                    lots: &[],
+                })
+                .collect();
+            ledger::post_many(tx, &postings).await.map_err(|e| StoreError::Conflict(format!("{e:?}")))?;
+            let actor = Actor::default();
+            let events: Vec<Event> = kept
+                .iter()
+                .map(|it| Event {
+                    action: "test",
+                    entity: "group_commit",
+                    entity_id: Some(it.i.to_string()),
+                    division_code: "420106",
+                    organization_id: None,
+                    summary: serde_json::json!({}),
+                })
+                .collect();
+            let entries: Vec<(&Actor, &Event)> = events.iter().map(|e| (&actor, e)).collect();
+            audit::append_many(tx, &entries).await?;
+            Ok(items
+                .iter()
+                .map(|it| if it.refuse { Err(StoreError::Conflict(format!("{} refused", it.i))) } else { Ok((it.i, items.len())) })
+                .collect())
+        })
+    }
+}
+
+db_test!(merged_requests_are_written_together_and_answered_each, |db| async move {
+    let gc = GroupCommit::start(db.clone());
+    let people = [person(&db).await, {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+        let p = NewPerson {
+            name: "李测试".into(),
+            citizen_id: CitizenId::parse(&citizen_id("42010619850511002"), today).unwrap(),
+            phone: None,
+            division_code: "420106001001".into(),
+            address: None,
+        };
+        let mut tx = db.begin().await.unwrap();
+        let ids = insert_people(&mut tx, wushe_testkit::http::test_keys(), &[p]).await.unwrap();
+        tx.commit().await.unwrap();
+        ids[0]
+    }];
+    // two bursts: the first only with refusals, the second also with a failing call
+    let mut results = Vec::new();
+    for range in [0..40i64, 40..80] {
+        let handles: Vec<_> = range
+            .map(|i| {
+                let gc = gc.clone();
+                let item = EarnItem { person: people[(i % 2) as usize], i, refuse: i % 9 == 4, fail: i == 53 };
+                tokio::spawn(async move { gc.merge::<Earns>(item).await })
+            })
+            .collect();
+        for h in handles {
+            results.push(h.await.expect("task"));
+        }
+        if results.len() == 40 {
+            // merged (the first request commits while the others queue)
+            assert!(results.iter().filter_map(|r| r.as_ref().ok()).any(|(_, n)| *n > 1), "never merged");
+        }
+    }
+    for (i, r) in results.iter().enumerate() {
+        let i = i as i64;
+        match r {
+            Ok((got, _)) => assert!(*got == i && i % 9 != 4 && i != 53, "{i}: {r:?}"),
+            Err(e) => assert!(i % 9 == 4 || i == 53, "{i} should have been written: {e}"),
+        }
+    }
+    let written = results.iter().filter(|r| r.is_ok()).count() as i64;
+    assert_eq!(written, 80 - 9 - 1);
+    assert_eq!(entries(&db).await, written);
+    let report = audit::verify(&db, |_, _| {}).await.unwrap();
+    assert_eq!(report.broken, None);
+    assert_eq!(ledger::verify(&db).await.unwrap(), (0, 0, 0), "drifting, unbalanced, negative");
+    let held = ledger::balance(&db, Ledger::Points, people[0]).await.unwrap()
+        + ledger::balance(&db, Ledger::Points, people[1]).await.unwrap();
+    assert_eq!(held, written);
 });

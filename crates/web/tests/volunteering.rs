@@ -365,3 +365,130 @@ db_test!(settings_and_officials_figures, |db| async move {
     assert_eq!(county2.get("/api/v1/stats/volunteering?region=420106").await.status, StatusCode::FORBIDDEN);
     assert_eq!(vol.get("/api/v1/stats/volunteering").await.status, StatusCode::FORBIDDEN);
 });
+
+db_test!(concurrent_confirmations_are_merged_but_answered_each, |db| async move {
+    seed_cast(&db).await;
+    let app = TestApp::new(db.clone());
+    let mut county = api(&app, "county").await;
+    let mut people = Vec::new();
+    for i in 0..6 {
+        people.push(volunteer(&db, &mut county, &format!("mc{i}"), 200 + i, "19900101").await);
+    }
+    let mut org = api(&app, "org").await;
+    let (aid, slot) = create_activity(&mut org, &activity("社区清洁", 10, -200)).await;
+    // six finished services, written as the roster would leave them
+    let starts = Utc::now() - Duration::minutes(200);
+    let mut tx = db.begin().await.unwrap();
+    let signed = wushe_store::volunteering::signups::insert_approved_bulk(
+        &mut tx,
+        slot,
+        aid,
+        &people,
+        starts - Duration::days(1),
+    )
+    .await
+    .unwrap();
+    let rows: Vec<_> = signed
+        .iter()
+        .map(|(p, s)| wushe_store::volunteering::attendance::ClosedAttendance {
+            signup_id: *s,
+            slot_id: slot,
+            activity_id: aid,
+            person_id: *p,
+            checked_in_at: starts,
+            checked_out_at: starts + Duration::minutes(180),
+        })
+        .collect();
+    let att = wushe_store::volunteering::attendance::insert_closed_bulk(&mut tx, &rows).await.unwrap();
+    tx.commit().await.unwrap();
+
+    // every attendance asked for twice at once, and one bulk request with an unknown item
+    let mut handles = Vec::new();
+    for (k, items) in att.iter().chain(att.iter()).map(|a| vec![*a]).chain([vec![999_999, att[0]]]).enumerate() {
+        let mut c = api(&app, "org").await;
+        handles.push(tokio::spawn(async move {
+            let body = json!({"items": items.iter().map(|i| json!({"attendance_id": i})).collect::<Vec<_>>()});
+            let r = c.json(Method::POST, "/api/v1/service-records/confirm", &body).await;
+            (k, items, r.status, r.body)
+        }));
+    }
+    let mut created = std::collections::HashMap::new();
+    for h in handles {
+        let (k, items, status, body) = h.await.unwrap();
+        if items.len() == 2 {
+            assert_eq!(status, StatusCode::CONFLICT, "{body}");
+            assert!(body.contains("签到记录不存在"), "{body}");
+            continue;
+        }
+        match status {
+            StatusCode::CREATED => *created.entry(items[0]).or_insert(0) += 1,
+            StatusCode::CONFLICT => assert!(body.contains("时长已确认"), "{k}: {body}"),
+            s => panic!("{k}: {s} {body}"),
+        }
+    }
+    assert_eq!(created.len(), 6, "each attendance confirmed: {created:?}");
+    assert!(created.values().all(|n| *n == 1), "and only once: {created:?}");
+    let (records,): (i64,) = wushe_store::on_db!(&db, |c| sqlx::query_as(
+        "SELECT COUNT(*) FROM service_records WHERE activity_id = $1"
+    )
+    .bind(aid)
+    .fetch_one(c)
+    .await)
+    .unwrap();
+    assert_eq!(records, 6);
+    let (audited,): (i64,) = wushe_store::on_db!(&db, |c| sqlx::query_as(
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'confirm' AND entity = 'service_record'"
+    )
+    .fetch_one(c)
+    .await)
+    .unwrap();
+    assert_eq!(audited, 6);
+    assert_eq!(wushe_store::accounts::audit::verify(&db, |_, _| {}).await.unwrap().broken, None);
+    assert_eq!(wushe_store::timebank::ledger::verify(&db).await.unwrap(), (0, 0, 0));
+    // each volunteer's record has the one service
+    for p in &people {
+        let rec = county.get(&format!("/api/v1/volunteers/{p}/record")).await.json();
+        assert_eq!(rec["services_total"], 1, "{rec}");
+    }
+});
+
+db_test!(concurrent_check_ins_count_once, |db| async move {
+    seed_cast(&db).await;
+    let app = TestApp::new(db.clone());
+    let mut county = api(&app, "county").await;
+    for i in 0..4 {
+        volunteer(&db, &mut county, &format!("ci{i}"), 300 + i, "19900101").await;
+    }
+    let mut org = api(&app, "org").await;
+    let (aid, slot) = create_activity(&mut org, &activity("社区巡逻", 10, 5)).await;
+    for i in 0..4 {
+        let mut v = api(&app, &format!("ci{i}")).await;
+        let r = v.json(Method::POST, &format!("/api/v1/activities/{aid}/signups"), &json!({"slot_id": slot})).await;
+        assert_eq!(r.json()["status"], "approved", "{}", r.body);
+    }
+    let code =
+        org.get(&format!("/api/v1/activities/{aid}/checkin-code")).await.json()["code"].as_str().unwrap().to_string();
+    // every volunteer scans twice at once, and one scans a wrong code
+    let mut handles = Vec::new();
+    for (i, code) in (0..4).chain(0..4).map(|i| (i, code.clone())).chain([(0, "000000x".to_string())]) {
+        let mut v = api(&app, &format!("ci{i}")).await;
+        handles.push(tokio::spawn(async move {
+            let r = v.json(Method::POST, "/api/v1/attendance/check-in", &json!({"activity_id": aid, "code": code})).await;
+            (i, r.status, r.body)
+        }));
+    }
+    let (mut created, mut twice, mut bad_code) = (Vec::new(), 0, 0);
+    for h in handles {
+        let (i, status, body) = h.await.unwrap();
+        match status {
+            StatusCode::CREATED => created.push(i),
+            StatusCode::CONFLICT if body.contains("已签到") => twice += 1,
+            StatusCode::CONFLICT if body.contains("签到码") => bad_code += 1,
+            s => panic!("{i}: {s} {body}"),
+        }
+    }
+    created.sort();
+    assert_eq!((created, twice, bad_code), (vec![0, 1, 2, 3], 4, 1));
+    let roster = org.get(&format!("/api/v1/activities/{aid}/roster")).await.json();
+    assert_eq!(roster["attendance"].as_array().map(Vec::len), Some(4), "{roster}");
+});

@@ -159,13 +159,19 @@ impl Drop for Server {
 async fn start_serve(t: &Target, limit: Duration, what: &str) -> anyhow::Result<Server> {
     let port = free_port()?;
     let started = Instant::now();
+    // WUSHE_BENCH_SERVE_LOG=<filter> keeps the server's log in ./bench-serve.log (for
+    // example `sqlx::query=debug` for every statement with its time)
+    let (filter, log) = match std::env::var("WUSHE_BENCH_SERVE_LOG") {
+        Ok(f) => (f, Stdio::from(std::fs::OpenOptions::new().create(true).append(true).open("bench-serve.log")?)),
+        Err(_) => ("warn".to_string(), Stdio::null()),
+    };
     let child = Command::new(std::env::current_exe()?)
         .arg("serve")
         .env("DATABASE_URL", &t.url)
         .env("WUSHE_LISTEN", format!("127.0.0.1:{port}"))
         .env("WUSHE_DATA_DIR", t.dir.path())
-        .env("WUSHE_LOG", "warn")
-        .stdout(Stdio::null())
+        .env("WUSHE_LOG", filter)
+        .stdout(log)
         .stderr(Stdio::null())
         .spawn()?;
     let mut server = Server { child, port, ready: Duration::ZERO };

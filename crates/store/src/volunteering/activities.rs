@@ -282,6 +282,16 @@ pub async fn slot_tx(tx: &mut Tx, slot_id: i64) -> Result<SlotRow, StoreError> {
         .ok_or(StoreError::NotFound)
 }
 
+/// The check-in secrets of several activities.
+pub async fn checkin_secrets_tx(
+    tx: &mut Tx,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, Vec<u8>>, StoreError> {
+    let rows: Vec<(i64, Vec<u8>)> =
+        crate::query::fetch_in_tx(tx, "SELECT id, checkin_secret FROM activities WHERE id IN (", ids, ")").await?;
+    Ok(rows.into_iter().collect())
+}
+
 pub async fn checkin_secret_tx(tx: &mut Tx, id: i64) -> Result<Vec<u8>, StoreError> {
     let row: Option<(Vec<u8>,)> =
         on_tx!(tx, |c| sqlx::query_as("SELECT checkin_secret FROM activities WHERE id = $1")

@@ -43,28 +43,48 @@ pub struct CheckIn {
     pub position_e6: Option<(i64, i64)>,
 }
 
-pub async fn check_in(tx: &mut Tx, c_in: &CheckIn) -> Result<i64, StoreError> {
-    let r: Result<(i64,), StoreError> = on_tx!(tx, |c| sqlx::query_as(
-        "INSERT INTO attendance (signup_id, slot_id, activity_id, person_id, checked_in_at, check_in_method, \
-         checked_in_by, latitude_e6, longitude_e6, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'open') RETURNING id"
-    )
-    .bind(c_in.signup_id)
-    .bind(c_in.slot_id)
-    .bind(c_in.activity_id)
-    .bind(c_in.person_id)
-    .bind(c_in.at)
-    .bind(c_in.method)
-    .bind(c_in.by)
-    .bind(c_in.position_e6.map(|p| p.0))
-    .bind(c_in.position_e6.map(|p| p.1))
-    .fetch_one(c)
-    .await)
-    .map_err(StoreError::from);
-    match r {
-        Ok((id,)) => Ok(id),
-        Err(e) if e.is_unique_violation() => Err(StoreError::Conflict("已签到，无需重复签到".into())),
-        Err(e) => Err(e),
+/// Check several in with one statement per thousand; returns the attendance ids in order.
+/// Conflict when a sign-up is already checked in (callers look first, with `checked_in`).
+pub async fn check_in_many(tx: &mut Tx, rows: &[CheckIn]) -> Result<Vec<i64>, StoreError> {
+    let mut by_signup = std::collections::HashMap::with_capacity(rows.len());
+    for chunk in rows.chunks(crate::query::ROWS_PER_STATEMENT) {
+        let r: Result<Vec<(i64, i64)>, StoreError> = on_tx!(tx, |c| {
+            let mut qb = sqlx::QueryBuilder::new(
+                "INSERT INTO attendance (signup_id, slot_id, activity_id, person_id, checked_in_at, check_in_method, \
+                 checked_in_by, latitude_e6, longitude_e6, status) ",
+            );
+            qb.push_values(chunk, |mut b, c_in| {
+                b.push_bind(c_in.signup_id)
+                    .push_bind(c_in.slot_id)
+                    .push_bind(c_in.activity_id)
+                    .push_bind(c_in.person_id)
+                    .push_bind(c_in.at)
+                    .push_bind(c_in.method)
+                    .push_bind(c_in.by)
+                    .push_bind(c_in.position_e6.map(|p| p.0))
+                    .push_bind(c_in.position_e6.map(|p| p.1))
+                    .push_bind("open");
+            });
+            qb.push(" RETURNING id, signup_id");
+            qb.build_query_as().fetch_all(c).await
+        })
+        .map_err(StoreError::from);
+        match r {
+            Ok(got) => by_signup.extend(got.into_iter().map(|(id, signup)| (signup, id))),
+            Err(e) if e.is_unique_violation() => return Err(StoreError::Conflict("已签到，无需重复签到".into())),
+            Err(e) => return Err(e),
+        }
     }
+    rows.iter()
+        .map(|r| by_signup.get(&r.signup_id).copied().ok_or_else(|| StoreError::Conflict("签到写入不完整".into())))
+        .collect()
+}
+
+/// Which of these sign-ups already have an attendance.
+pub async fn checked_in(tx: &mut Tx, signups: &[i64]) -> Result<std::collections::HashSet<i64>, StoreError> {
+    let rows: Vec<(i64,)> =
+        crate::query::fetch_in_tx(tx, "SELECT signup_id FROM attendance WHERE signup_id IN (", signups, ")").await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
 }
 
 pub async fn get_tx(tx: &mut Tx, id: i64) -> Result<AttendanceRow, StoreError> {

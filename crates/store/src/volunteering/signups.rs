@@ -186,6 +186,39 @@ pub async fn approved_for(
     .await)?)
 }
 
+/// `approved_for` for several (activity, person) pairs at once.
+pub async fn approved_for_many(
+    tx: &mut Tx,
+    pairs: &[(i64, i64)],
+) -> Result<std::collections::HashMap<(i64, i64), Vec<(i64, i64, DateTime<Utc>, DateTime<Utc>)>>, StoreError> {
+    let mut out: std::collections::HashMap<(i64, i64), Vec<_>> = std::collections::HashMap::new();
+    let mut pairs = pairs.to_vec();
+    pairs.sort_unstable();
+    pairs.dedup();
+    for chunk in pairs.chunks(crate::query::ROWS_PER_STATEMENT) {
+        // driven from the pairs, each found through the person's few sign-ups (the unary
+        // plus keeps SQLite from walking the activity's thousands of sign-ups instead)
+        let rows: Vec<(i64, i64, i64, i64, DateTime<Utc>, DateTime<Utc>)> = on_tx!(tx, |c| {
+            let mut qb = sqlx::QueryBuilder::new(
+                "SELECT g.activity_id, g.person_id, g.id, g.slot_id, s.starts_at, s.ends_at FROM (",
+            );
+            qb.push_values(chunk, |mut b, (activity, person)| {
+                b.push_bind(*activity).push_bind(*person);
+            });
+            qb.push(
+                ") v CROSS JOIN signups g JOIN activity_slots s ON s.id = g.slot_id \
+                 WHERE g.person_id = v.column2 AND +g.activity_id = v.column1 AND g.status = 'approved' \
+                 ORDER BY s.starts_at",
+            );
+            qb.build_query_as().fetch_all(c).await
+        })?;
+        for (activity, person, id, slot, starts, ends) in rows {
+            out.entry((activity, person)).or_default().push((id, slot, starts, ends));
+        }
+    }
+    Ok(out)
+}
+
 /// What a sign-up is checked against, about the volunteer.
 #[derive(Debug, Clone, FromRow)]
 pub struct VolunteerFacts {
