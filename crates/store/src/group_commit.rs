@@ -43,6 +43,9 @@ trait Job: Send + 'static {
     fn into_any(self: Box<Self>) -> Box<dyn Any + Send>;
 }
 
+/// One answer per item, or the failure of the whole call.
+pub type Answers<O, E> = Result<Vec<Result<O, E>>, E>;
+
 /// Work that many requests submit and one call performs for all of them.
 pub trait Merge: 'static {
     type Item: Send + Sync + 'static;
@@ -51,14 +54,13 @@ pub trait Merge: 'static {
     /// Perform every item, answering each in order. An item answered with an error must
     /// have left no writes; an error of the whole call undoes the batch, which is then run
     /// again with each request on its own. May be called again after a rollback.
-    fn apply<'a>(tx: &'a mut Tx, items: &'a [Self::Item])
-        -> BoxFut<'a, Result<Vec<Result<Self::Out, Self::Err>>, Self::Err>>;
+    fn apply<'a>(tx: &'a mut Tx, items: &'a [Self::Item]) -> BoxFut<'a, Answers<Self::Out, Self::Err>>;
 }
 
 struct MergedJob<M: Merge> {
     items: Vec<M::Item>,
     replies: Vec<oneshot::Sender<Result<M::Out, M::Err>>>,
-    out: Option<Result<Vec<Result<M::Out, M::Err>>, M::Err>>,
+    out: Option<Answers<M::Out, M::Err>>,
 }
 
 impl<M: Merge> Job for MergedJob<M> {
@@ -105,7 +107,9 @@ impl<M: Merge> Job for MergedJob<M> {
         self.items
             .into_iter()
             .zip(self.replies)
-            .map(|(item, reply)| Box::new(MergedJob::<M> { items: vec![item], replies: vec![reply], out: None }) as Box<dyn Job>)
+            .map(|(item, reply)| {
+                Box::new(MergedJob::<M> { items: vec![item], replies: vec![reply], out: None }) as Box<dyn Job>
+            })
             .collect()
     }
 
@@ -171,9 +175,8 @@ impl GroupCommit {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
         match runtime {
             Ok(rt) => {
-                let spawned = std::thread::Builder::new()
-                    .name("wushe-writer".into())
-                    .spawn(move || rt.block_on(writer(db, rx)));
+                let spawned =
+                    std::thread::Builder::new().name("wushe-writer".into()).spawn(move || rt.block_on(writer(db, rx)));
                 if let Err(e) = spawned {
                     tracing::error!(error = %e, "cannot start the writer thread");
                 }

@@ -196,7 +196,13 @@ impl Merge for Earns {
             audit::append_many(tx, &entries).await?;
             Ok(items
                 .iter()
-                .map(|it| if it.refuse { Err(StoreError::Conflict(format!("{} refused", it.i))) } else { Ok((it.i, items.len())) })
+                .map(|it| {
+                    if it.refuse {
+                        Err(StoreError::Conflict(format!("{} refused", it.i)))
+                    } else {
+                        Ok((it.i, items.len()))
+                    }
+                })
                 .collect())
         })
     }

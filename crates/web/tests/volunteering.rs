@@ -428,13 +428,12 @@ db_test!(concurrent_confirmations_are_merged_but_answered_each, |db| async move 
     }
     assert_eq!(created.len(), 6, "each attendance confirmed: {created:?}");
     assert!(created.values().all(|n| *n == 1), "and only once: {created:?}");
-    let (records,): (i64,) = wushe_store::on_db!(&db, |c| sqlx::query_as(
-        "SELECT COUNT(*) FROM service_records WHERE activity_id = $1"
-    )
-    .bind(aid)
-    .fetch_one(c)
-    .await)
-    .unwrap();
+    let (records,): (i64,) =
+        wushe_store::on_db!(&db, |c| sqlx::query_as("SELECT COUNT(*) FROM service_records WHERE activity_id = $1")
+            .bind(aid)
+            .fetch_one(c)
+            .await)
+        .unwrap();
     assert_eq!(records, 6);
     let (audited,): (i64,) = wushe_store::on_db!(&db, |c| sqlx::query_as(
         "SELECT COUNT(*) FROM audit_log WHERE action = 'confirm' AND entity = 'service_record'"
@@ -473,7 +472,8 @@ db_test!(concurrent_check_ins_count_once, |db| async move {
     for (i, code) in (0..4).chain(0..4).map(|i| (i, code.clone())).chain([(0, "000000x".to_string())]) {
         let mut v = api(&app, &format!("ci{i}")).await;
         handles.push(tokio::spawn(async move {
-            let r = v.json(Method::POST, "/api/v1/attendance/check-in", &json!({"activity_id": aid, "code": code})).await;
+            let r =
+                v.json(Method::POST, "/api/v1/attendance/check-in", &json!({"activity_id": aid, "code": code})).await;
             (i, r.status, r.body)
         }));
     }

@@ -135,7 +135,14 @@ pub async fn seed(state: &AppState, org_id: i64, synth: &mut Synth) -> anyhow::R
                 hours::credit(&rules, r.checked_in_at, r.checked_out_at, 0, 0, at).map_err(|e| err(e.message()))?;
             let attendance = found.get(aid).ok_or_else(|| err("签到记录"))?;
             let evaluation = Some("优秀");
-            writes.push(svc::ConfirmWrite { by: &by, activity: &a, attendance, ended: r.checked_out_at, credit, evaluation });
+            writes.push(svc::ConfirmWrite {
+                by: &by,
+                activity: &a,
+                attendance,
+                ended: r.checked_out_at,
+                credit,
+                evaluation,
+            });
         }
         svc::write_confirmations(&mut tx, &earn, &star_rules, &writes).await.map_err(err)?;
         records += writes.len();

@@ -255,7 +255,14 @@ async fn time_bank_services(
                 .map_err(|e| anyhow::anyhow!(e.message()))?;
             let attendance = found.get(aid).context("签到记录")?;
             let evaluation = Some("良好");
-            writes.push(vsvc::ConfirmWrite { by: &by, activity: &a, attendance, ended: r.checked_out_at, credit, evaluation });
+            writes.push(vsvc::ConfirmWrite {
+                by: &by,
+                activity: &a,
+                attendance,
+                ended: r.checked_out_at,
+                credit,
+                evaluation,
+            });
         }
         vsvc::write_confirmations(&mut tx, &earn, &stars, &writes).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         n += writes.len();

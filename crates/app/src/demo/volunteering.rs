@@ -162,7 +162,14 @@ pub async fn seed(
                         .map_err(|e| anyhow::anyhow!(e.message()))?;
                     let evaluation = Some(*synth.pick(&["优秀", "良好", "良好", "合格"]));
                     let attendance = found.get(aid).context("签到记录")?;
-                    writes.push(svc::ConfirmWrite { by: &by, activity: &a, attendance, ended: r.checked_out_at, credit, evaluation });
+                    writes.push(svc::ConfirmWrite {
+                        by: &by,
+                        activity: &a,
+                        attendance,
+                        ended: r.checked_out_at,
+                        credit,
+                        evaluation,
+                    });
                 }
                 svc::write_confirmations(&mut tx, &earn, &stars, &writes).await.map_err(|e| anyhow::anyhow!("{e}"))?;
                 n_records += writes.len();

@@ -263,7 +263,8 @@ pub async fn post_many(tx: &mut Tx, ps: &[Posting<'_>]) -> Result<Vec<i64>, Post
     let now = crate::time::now();
     for chunk in credits.chunks(crate::query::ROWS_PER_STATEMENT) {
         let got: Vec<(i64, String, i64)> = on_tx!(tx, |c| {
-            let mut qb = sqlx::QueryBuilder::new("INSERT INTO ledger_accounts (ledger, person_id, balance, created_at) ");
+            let mut qb =
+                sqlx::QueryBuilder::new("INSERT INTO ledger_accounts (ledger, person_id, balance, created_at) ");
             qb.push_values(chunk, |mut b, ((ledger, person), units)| {
                 b.push_bind(*ledger).push_bind(*person).push_bind(*units).push_bind(now);
             });

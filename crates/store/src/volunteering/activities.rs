@@ -252,7 +252,8 @@ pub async fn get_tx(tx: &mut Tx, id: i64) -> Result<ActivityRow, StoreError> {
 
 /// Several activities by id inside a write transaction (unknown ids are left out).
 pub async fn get_many_tx(tx: &mut Tx, ids: &[i64]) -> Result<std::collections::HashMap<i64, ActivityRow>, StoreError> {
-    let head = format!("SELECT {COLS} FROM activities a JOIN organizations o ON o.id = a.organization_id WHERE a.id IN (");
+    let head =
+        format!("SELECT {COLS} FROM activities a JOIN organizations o ON o.id = a.organization_id WHERE a.id IN (");
     let rows: Vec<ActivityRow> = crate::query::fetch_in_tx(tx, &head, ids, ")").await?;
     Ok(rows.into_iter().map(|r| (r.id, r)).collect())
 }

@@ -94,7 +94,10 @@ pub async fn get_tx(tx: &mut Tx, id: i64) -> Result<AttendanceRow, StoreError> {
 }
 
 /// Several attendances by id (unknown ids are left out).
-pub async fn get_many_tx(tx: &mut Tx, ids: &[i64]) -> Result<std::collections::HashMap<i64, AttendanceRow>, StoreError> {
+pub async fn get_many_tx(
+    tx: &mut Tx,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, AttendanceRow>, StoreError> {
     let head = format!("SELECT {COLS}{FROM} WHERE t.id IN (");
     let rows: Vec<AttendanceRow> = crate::query::fetch_in_tx(tx, &head, ids, ")").await?;
     Ok(rows.into_iter().map(|r| (r.id, r)).collect())
@@ -153,7 +156,9 @@ pub async fn check_out(
 pub async fn mark_confirmed(tx: &mut Tx, ids: &[i64]) -> Result<(), StoreError> {
     for chunk in ids.chunks(crate::query::ROWS_PER_STATEMENT) {
         let n = on_tx!(tx, |c| {
-            let mut qb = sqlx::QueryBuilder::new("UPDATE attendance SET status = 'confirmed' WHERE status = 'closed' AND id IN (");
+            let mut qb = sqlx::QueryBuilder::new(
+                "UPDATE attendance SET status = 'confirmed' WHERE status = 'closed' AND id IN (",
+            );
             let mut sep = qb.separated(", ");
             for id in chunk {
                 sep.push_bind(*id);

@@ -74,7 +74,9 @@ pub async fn insert(tx: &mut Tx, r: &NewRecord<'_>) -> Result<(i64, String), Sto
 pub async fn insert_many(tx: &mut Tx, rows: &[NewRecord<'_>]) -> Result<Vec<(i64, String)>, StoreError> {
     let uids: Vec<String> = rows.iter().map(|_| uuid::Uuid::now_v7().to_string()).collect();
     let mut by_uid = std::collections::HashMap::with_capacity(rows.len());
-    for (chunk, uids) in rows.chunks(crate::query::ROWS_PER_STATEMENT).zip(uids.chunks(crate::query::ROWS_PER_STATEMENT)) {
+    for (chunk, uids) in
+        rows.chunks(crate::query::ROWS_PER_STATEMENT).zip(uids.chunks(crate::query::ROWS_PER_STATEMENT))
+    {
         let res: Result<Vec<(i64, String)>, StoreError> = on_tx!(tx, |c| {
             let mut qb = sqlx::QueryBuilder::new(
                 "INSERT INTO service_records (uid, person_id, activity_id, organization_id, attendance_id, division_code, \
@@ -108,14 +110,14 @@ pub async fn insert_many(tx: &mut Tx, rows: &[NewRecord<'_>]) -> Result<Vec<(i64
         .map_err(StoreError::from);
         match res {
             Ok(got) => by_uid.extend(got.into_iter().map(|(id, uid)| (uid, id))),
-            Err(e) if e.is_unique_violation() => {
-                return Err(StoreError::Conflict("该签到记录的时长已确认".into()))
-            }
+            Err(e) if e.is_unique_violation() => return Err(StoreError::Conflict("该签到记录的时长已确认".into())),
             Err(e) => return Err(e),
         }
     }
     uids.into_iter()
-        .map(|uid| by_uid.get(&uid).map(|id| (*id, uid)).ok_or_else(|| StoreError::Conflict("服务记录写入不完整".into())))
+        .map(|uid| {
+            by_uid.get(&uid).map(|id| (*id, uid)).ok_or_else(|| StoreError::Conflict("服务记录写入不完整".into()))
+        })
         .collect()
 }
 

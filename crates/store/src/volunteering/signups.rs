@@ -186,19 +186,21 @@ pub async fn approved_for(
     .await)?)
 }
 
+type Time = DateTime<Utc>;
+
+/// Approved sign-ups by (activity, person): (sign-up, slot, slot start, slot end), earliest first.
+pub type Approved = std::collections::HashMap<(i64, i64), Vec<(i64, i64, Time, Time)>>;
+
 /// `approved_for` for several (activity, person) pairs at once.
-pub async fn approved_for_many(
-    tx: &mut Tx,
-    pairs: &[(i64, i64)],
-) -> Result<std::collections::HashMap<(i64, i64), Vec<(i64, i64, DateTime<Utc>, DateTime<Utc>)>>, StoreError> {
-    let mut out: std::collections::HashMap<(i64, i64), Vec<_>> = std::collections::HashMap::new();
+pub async fn approved_for_many(tx: &mut Tx, pairs: &[(i64, i64)]) -> Result<Approved, StoreError> {
+    let mut out = Approved::new();
     let mut pairs = pairs.to_vec();
     pairs.sort_unstable();
     pairs.dedup();
     for chunk in pairs.chunks(crate::query::ROWS_PER_STATEMENT) {
         // driven from the pairs, each found through the person's few sign-ups (the unary
         // plus keeps SQLite from walking the activity's thousands of sign-ups instead)
-        let rows: Vec<(i64, i64, i64, i64, DateTime<Utc>, DateTime<Utc>)> = on_tx!(tx, |c| {
+        let rows: Vec<(i64, i64, i64, i64, Time, Time)> = on_tx!(tx, |c| {
             let mut qb = sqlx::QueryBuilder::new(
                 "SELECT g.activity_id, g.person_id, g.id, g.slot_id, s.starts_at, s.ends_at FROM (",
             );

@@ -51,7 +51,10 @@ const COLS: &str = "s.id, s.person_id, s.star, s.status, s.threshold_minutes, s.
     s.created_at, s.decided_by_name, s.decided_at, s.decision_note, s.total_at_decision, s.lapsed_at";
 
 /// Confirmed minutes in force of several people (people with none are left out).
-pub async fn total_minutes_many(tx: &mut Tx, people: &[i64]) -> Result<std::collections::HashMap<i64, i64>, StoreError> {
+pub async fn total_minutes_many(
+    tx: &mut Tx,
+    people: &[i64],
+) -> Result<std::collections::HashMap<i64, i64>, StoreError> {
     let rows: Vec<(i64, i64)> = query::fetch_in_tx(
         tx,
         "SELECT person_id, CAST(SUM(credited_minutes) AS BIGINT) FROM service_records \

@@ -1013,8 +1013,10 @@ impl PersonView {
 /// Region names for a page of people, from township down ("街道 社区"): one query for every
 /// code on the page and their parents.
 async fn region_names(state: &AppState, rows: &[PersonRow]) -> Result<HashMap<String, String>, AppError> {
-    let codes: Vec<(String, DivisionCode)> =
-        rows.iter().filter_map(|r| DivisionCode::parse(&r.division_code).ok().map(|c| (r.division_code.clone(), c))).collect();
+    let codes: Vec<(String, DivisionCode)> = rows
+        .iter()
+        .filter_map(|r| DivisionCode::parse(&r.division_code).ok().map(|c| (r.division_code.clone(), c)))
+        .collect();
     let wanted: Vec<DivisionCode> =
         codes.iter().flat_map(|(_, c)| c.ancestors().into_iter().chain(std::iter::once(c.clone()))).collect();
     let found = regions::get_many(&state.db, &wanted).await?;

@@ -58,7 +58,8 @@ pub async fn follow_hours_many(
     let mut out = std::collections::HashMap::new();
     let totals = store::total_minutes_many(tx, people).await?;
     let total = |p: &i64| totals.get(p).copied().unwrap_or(0);
-    let mut people: Vec<i64> = people.iter().copied().filter(|p| !(hours_only_rose && rules.reached(total(p)) == 0)).collect();
+    let mut people: Vec<i64> =
+        people.iter().copied().filter(|p| !(hours_only_rose && rules.reached(total(p)) == 0)).collect();
     people.sort_unstable();
     people.dedup();
     if people.is_empty() {
@@ -73,7 +74,8 @@ pub async fn follow_hours_many(
     let today = crate::service::registry::today();
     for person_id in people {
         let Some(enrolment) = enrolments.get(&person_id) else { continue };
-        let facts: Vec<rules::Award> = awards.remove(&person_id).unwrap_or_default().iter().map(AwardRow::fact).collect();
+        let facts: Vec<rules::Award> =
+            awards.remove(&person_id).unwrap_or_default().iter().map(AwardRow::fact).collect();
         let changes = rules::reconcile(rules, total(&person_id), Some(enrolment.registered_on), today, &facts);
         if changes.is_empty() {
             continue;

@@ -71,7 +71,17 @@ pub async fn earn(tx: &mut Tx, r: &EarnRules, records: &[Earning<'_>]) -> Result
         .iter()
         .map(|(m, e)| {
             let to = Side::Person(e.person_id);
-            posting(Ledger::Points, m, Side::System(SystemAccount::Issuance), to, None, Some(e.record_id), e.division_code, e.by, e.at)
+            posting(
+                Ledger::Points,
+                m,
+                Side::System(SystemAccount::Issuance),
+                to,
+                None,
+                Some(e.record_id),
+                e.division_code,
+                e.by,
+                e.at,
+            )
         })
         .collect();
     ledger::post_many(tx, &postings).await.map_err(|e| refused(e, Ledger::Points))?;

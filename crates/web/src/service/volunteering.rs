@@ -581,8 +581,12 @@ pub async fn check_in(
     input: CheckInput,
 ) -> Result<AttendanceResult, AppError> {
     let ck = check_of(user, meta, &input)?;
-    let request =
-        CheckInRequest { ck, org: user.organization_id, admin: user.role == Role::Admin, activity_id: input.activity_id };
+    let request = CheckInRequest {
+        ck,
+        org: user.organization_id,
+        admin: user.role == Role::Admin,
+        activity_id: input.activity_id,
+    };
     state.writes.merge::<CheckIns>(request).await
 }
 
@@ -682,7 +686,7 @@ async fn plan_check_in<'a>(
     r: &CheckInRequest,
     acts: &'a std::collections::HashMap<i64, ActivityRow>,
     secrets: &std::collections::HashMap<i64, Vec<u8>>,
-    approved: &std::collections::HashMap<(i64, i64), Vec<(i64, i64, DateTime<Utc>, DateTime<Utc>)>>,
+    approved: &signups::Approved,
     taken: &std::collections::HashSet<i64>,
     now: DateTime<Utc>,
 ) -> Result<(CheckIn, &'a ActivityRow), AppError> {
@@ -924,7 +928,8 @@ async fn confirm_requests(
         let mut mine = Vec::with_capacity(r.items.len());
         let checked = (|| {
             for (i, it) in r.items.iter().enumerate() {
-                let at = |m: String| AppError::Conflict(format!("第 {} 条（签到记录 {}）：{m}", i + 1, it.attendance_id));
+                let at =
+                    |m: String| AppError::Conflict(format!("第 {} 条（签到记录 {}）：{m}", i + 1, it.attendance_id));
                 let t = attendances.get(&it.attendance_id).ok_or_else(|| at("签到记录不存在".into()))?;
                 let a = activities.get(&t.activity_id).ok_or_else(|| at("活动不存在".into()))?;
                 if !(r.admin || r.organization_id == Some(a.organization_id)) {
@@ -1046,8 +1051,10 @@ pub async fn write_confirmations(
     let ids = records::insert_many(tx, &rows).await?;
     let attendance_ids: Vec<i64> = items.iter().map(|w| w.attendance.id).collect();
     attendance_store::mark_confirmed(tx, &attendance_ids).await?;
-    let mut deltas: Vec<Delta> =
-        rows.iter().flat_map(|r| record_deltas(r.division_code, r.category, r.service_date, r.credited_minutes, 1)).collect();
+    let mut deltas: Vec<Delta> = rows
+        .iter()
+        .flat_map(|r| record_deltas(r.division_code, r.category, r.service_date, r.credited_minutes, 1))
+        .collect();
     let added: Vec<(i64, chrono::NaiveDate)> = rows.iter().map(|r| (r.person_id, r.service_date)).collect();
     deltas.extend(counts::records_added(tx, &added).await?);
     stats::append(tx, &deltas).await?;
