@@ -87,12 +87,6 @@ pub async fn checked_in(tx: &mut Tx, signups: &[i64]) -> Result<std::collections
     Ok(rows.into_iter().map(|r| r.0).collect())
 }
 
-pub async fn get_tx(tx: &mut Tx, id: i64) -> Result<AttendanceRow, StoreError> {
-    let sql = format!("SELECT {COLS}{FROM} WHERE t.id = $1");
-    on_tx!(tx, |c| sqlx::query_as::<_, AttendanceRow>(&sql).bind(id).fetch_optional(c).await)?
-        .ok_or(StoreError::NotFound)
-}
-
 /// Several attendances by id (unknown ids are left out).
 pub async fn get_many_tx(
     tx: &mut Tx,

@@ -169,29 +169,12 @@ pub async fn for_person_activity(db: &Db, person_id: i64, activity_id: i64) -> R
     Ok(on_db!(db, |c| sqlx::query_as::<_, SignupRow>(&sql).bind(person_id).bind(activity_id).fetch_all(c).await)?)
 }
 
-/// The volunteer's approved sign-up for a slot of the activity that is open at `at`
-/// (check-in finds the sign-up from the activity and the person).
-pub async fn approved_for(
-    tx: &mut Tx,
-    activity_id: i64,
-    person_id: i64,
-) -> Result<Vec<(i64, i64, DateTime<Utc>, DateTime<Utc>)>, StoreError> {
-    Ok(on_tx!(tx, |c| sqlx::query_as(
-        "SELECT g.id, g.slot_id, s.starts_at, s.ends_at FROM signups g JOIN activity_slots s ON s.id = g.slot_id \
-         WHERE g.activity_id = $1 AND g.person_id = $2 AND g.status = 'approved' ORDER BY s.starts_at"
-    )
-    .bind(activity_id)
-    .bind(person_id)
-    .fetch_all(c)
-    .await)?)
-}
-
 type Time = DateTime<Utc>;
 
 /// Approved sign-ups by (activity, person): (sign-up, slot, slot start, slot end), earliest first.
 pub type Approved = std::collections::HashMap<(i64, i64), Vec<(i64, i64, Time, Time)>>;
 
-/// `approved_for` for several (activity, person) pairs at once.
+/// The approved sign-ups of each (activity, person) pair, earliest slot first.
 pub async fn approved_for_many(tx: &mut Tx, pairs: &[(i64, i64)]) -> Result<Approved, StoreError> {
     let mut out = Approved::new();
     let mut pairs = pairs.to_vec();
