@@ -88,10 +88,14 @@ async fn entries(db: &wushe_store::Db) -> i64 {
 }
 
 async fn person(db: &wushe_store::Db) -> i64 {
+    person_named(db, "王测试", "42010619900307001").await
+}
+
+async fn person_named(db: &wushe_store::Db, name: &str, id17: &str) -> i64 {
     let today = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
     let p = NewPerson {
-        name: "王测试".into(),
-        citizen_id: CitizenId::parse(&citizen_id("42010619900307001"), today).unwrap(),
+        name: name.into(),
+        citizen_id: CitizenId::parse(&citizen_id(id17), today).unwrap(),
         phone: None,
         division_code: "420106001001".into(),
         address: None,
@@ -210,20 +214,7 @@ impl Merge for Earns {
 
 db_test!(merged_requests_are_written_together_and_answered_each, |db| async move {
     let gc = GroupCommit::start(db.clone());
-    let people = [person(&db).await, {
-        let today = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
-        let p = NewPerson {
-            name: "李测试".into(),
-            citizen_id: CitizenId::parse(&citizen_id("42010619850511002"), today).unwrap(),
-            phone: None,
-            division_code: "420106001001".into(),
-            address: None,
-        };
-        let mut tx = db.begin().await.unwrap();
-        let ids = insert_people(&mut tx, wushe_testkit::http::test_keys(), &[p]).await.unwrap();
-        tx.commit().await.unwrap();
-        ids[0]
-    }];
+    let people = [person(&db).await, person_named(&db, "李测试", "42010619850511002").await];
     // two bursts: the first only with refusals, the second also with a failing call
     let mut results = Vec::new();
     for range in [0..40i64, 40..80] {
