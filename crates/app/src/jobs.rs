@@ -22,7 +22,7 @@ pub fn start(db: &Db) {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            if let Err(e) = stats::rollup_all(&d).await {
+            if let Err(e) = stats::rollup_waiting(&d).await {
                 tracing::warn!(error = %e, "statistics rollup failed; retrying");
             }
         }

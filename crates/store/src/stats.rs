@@ -113,6 +113,20 @@ pub async fn rollup_all(db: &Db) -> Result<usize, StoreError> {
     }
 }
 
+/// Fold the deltas waiting now, in full batches while there is a backlog. Deltas appended
+/// meanwhile wait for the next call: chasing them under a steady write load kept the
+/// writer connection in a rollup transaction (with its own flush) between every batch.
+pub async fn rollup_waiting(db: &Db) -> Result<usize, StoreError> {
+    let mut n = 0;
+    loop {
+        let k = rollup(db).await?;
+        n += k;
+        if k < ROLLUP_BATCH as usize {
+            return Ok(n);
+        }
+    }
+}
+
 /// One figure: a metric for a region ("" national, or a code prefix) and a period key.
 pub async fn value(db: &Db, metric: &str, region: &str, period: &str) -> Result<i64, StoreError> {
     let v: Option<(i64,)> = on_db!(db, |c| sqlx::query_as(

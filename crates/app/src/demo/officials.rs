@@ -104,7 +104,7 @@ pub async fn seed(state: &AppState, org_id: i64, synth: &mut Synth) -> anyhow::R
     let actor = Actor { user_id: Some(staff.id), username: Some(staff.username.clone()), ..Default::default() };
     let mut records = 0;
     let mut tx = state.db.begin().await?;
-    let a = activities::get_tx(&mut tx, activity_id).await?;
+    let a = activities::recording_tx(&mut tx, activity_id).await?;
     for (k, slot) in slot_rows.iter().enumerate() {
         // the most devoted serve every week; the others joined later
         let who: Vec<i64> = plan.iter().filter(|(_, n)| k + n >= slot_rows.len()).map(|(p, _)| *p).collect();
@@ -128,7 +128,7 @@ pub async fn seed(state: &AppState, org_id: i64, synth: &mut Synth) -> anyhow::R
         let ids = attendance_store::insert_closed_bulk(&mut tx, &rows).await?;
         let at = slot.ends_at + Duration::hours(20);
         let by = Confirmer { user_id: staff.id, name: &staff.display_name, at, actor: &actor };
-        let found = attendance_store::get_many_tx(&mut tx, &ids).await?;
+        let found = attendance_store::attended_many_tx(&mut tx, &ids).await?;
         let mut writes = Vec::with_capacity(rows.len());
         for (aid, r) in ids.iter().zip(&rows) {
             let credit =

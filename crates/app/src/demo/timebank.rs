@@ -245,10 +245,10 @@ async fn time_bank_services(
             })
             .collect();
         let att_ids = attendance_store::insert_closed_bulk(&mut tx, &rows).await?;
-        let a = activities::get_tx(&mut tx, id).await?;
+        let a = activities::recording_tx(&mut tx, id).await?;
         let at = ends + Duration::hours(20);
         let by = Confirmer { user_id: org_staff.0, name: org_staff.1, at, actor: &actor };
-        let found = attendance_store::get_many_tx(&mut tx, &att_ids).await?;
+        let found = attendance_store::attended_many_tx(&mut tx, &att_ids).await?;
         let mut writes = Vec::with_capacity(rows.len());
         for (aid, r) in att_ids.iter().zip(&rows) {
             let credit = hours::credit(&rules, r.checked_in_at, r.checked_out_at, 0, 0, at)

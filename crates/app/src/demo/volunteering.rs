@@ -148,10 +148,10 @@ pub async fn seed(
             let att_ids = attendance_store::insert_closed_bulk(&mut tx, &rows).await?;
             // the last month's services of the demo organization wait for confirmation
             if !(is_demo && month_back == 1) {
-                let a = activities::get_tx(&mut tx, id).await?;
+                let a = activities::recording_tx(&mut tx, id).await?;
                 let at = ends + Duration::hours(20);
                 let by = Confirmer { user_id: confirmer_id, name: confirmer_name, at, actor: &actor };
-                let found = attendance_store::get_many_tx(&mut tx, &att_ids).await?;
+                let found = attendance_store::attended_many_tx(&mut tx, &att_ids).await?;
                 let mut writes = Vec::with_capacity(rows.len());
                 for (aid, r) in att_ids.iter().zip(&rows) {
                     let served = served_for.entry(*org).or_default();

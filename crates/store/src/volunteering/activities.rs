@@ -250,6 +250,33 @@ pub async fn get_tx(tx: &mut Tx, id: i64) -> Result<ActivityRow, StoreError> {
     on_tx!(tx, |c| sqlx::query_as::<_, ActivityRow>(&sql).bind(id).fetch_optional(c).await)?.ok_or(StoreError::NotFound)
 }
 
+/// What recording hours needs of an activity (a confirmation batch reads dozens).
+#[derive(Debug, Clone, FromRow)]
+pub struct Recording {
+    pub id: i64,
+    pub organization_id: i64,
+    pub division_code: String,
+    pub category: String,
+    pub timebank: bool,
+}
+
+const RECORDING: &str = "SELECT id, organization_id, division_code, category, timebank FROM activities";
+
+/// Several activities for recording hours, by id (unknown ids are left out).
+pub async fn recording_many_tx(
+    tx: &mut Tx,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, Recording>, StoreError> {
+    let head = format!("{RECORDING} WHERE id IN (");
+    let rows: Vec<Recording> = crate::query::fetch_in_tx(tx, &head, ids, ")").await?;
+    Ok(rows.into_iter().map(|r| (r.id, r)).collect())
+}
+
+/// One activity for recording hours.
+pub async fn recording_tx(tx: &mut Tx, id: i64) -> Result<Recording, StoreError> {
+    recording_many_tx(tx, &[id]).await?.remove(&id).ok_or(StoreError::NotFound)
+}
+
 /// Several activities by id inside a write transaction (unknown ids are left out).
 pub async fn get_many_tx(tx: &mut Tx, ids: &[i64]) -> Result<std::collections::HashMap<i64, ActivityRow>, StoreError> {
     let head =

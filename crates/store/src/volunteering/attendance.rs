@@ -87,13 +87,24 @@ pub async fn checked_in(tx: &mut Tx, signups: &[i64]) -> Result<std::collections
     Ok(rows.into_iter().map(|r| r.0).collect())
 }
 
-/// Several attendances by id (unknown ids are left out).
-pub async fn get_many_tx(
+/// What confirming hours needs of an attendance: no joins, as a batch reads hundreds.
+#[derive(Debug, Clone, FromRow)]
+pub struct Attended {
+    pub id: i64,
+    pub activity_id: i64,
+    pub person_id: i64,
+    pub checked_in_at: DateTime<Utc>,
+    pub checked_out_at: Option<DateTime<Utc>>,
+    pub status: String,
+}
+
+/// Several attendances by id, for confirming (unknown ids are left out).
+pub async fn attended_many_tx(
     tx: &mut Tx,
     ids: &[i64],
-) -> Result<std::collections::HashMap<i64, AttendanceRow>, StoreError> {
-    let head = format!("SELECT {COLS}{FROM} WHERE t.id IN (");
-    let rows: Vec<AttendanceRow> = crate::query::fetch_in_tx(tx, &head, ids, ")").await?;
+) -> Result<std::collections::HashMap<i64, Attended>, StoreError> {
+    let head = "SELECT id, activity_id, person_id, checked_in_at, checked_out_at, status FROM attendance WHERE id IN (";
+    let rows: Vec<Attended> = crate::query::fetch_in_tx(tx, head, ids, ")").await?;
     Ok(rows.into_iter().map(|r| (r.id, r)).collect())
 }
 

@@ -136,36 +136,30 @@ pub async fn mark_superseded(tx: &mut Tx, id: i64) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Minutes credited to a person on a local day, over records in force.
 /// Minutes in force already credited to each (person, service date) asked for; pairs with
 /// none are left out.
 pub async fn credited_on_many(
     tx: &mut Tx,
     keys: &[(i64, NaiveDate)],
 ) -> Result<std::collections::HashMap<(i64, NaiveDate), i64>, StoreError> {
-    let mut people: Vec<i64> = keys.iter().map(|k| k.0).collect();
-    people.sort_unstable();
-    people.dedup();
-    let mut days: Vec<NaiveDate> = keys.iter().map(|k| k.1).collect();
-    days.sort_unstable();
-    days.dedup();
+    let mut keys = keys.to_vec();
+    keys.sort_unstable();
+    keys.dedup();
     let mut out = std::collections::HashMap::new();
-    for chunk in people.chunks(crate::query::ROWS_PER_STATEMENT) {
+    for chunk in keys.chunks(crate::query::ROWS_PER_STATEMENT) {
+        // exactly the asked (person, day) pairs, each a range of the person index (people
+        // IN … AND days IN … summed every combination: ten times the rows for a batch)
         let rows: Vec<(i64, NaiveDate, i64)> = on_tx!(tx, |c| {
             let mut qb = sqlx::QueryBuilder::new(
-                "SELECT person_id, service_date, CAST(SUM(credited_minutes) AS BIGINT) FROM service_records \
-                 WHERE superseded = FALSE AND person_id IN (",
+                "SELECT r.person_id, r.service_date, CAST(SUM(r.credited_minutes) AS BIGINT) FROM (",
             );
-            let mut sep = qb.separated(", ");
-            for p in chunk {
-                sep.push_bind(*p);
-            }
-            qb.push(") AND service_date IN (");
-            let mut sep = qb.separated(", ");
-            for d in &days {
-                sep.push_bind(*d);
-            }
-            qb.push(") GROUP BY person_id, service_date");
+            qb.push_values(chunk, |mut b, (person, day)| {
+                b.push_bind(*person).push_bind(*day);
+            });
+            qb.push(
+                ") v CROSS JOIN service_records r WHERE r.person_id = v.column1 AND r.superseded = FALSE \
+                 AND r.service_date = v.column2 GROUP BY r.person_id, r.service_date",
+            );
             qb.build_query_as().fetch_all(c).await
         })?;
         out.extend(rows.into_iter().map(|(p, d, n)| ((p, d), n)));
@@ -173,6 +167,7 @@ pub async fn credited_on_many(
     Ok(out)
 }
 
+/// Minutes credited to a person on a local day, over records in force.
 pub async fn credited_on(tx: &mut Tx, person_id: i64, day: NaiveDate) -> Result<i64, StoreError> {
     let (n,): (i64,) = on_tx!(tx, |c| sqlx::query_as(
         "SELECT CAST(COALESCE(SUM(credited_minutes), 0) AS BIGINT) FROM service_records \

@@ -909,9 +909,9 @@ async fn confirm_requests(
     let stars: StarRules = settings::get_tx(tx, STAR_RULES_KEY).await?;
     let now = wushe_store::time::now();
     let ids: Vec<i64> = requests.iter().flat_map(|r| r.items.iter().map(|i| i.attendance_id)).collect();
-    let attendances = attendance_store::get_many_tx(tx, &ids).await?;
+    let attendances = attendance_store::attended_many_tx(tx, &ids).await?;
     let activity_ids: Vec<i64> = attendances.values().map(|t| t.activity_id).collect();
-    let activities = activities::get_many_tx(tx, &activity_ids).await?;
+    let activities = activities::recording_many_tx(tx, &activity_ids).await?;
     let days: Vec<(i64, chrono::NaiveDate)> =
         attendances.values().map(|t| (t.person_id, local_date(t.checked_in_at))).collect();
     let mut same_day = records::credited_on_many(tx, &days).await?;
@@ -1004,8 +1004,8 @@ pub struct Confirmer<'a> {
 /// One confirmation after its checks.
 pub struct ConfirmWrite<'a> {
     pub by: &'a Confirmer<'a>,
-    pub activity: &'a ActivityRow,
-    pub attendance: &'a attendance_store::AttendanceRow,
+    pub activity: &'a activities::Recording,
+    pub attendance: &'a attendance_store::Attended,
     pub ended: DateTime<Utc>,
     pub credit: hours::Credit,
     pub evaluation: Option<&'a str>,

@@ -1,0 +1,29 @@
+//! Statistics deltas folded into region × period rollups.
+
+use chrono::NaiveDate;
+use wushe_store::stats::{self, Delta};
+use wushe_testkit::db_test;
+
+db_test!(folding_takes_what_waits_and_sums_it_up_the_regions, |db| async move {
+    let day = NaiveDate::from_ymd_opt(2026, 3, 5).unwrap();
+    let mut tx = db.begin().await.unwrap();
+    stats::append(
+        &mut tx,
+        &[
+            Delta::new("minutes", "420106001001", day, 90),
+            Delta::new("minutes", "420106001001", day, 30),
+            Delta::new("minutes", "420106002001", day, 60),
+            Delta::new("records", "420106001001", day, 0),
+        ],
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    // summed on the way in (one row per figure, place and day) and zero sums left out
+    assert_eq!(stats::rollup_waiting(&db).await.unwrap(), 2);
+    assert_eq!(stats::rollup_waiting(&db).await.unwrap(), 0, "nothing is folded twice");
+    assert_eq!(stats::value(&db, "minutes", "420106001", "d2026-03-05").await.unwrap(), 120);
+    assert_eq!(stats::value(&db, "minutes", "420106", "m2026-03").await.unwrap(), 180);
+    assert_eq!(stats::value(&db, "minutes", "", "y2026").await.unwrap(), 180);
+    assert_eq!(stats::value(&db, "records", "", "y2026").await.unwrap(), 0);
+});
