@@ -128,11 +128,26 @@ impl Load {
     }
 }
 
-/// Run `jobs` (each a method, path, token and body) on `clients` connections until the jobs
-/// run out or `limit` passes; every answer must be `expect`.
+/// How a phase offers its load.
+#[derive(Clone, Copy)]
+enum Pace {
+    /// Closed loop: each connection sends its next request when the last is answered; the
+    /// rate is what the server manages at that concurrency (its capacity).
+    AsFastAsAnswered,
+    /// Open loop at a fixed arrival rate, as thousands of phones would: job `i` is due at
+    /// `i / rate` seconds and its latency is counted from then, so time spent waiting for a
+    /// free connection while the server falls behind is counted too (no coordinated
+    /// omission).
+    PerSecond(f64),
+}
+
+/// Run `jobs` (each a path, token and JSON body, POSTed) on `connections` connections until
+/// the jobs run out or `limit` passes; every answer must be `expect`.
+#[allow(clippy::too_many_arguments)]
 async fn drive(
     port: u16,
-    clients: usize,
+    connections: usize,
+    pace: Pace,
     jobs: Arc<Vec<(String, String, String)>>,
     limit: Duration,
     expect: u16,
@@ -141,12 +156,15 @@ async fn drive(
 ) -> anyhow::Result<Load> {
     let next = Arc::new(AtomicUsize::new(0));
     let pb = progress::bar(jobs.len() as u64, label);
+    let mut conns = Vec::with_capacity(connections);
+    for _ in 0..connections {
+        conns.push(Conn::open(port).await?);
+    }
     let started = Instant::now();
     let mut handles = Vec::new();
-    for _ in 0..clients {
+    for mut conn in conns {
         let (jobs, next, pb) = (jobs.clone(), next.clone(), pb.clone());
         handles.push(tokio::spawn(async move {
-            let mut conn = Conn::open(port).await?;
             let (mut ok, mut failed, mut first_error, mut ms) = (0usize, 0usize, None, Vec::new());
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
@@ -154,9 +172,19 @@ async fn drive(
                     break;
                 }
                 let (path, token, body) = &jobs[i];
-                let s = Instant::now();
+                let from = match pace {
+                    Pace::AsFastAsAnswered => Instant::now(),
+                    Pace::PerSecond(rate) => {
+                        let due = started + Duration::from_secs_f64(i as f64 / rate);
+                        if due > started + limit {
+                            break;
+                        }
+                        tokio::time::sleep_until(due.into()).await;
+                        due
+                    }
+                };
                 let (status, answer) = conn.request("POST", path, token, Some(body)).await?;
-                ms.push(s.elapsed().as_secs_f64() * 1000.0);
+                ms.push(from.elapsed().as_secs_f64() * 1000.0);
                 if status == expect {
                     ok += units_per_job;
                 } else {
@@ -206,9 +234,11 @@ struct Activity {
     category: &'static str,
 }
 
-pub async fn run(kind: &str, seconds: u64, clients: usize, n_vol: usize) -> anyhow::Result<()> {
+pub async fn run(kind: &str, seconds: u64, clients: usize, rate: f64, n_vol: usize) -> anyhow::Result<()> {
     let t = target(kind).await?;
-    println!("wushe bench hours —— 数据库：{kind}，{n_vol} 名志愿者，{clients} 个并发连接，每段至多 {seconds} 秒");
+    println!(
+        "wushe bench hours —— 数据库：{kind}，{n_vol} 名志愿者，定速 {rate:.0} 次/秒，闭环 {clients} 个并发连接，每段至多 {seconds} 秒"
+    );
     let server = start_serve(&t, Duration::from_secs(180), "首次启动（建库并载入全国行政区划）").await?;
     let port = server.port;
     let db = Db::connect(&t.url, &DbOptions::default()).await?;
@@ -394,45 +424,66 @@ pub async fn run(kind: &str, seconds: u64, clients: usize, n_vol: usize) -> anyh
     }
     pb.finish_and_clear();
 
-    // Interleave the days so consecutive confirmations touch different volunteers and days.
-    let mut pool: Vec<(usize, i64)> = Vec::new();
-    let longest = past.iter().map(|p| p.1.len()).max().unwrap_or(0);
-    for i in 0..longest {
-        for (k, (_, ids)) in past.iter().enumerate() {
-            if let Some(id) = ids.get(i) {
-                pool.push((k, *id));
-            }
-        }
+    // Consecutive confirmations touch different activities and different volunteers (the
+    // k-th activity's volunteers are taken in a rotated order), as requests from many
+    // organizers at once would; nothing lines up to share pages by accident.
+    let per_activity = past.iter().map(|p| p.1.len()).min().unwrap_or(0);
+    let mut pool: Vec<(usize, i64)> = Vec::with_capacity(past.len() * per_activity);
+    for j in 0..past.len() * per_activity {
+        let k = j % past.len();
+        let i = (j / past.len() + 37 * k) % per_activity;
+        pool.push((k, past[k].1[i]));
     }
     let limit = Duration::from_secs(seconds);
     let raw_n = 20_000.min(pool.len() / 5);
     let (raw_pool, http_pool) = pool.split_at(raw_n);
-    let bulk_share = http_pool.len() / 3;
-    let (bulk_pool, single_pool) = http_pool.split_at(bulk_share);
+    let sustained_n = ((rate * seconds as f64) as usize).min(http_pool.len() / 3);
+    let (sustained_pool, rest) = http_pool.split_at(sustained_n);
+    let (single_pool, bulk_pool) = rest.split_at(rest.len() / 2);
+    // a bulk request is an organizer's roster: one activity's volunteers
+    let mut bulk_pool = bulk_pool.to_vec();
+    bulk_pool.sort_unstable();
     println!(
         "准备完成：{} 条待确认的签退记录（{} 个已结束活动），{} 个进行中活动各 {n_vol} 名已录用志愿者",
         pool.len(),
         past.len(),
         open.len()
     );
+    let connections = clients.max((rate / 10.0) as usize);
+    let sustained = |what: &str| {
+        format!("{what}，持续 {rate:.0} 次/秒（开环：按计划时刻发出，{connections} 个连接，延迟自计划时刻起算）")
+    };
 
-    // ---- 1. check-ins by QR code through HTTP ----
-    let mut jobs = Vec::with_capacity(open.len() * n_vol);
-    for token in vol_tokens {
-        for (aid, secret, _) in &open {
+    // ---- 1. check-ins by QR code through HTTP: at the target rate, then as fast as answered ----
+    // consecutive check-ins: different volunteers at different activities
+    let checkin_jobs = |from: usize, n: usize| {
+        let mut jobs = Vec::with_capacity(n);
+        for j in from..(from + n).min(open.len() * n_vol) {
+            let (aid, secret, _) = &open[j % open.len()];
+            let v = (j / open.len() + 67 * (j % open.len())) % n_vol;
             let (code, _) = att::current_code(secret, *aid, Utc::now());
             jobs.push((
                 "/api/v1/attendance/check-in".to_string(),
-                token.clone(),
+                vol_tokens[v].clone(),
                 serde_json::json!({ "activity_id": aid, "code": code }).to_string(),
             ));
         }
-    }
-    // codes rotate every 30 s and the previous one is accepted: keep the phase under a minute
+        jobs
+    };
+    // codes rotate every 30 s and the previous one is accepted: each list is made just before
+    // its phase, and each phase is kept under 30 s
+    let checkin_limit = limit.min(Duration::from_secs(25));
+    let first = ((rate * checkin_limit.as_secs_f64()) as usize).min(open.len() * n_vol / 2);
     let fs = fsync_rate(t.dir.path(), 1000)?;
+    let jobs = Arc::new(checkin_jobs(0, first));
+    let at_rate =
+        drive(port, connections, Pace::PerSecond(rate), jobs, checkin_limit, 201, 1, "签到（扫码，定速）").await?;
+    report(&sustained("签到（扫码，HTTP，含认证、校验、审计、统计增量）"), "次", &at_rate, fs);
+    let fs = fsync_rate(t.dir.path(), 1000)?;
+    let jobs = Arc::new(checkin_jobs(first, open.len() * n_vol - first));
     let checkins =
-        drive(port, clients, Arc::new(jobs), limit.min(Duration::from_secs(50)), 201, 1, "签到（扫码）").await?;
-    report("签到（扫码，HTTP，含认证、校验、审计、统计增量）", "次", &checkins, fs);
+        drive(port, clients, Pace::AsFastAsAnswered, jobs, checkin_limit, 201, 1, "签到（扫码，闭环）").await?;
+    report(&format!("签到，最大吞吐（闭环：{clients} 个连接，答复后即发下一个）"), "次", &checkins, fs);
 
     // ---- 2. hour confirmations through HTTP, one per request ----
     let confirm_job = |ids: &[(usize, i64)]| {
@@ -443,17 +494,38 @@ pub async fn run(kind: &str, seconds: u64, clients: usize, n_vol: usize) -> anyh
                 .to_string(),
         )
     };
+    let jobs: Vec<_> = sustained_pool.iter().map(|x| confirm_job(std::slice::from_ref(x))).collect();
+    let fs = fsync_rate(t.dir.path(), 1000)?;
+    let at_rate =
+        drive(port, connections, Pace::PerSecond(rate), Arc::new(jobs), limit, 201, 1, "确认时长（定速）").await?;
+    report(&sustained("时长确认（HTTP，每请求 1 条，含认证、校验、审计、统计增量）"), "条", &at_rate, fs);
     let jobs: Vec<_> = single_pool.iter().map(|x| confirm_job(std::slice::from_ref(x))).collect();
     let fs_single = fsync_rate(t.dir.path(), 1000)?;
-    let single = drive(port, clients, Arc::new(jobs), limit, 201, 1, "确认时长（每请求 1 条）").await?;
-    report("时长确认（HTTP，每请求 1 条，含认证、校验、审计、统计增量）", "条", &single, fs_single);
+    let single =
+        drive(port, clients, Pace::AsFastAsAnswered, Arc::new(jobs), limit, 201, 1, "确认时长（每请求 1 条）").await?;
+    report(&format!("时长确认（每请求 1 条），最大吞吐（闭环：{clients} 个连接）"), "条", &single, fs_single);
 
     // ---- 3. bulk confirmations (an organizer confirming a roster) ----
     let per = 20;
     let jobs: Vec<_> = bulk_pool.chunks(per).map(confirm_job).collect();
     let fs_bulk = fsync_rate(t.dir.path(), 1000)?;
-    let bulk = drive(port, clients.min(16), Arc::new(jobs), limit, 201, per, "确认时长（每请求 20 条）").await?;
-    report(&format!("时长确认（HTTP，批量，每请求 {per} 条）"), "条", &bulk, fs_bulk);
+    let bulk = drive(
+        port,
+        clients.min(16),
+        Pace::AsFastAsAnswered,
+        Arc::new(jobs),
+        limit,
+        201,
+        per,
+        "确认时长（每请求 20 条）",
+    )
+    .await?;
+    report(
+        &format!("时长确认（HTTP，批量：每请求为同一活动的 {per} 名志愿者），最大吞吐（闭环：16 个连接）"),
+        "条",
+        &bulk,
+        fs_bulk,
+    );
     drop(server);
 
     // ---- 4. the same writes without HTTP, in transactions of 1,000 ----
@@ -471,11 +543,11 @@ pub async fn run(kind: &str, seconds: u64, clients: usize, n_vol: usize) -> anyh
         for (k, _) in chunk {
             let activity_id = past[*k].0.id;
             if let std::collections::hash_map::Entry::Vacant(e) = acts.entry(activity_id) {
-                e.insert(activities::get_tx(&mut tx, activity_id).await?);
+                e.insert(activities::recording_tx(&mut tx, activity_id).await?);
             }
         }
         let ids: Vec<i64> = chunk.iter().map(|(_, id)| *id).collect();
-        let rows = attendance_store::get_many_tx(&mut tx, &ids).await?;
+        let rows = attendance_store::attended_many_tx(&mut tx, &ids).await?;
         let mut writes = Vec::with_capacity(chunk.len());
         for (k, aid) in chunk {
             let t_row = rows.get(aid).context("签到记录")?;
@@ -494,7 +566,7 @@ pub async fn run(kind: &str, seconds: u64, clients: usize, n_vol: usize) -> anyh
         raw_pool.len()
     );
     println!(
-        "比值：HTTP 单条确认 / 原始写入 = {:.1}%，HTTP 批量确认 / 原始写入 = {:.1}%（目标 ≥ 50%，且单条 ≥ 3,000 条/秒）",
+        "比值（最大吞吐 / 原始写入）：HTTP 单条确认 {:.1}%，HTTP 批量确认 {:.1}%（目标 ≥ 50%）",
         single.rate() / raw_rate * 100.0,
         bulk.rate() / raw_rate * 100.0
     );

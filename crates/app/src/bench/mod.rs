@@ -36,9 +36,12 @@ pub enum BenchCommand {
         /// Longest run of each load phase, seconds.
         #[arg(long, default_value_t = 15)]
         seconds: u64,
-        /// Concurrent HTTP connections.
+        /// Concurrent HTTP connections of the closed-loop (capacity) phases.
         #[arg(long, default_value_t = 64)]
         clients: usize,
+        /// Requests per second offered by the open-loop (sustained) phases.
+        #[arg(long, default_value_t = 3000.0)]
+        rate: f64,
         /// Volunteers (each signed up to every activity).
         #[arg(long, default_value_t = 2000)]
         volunteers: usize,
@@ -68,7 +71,9 @@ pub enum BenchCommand {
 pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
     match cmd {
         BenchCommand::Regions { db, requests } => regions_bench(&db, requests).await,
-        BenchCommand::Hours { db, seconds, clients, volunteers } => hours::run(&db, seconds, clients, volunteers).await,
+        BenchCommand::Hours { db, seconds, clients, rate, volunteers } => {
+            hours::run(&db, seconds, clients, rate, volunteers).await
+        }
         BenchCommand::Registry { db, orgs, queries, people, import_rows } => {
             registry_bench(&db, orgs, queries, people, import_rows).await
         }
