@@ -23,6 +23,42 @@ mod officials;
 mod timebank;
 mod volunteering;
 
+/// Confirm attendances the demo has just closed, with the same writes as the API, each
+/// credited by `rules` and given `evaluation()`. Returns the records written.
+#[allow(clippy::too_many_arguments)]
+async fn confirm_closed(
+    tx: &mut wushe_store::Tx,
+    activity_id: i64,
+    attendance_ids: &[i64],
+    by: &wushe_web::service::volunteering::Confirmer<'_>,
+    rules: &wushe_domain::volunteering::HourRules,
+    earn: &wushe_web::service::timebank::EarnRules,
+    stars: &wushe_domain::volunteering::StarRules,
+    mut evaluation: impl FnMut() -> &'static str,
+) -> anyhow::Result<usize> {
+    use wushe_store::volunteering::{activities, attendance};
+    use wushe_web::service::volunteering::{write_confirmations, ConfirmWrite};
+    let activity = activities::recording_tx(tx, activity_id).await?;
+    let found = attendance::attended_many_tx(tx, attendance_ids).await?;
+    let mut writes = Vec::with_capacity(attendance_ids.len());
+    for id in attendance_ids {
+        let attendance = found.get(id).context("签到记录")?;
+        let ended = attendance.checked_out_at.context("签退时间")?;
+        let credit = wushe_domain::volunteering::hours::credit(rules, attendance.checked_in_at, ended, 0, 0, by.at)
+            .map_err(|e| anyhow::anyhow!(e.message()))?;
+        writes.push(ConfirmWrite {
+            by,
+            activity: &activity,
+            attendance,
+            ended,
+            credit,
+            evaluation: Some(evaluation()),
+        });
+    }
+    write_confirmations(tx, earn, stars, &writes).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(writes.len())
+}
+
 pub const DEMO_PASSWORD: &str = "Wushe@2026";
 const SEEDED_KEY: &str = "demo_seeded";
 

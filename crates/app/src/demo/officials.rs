@@ -10,7 +10,7 @@ use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use wushe_domain::accounts::Scope;
 use wushe_domain::registry::person::PersonRole;
 use wushe_domain::volunteering::activity::ServiceCategory;
-use wushe_domain::volunteering::{hours, HourRules, StarRules};
+use wushe_domain::volunteering::{HourRules, StarRules};
 use wushe_store::accounts::audit::Actor;
 use wushe_store::accounts::users;
 use wushe_store::registry::people::{self, PeopleFilter};
@@ -104,7 +104,6 @@ pub async fn seed(state: &AppState, org_id: i64, synth: &mut Synth) -> anyhow::R
     let actor = Actor { user_id: Some(staff.id), username: Some(staff.username.clone()), ..Default::default() };
     let mut records = 0;
     let mut tx = state.db.begin().await?;
-    let a = activities::recording_tx(&mut tx, activity_id).await?;
     for (k, slot) in slot_rows.iter().enumerate() {
         // the most devoted serve every week; the others joined later
         let who: Vec<i64> = plan.iter().filter(|(_, n)| k + n >= slot_rows.len()).map(|(p, _)| *p).collect();
@@ -128,24 +127,8 @@ pub async fn seed(state: &AppState, org_id: i64, synth: &mut Synth) -> anyhow::R
         let ids = attendance_store::insert_closed_bulk(&mut tx, &rows).await?;
         let at = slot.ends_at + Duration::hours(20);
         let by = Confirmer { user_id: staff.id, name: &staff.display_name, at, actor: &actor };
-        let found = attendance_store::attended_many_tx(&mut tx, &ids).await?;
-        let mut writes = Vec::with_capacity(rows.len());
-        for (aid, r) in ids.iter().zip(&rows) {
-            let credit =
-                hours::credit(&rules, r.checked_in_at, r.checked_out_at, 0, 0, at).map_err(|e| err(e.message()))?;
-            let attendance = found.get(aid).ok_or_else(|| err("签到记录"))?;
-            let evaluation = Some("优秀");
-            writes.push(svc::ConfirmWrite {
-                by: &by,
-                activity: &a,
-                attendance,
-                ended: r.checked_out_at,
-                credit,
-                evaluation,
-            });
-        }
-        svc::write_confirmations(&mut tx, &earn, &star_rules, &writes).await.map_err(err)?;
-        records += writes.len();
+        records +=
+            super::confirm_closed(&mut tx, activity_id, &ids, &by, &rules, &earn, &star_rules, || "优秀").await?;
     }
     tx.commit().await?;
 

@@ -14,7 +14,7 @@ use wushe_domain::codes::division::DivisionCode;
 use wushe_domain::registry::person::PersonRole;
 use wushe_domain::timebank::ledger::Ledger;
 use wushe_domain::volunteering::activity::ServiceCategory;
-use wushe_domain::volunteering::{hours, HourRules};
+use wushe_domain::volunteering::HourRules;
 use wushe_store::accounts::audit::Actor;
 use wushe_store::accounts::users;
 use wushe_store::registry::people::{self, PeopleFilter};
@@ -245,27 +245,9 @@ async fn time_bank_services(
             })
             .collect();
         let att_ids = attendance_store::insert_closed_bulk(&mut tx, &rows).await?;
-        let a = activities::recording_tx(&mut tx, id).await?;
         let at = ends + Duration::hours(20);
         let by = Confirmer { user_id: org_staff.0, name: org_staff.1, at, actor: &actor };
-        let found = attendance_store::attended_many_tx(&mut tx, &att_ids).await?;
-        let mut writes = Vec::with_capacity(rows.len());
-        for (aid, r) in att_ids.iter().zip(&rows) {
-            let credit = hours::credit(&rules, r.checked_in_at, r.checked_out_at, 0, 0, at)
-                .map_err(|e| anyhow::anyhow!(e.message()))?;
-            let attendance = found.get(aid).context("签到记录")?;
-            let evaluation = Some("良好");
-            writes.push(vsvc::ConfirmWrite {
-                by: &by,
-                activity: &a,
-                attendance,
-                ended: r.checked_out_at,
-                credit,
-                evaluation,
-            });
-        }
-        vsvc::write_confirmations(&mut tx, &earn, &stars, &writes).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-        n += writes.len();
+        n += super::confirm_closed(&mut tx, id, &att_ids, &by, &rules, &earn, &stars, || "良好").await?;
         tx.commit().await?;
     }
     Ok(n)

@@ -14,7 +14,7 @@ use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use wushe_domain::accounts::Scope;
 use wushe_domain::registry::person::PersonRole;
 use wushe_domain::volunteering::activity::ServiceCategory;
-use wushe_domain::volunteering::{hours, HourRules};
+use wushe_domain::volunteering::HourRules;
 use wushe_store::accounts::audit::Actor;
 use wushe_store::registry::people::{self, PeopleFilter};
 use wushe_store::volunteering::activities;
@@ -148,31 +148,17 @@ pub async fn seed(
             let att_ids = attendance_store::insert_closed_bulk(&mut tx, &rows).await?;
             // the last month's services of the demo organization wait for confirmation
             if !(is_demo && month_back == 1) {
-                let a = activities::recording_tx(&mut tx, id).await?;
                 let at = ends + Duration::hours(20);
                 let by = Confirmer { user_id: confirmer_id, name: confirmer_name, at, actor: &actor };
-                let found = attendance_store::attended_many_tx(&mut tx, &att_ids).await?;
-                let mut writes = Vec::with_capacity(rows.len());
-                for (aid, r) in att_ids.iter().zip(&rows) {
-                    let served = served_for.entry(*org).or_default();
+                let served = served_for.entry(*org).or_default();
+                for r in &rows {
                     if !served.contains(&r.person_id) {
                         served.push(r.person_id);
                     }
-                    let credit = hours::credit(&rules, r.checked_in_at, r.checked_out_at, 0, 0, at)
-                        .map_err(|e| anyhow::anyhow!(e.message()))?;
-                    let evaluation = Some(*synth.pick(&["优秀", "良好", "良好", "合格"]));
-                    let attendance = found.get(aid).context("签到记录")?;
-                    writes.push(svc::ConfirmWrite {
-                        by: &by,
-                        activity: &a,
-                        attendance,
-                        ended: r.checked_out_at,
-                        credit,
-                        evaluation,
-                    });
                 }
-                svc::write_confirmations(&mut tx, &earn, &stars, &writes).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-                n_records += writes.len();
+                let evaluation = || *synth.pick(&["优秀", "良好", "良好", "合格"]);
+                n_records +=
+                    super::confirm_closed(&mut tx, id, &att_ids, &by, &rules, &earn, &stars, evaluation).await?;
             }
             tx.commit().await?;
         }
