@@ -213,6 +213,28 @@ db_test!(the_volunteer_path_end_to_end, |db| async move {
     let _ = p3;
 });
 
+db_test!(a_draft_is_invisible_to_volunteers, |db| async move {
+    seed_cast(&db).await;
+    let app = TestApp::new(db.clone());
+    let mut county = api(&app, "county").await;
+    volunteer(&db, &mut county, "vol1", 1, "19900307").await;
+    let (mut org, mut v1) = (api(&app, "org").await, api(&app, "vol1").await);
+    let mut body = activity("尚在筹备的探访", 5, 30);
+    body["publish"] = json!(false);
+    let (aid, slot) = create_activity(&mut org, &body).await;
+    assert_eq!(v1.get(&format!("/api/v1/activities/{aid}")).await.status, StatusCode::NOT_FOUND);
+    // signing up answers exactly as for an activity that does not exist
+    let draft = v1.json(Method::POST, &format!("/api/v1/activities/{aid}/signups"), &json!({"slot_id": slot})).await;
+    let none = v1.json(Method::POST, "/api/v1/activities/987654/signups", &json!({"slot_id": slot})).await;
+    assert_eq!(draft.status, StatusCode::NOT_FOUND, "{}", draft.body);
+    assert_eq!((draft.status, draft.error_message()), (none.status, none.error_message()));
+    // once published, the same sign-up goes through
+    let r = org.json(Method::POST, &format!("/api/v1/activities/{aid}/status"), &json!({"status": "published"})).await;
+    assert!(r.status.is_success(), "{}", r.body);
+    let r = v1.json(Method::POST, &format!("/api/v1/activities/{aid}/signups"), &json!({"slot_id": slot})).await;
+    assert_eq!(r.json()["status"], "approved", "{}", r.body);
+});
+
 db_test!(capacity_holds_under_concurrent_sign_ups, |db| async move {
     seed_cast(&db).await;
     let app = TestApp::new(db.clone());

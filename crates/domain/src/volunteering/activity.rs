@@ -49,6 +49,12 @@ impl ActivityStatus {
         use ActivityStatus::*;
         matches!((self, to), (Draft, Published) | (Published, Closed) | (Draft | Published, Cancelled))
     }
+
+    /// Whether volunteers and the public may see it: a draft or a cancelled activity is
+    /// its organization's business, not even its existence is shown.
+    pub fn is_public(self) -> bool {
+        matches!(self, ActivityStatus::Published | ActivityStatus::Closed)
+    }
 }
 
 /// Largest slot length and capacity accepted.
@@ -169,6 +175,7 @@ mod tests {
         use ActivityStatus::*;
         assert!(Draft.can_become(Published) && Published.can_become(Closed) && Published.can_become(Cancelled));
         assert!(!Closed.can_become(Published) && !Cancelled.can_become(Published) && !Closed.can_become(Cancelled));
+        assert!(Published.is_public() && Closed.is_public() && !Draft.is_public() && !Cancelled.is_public());
         let s = Utc.with_ymd_and_hms(2026, 6, 1, 1, 0, 0).unwrap();
         assert!(check_slot(s, s + Duration::hours(2), 10).is_ok());
         assert!(check_slot(s, s, 10).is_err());

@@ -382,6 +382,11 @@ pub async fn sign_up(
     let person = volunteer_person(user)?;
     let mut tx = state.db.begin().await?;
     let a = activities::get_tx(&mut tx, activity_id).await?;
+    let status = ActivityStatus::parse(&a.status).unwrap_or(ActivityStatus::Draft);
+    // a volunteer sees what the public sees: the answer for a draft is the one for no activity
+    if !status.is_public() {
+        return Err(AppError::from(wushe_store::StoreError::NotFound));
+    }
     let slot = activities::slot_tx(&mut tx, slot_id).await?;
     if slot.activity_id != activity_id {
         return Err(AppError::NotFound("该活动没有这个时段".into()));
@@ -393,7 +398,7 @@ pub async fn sign_up(
         risky: a.risky,
         required_skills: &required,
         recruit_until: a.recruit_until,
-        status: ActivityStatus::parse(&a.status).unwrap_or(ActivityStatus::Draft),
+        status,
         slot_starts: slot.starts_at,
     };
     let skills = split_keys(&facts.skills);
