@@ -2,7 +2,8 @@
 //! confirmed time-bank service, gifts only to recorded direct relatives, spending from 60,
 //! love-supermarket redemptions taking points and stock together, and the ledger invariants
 //! after many concurrent transfers and redemptions (no negative balance, every balance the
-//! sum of its entries, every transaction summing to zero, stock never below zero).
+//! sum of its entries, every transaction summing to zero, stock never below zero), and staff
+//! removing a relation recorded by mistake (API and page).
 
 use axum::http::{Method, StatusCode};
 use chrono::{Duration, Utc};
@@ -644,4 +645,125 @@ db_test!(sign_ups_gifts_and_redemptions_at_once, |db| async move {
     assert!((0..15).contains(&points), "{points}");
     assert_eq!(ledger::verify(&db).await.unwrap(), (0, 0, 0));
     assert_eq!(count(&db, "SELECT COUNT(*) FROM ledger_accounts WHERE balance < 0 AND person_id IS NOT NULL").await, 0);
+});
+
+db_test!(staff_remove_a_recorded_relation, |db| async move {
+    seed_cast(&db).await;
+    let app = TestApp::new(db.clone());
+    let mut county = api(&app, "county").await;
+    let child = volunteer(&db, &mut county, "child", 1, "19900307").await;
+    let parent = volunteer(&db, &mut county, "parent", 2, "19550101").await;
+    let mut org = api(&app, "org").await;
+    let mut c = api(&app, "child").await;
+    serve_three_hours(&db, &mut org, &mut c).await;
+    let mut station = api(&app, "station").await;
+    let mut county2 = api(&app, "county2").await;
+    let relation = json!({"person_id": child, "relative_id": parent, "relation": "父母"});
+    let relatives = |acc: &serde_json::Value| {
+        acc["relatives"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r["person_id"].as_i64().unwrap(), r["relation"].as_str().unwrap().to_string()))
+            .collect::<Vec<_>>()
+    };
+
+    // recorded (not by staff out of scope), listed both ways, and a gift goes through
+    let r = county2.json(Method::POST, "/api/v1/timebank/relations", &relation).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "out of scope: {}", r.body);
+    let r = station.json(Method::POST, "/api/v1/timebank/relations", &relation).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    let acc = station.get(&format!("/api/v1/timebank/accounts/{child}")).await.json();
+    assert_eq!(relatives(&acc), [(parent, "父母".to_string())]);
+    let acc = station.get(&format!("/api/v1/timebank/accounts/{parent}")).await.json();
+    assert_eq!(relatives(&acc), [(child, "子女".to_string())]);
+    let gift = json!({"to_person_id": parent, "coins": 1});
+    let r = c.json(Method::POST, "/api/v1/timebank/transfers", &gift).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(balance(&db, Ledger::Coins, parent).await, 60);
+
+    // only staff who keep the time bank, in scope, may remove it
+    let path = format!("/api/v1/timebank/relations/{child}/{parent}");
+    let r = c.send(Method::DELETE, &path, None, vec![], &[]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "a volunteer: {}", r.body);
+    let r = org.send(Method::DELETE, &path, None, vec![], &[]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "organization staff: {}", r.body);
+    let r = county2.send(Method::DELETE, &path, None, vec![], &[]).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "out of scope: {}", r.body);
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM person_relations").await, 2, "nothing removed yet");
+
+    // removed: both directions gone, gifts refused, the past gift kept
+    let r = station.send(Method::DELETE, &path, None, vec![], &[]).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM person_relations").await, 0);
+    let acc = station.get(&format!("/api/v1/timebank/accounts/{child}")).await.json();
+    assert!(relatives(&acc).is_empty(), "{acc}");
+    let acc = station.get(&format!("/api/v1/timebank/accounts/{parent}")).await.json();
+    assert!(relatives(&acc).is_empty(), "{acc}");
+    let r = c.json(Method::POST, "/api/v1/timebank/transfers", &gift).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(r.error_message().contains("直系亲属"), "{}", r.body);
+    let r = station
+        .json(
+            Method::POST,
+            "/api/v1/timebank/spend",
+            &json!({"person_id": parent, "coins": 0.5, "memo": "助洁", "payer_person_id": child}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "no longer pays for the parent: {}", r.body);
+    assert_eq!(balance(&db, Ledger::Coins, parent).await, 60, "the past gift stays");
+    let st = c.get(&format!("/api/v1/timebank/accounts/{child}/statement?ledger=coins")).await.json();
+    assert_eq!(st["items"][0]["kind"], "transfer");
+
+    // nothing left to remove, either way round
+    for p in [path.clone(), format!("/api/v1/timebank/relations/{parent}/{child}")] {
+        let r = station.send(Method::DELETE, &p, None, vec![], &[]).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+        assert!(r.error_message().contains("没有登记亲属关系"), "{}", r.body);
+    }
+    assert_eq!(
+        count(
+            &db,
+            &format!(
+                "SELECT COUNT(*) FROM audit_log WHERE action = 'remove_relation' AND entity = 'person' \
+                 AND entity_id = '{child}'"
+            )
+        )
+        .await,
+        1
+    );
+    let audit = county.get("/api/v1/audit?action=remove_relation").await;
+    assert_eq!(audit.status, StatusCode::OK, "{}", audit.body);
+    let entry = &audit.json()["items"][0];
+    assert_eq!((entry["entity"].as_str(), entry["username"].as_str()), (Some("person"), Some("station")), "{entry}");
+    let summary: serde_json::Value = serde_json::from_str(entry["summary"].as_str().unwrap()).unwrap();
+    assert_eq!((summary["relative"].as_i64(), summary["relation"].as_str()), (Some(parent), Some("父母")), "{summary}");
+    assert_eq!(summary["relative_name"], "李*", "the name masked as in other audit entries");
+
+    // the page: a 解除 button per relative for staff, with CSRF, a confirmation and a flash
+    let r = station.json(Method::POST, "/api/v1/timebank/relations", &relation).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    let mut station_ui = login(&app, "station").await;
+    let page = format!("/timebank/people/{child}");
+    let remove = format!("/timebank/people/{child}/relations/{parent}/remove");
+    let r = station_ui.get(&page).await;
+    assert!(r.body.contains(&format!("action=\"{remove}\"")) && r.body.contains(">解除</button>"), "{}", r.body);
+    assert!(r.body.contains("confirm(") && r.body.contains("确定解除与李丙（父母）的亲属关系吗"), "{}", r.body);
+    let mut child_ui = login(&app, "child").await;
+    assert!(!child_ui.get("/timebank").await.body.contains(">解除</button>"), "not on the holder's own page");
+    assert_eq!(child_ui.post_form(&remove, &[]).await.status, StatusCode::FORBIDDEN);
+    let r = station_ui.post_form_raw(&remove, &[]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "no CSRF token");
+    let r = station_ui.post_form(&remove, &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.location(), Some(page.as_str()));
+    let r = station_ui.get(&page).await;
+    assert!(r.body.contains("已解除亲属关系：李丙（父母）") && r.body.contains("id=\"no-relatives\""), "{}", r.body);
+    assert!(!r.body.contains(">解除</button>"), "{}", r.body);
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM person_relations").await, 0);
+    // sent twice: said on the page
+    let r = station_ui.post_form(&remove, &[]).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(r.body.contains("id=\"form-error\"") && r.body.contains("两人之间没有登记亲属关系"), "{}", r.body);
+    assert_eq!(ledger::verify(&db).await.unwrap(), (0, 0, 0));
 });

@@ -196,6 +196,26 @@ pub async fn add_relation(
     Ok(())
 }
 
+/// Remove the relation between two people (both directions). Returns how `b` was related to
+/// `a` before the removal, or None when nothing was recorded from `a` to `b`. Half-recorded
+/// pairs (one direction only) are cleaned up as well.
+pub async fn remove_relation(tx: &mut Tx, a: i64, b: i64) -> Result<Option<String>, StoreError> {
+    let removed: Option<(String,)> = on_tx!(tx, |c| sqlx::query_as(
+        "DELETE FROM person_relations WHERE person_id = $1 AND relative_id = $2 RETURNING relation"
+    )
+    .bind(a)
+    .bind(b)
+    .fetch_optional(c)
+    .await)?;
+    on_tx!(tx, |c| sqlx::query("DELETE FROM person_relations WHERE person_id = $1 AND relative_id = $2")
+        .bind(b)
+        .bind(a)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(removed.map(|r| r.0))
+}
+
 /// How `relative` is related to `person` (e.g. "子女"), if recorded.
 pub async fn relation(tx: &mut Tx, person: i64, relative: i64) -> Result<Option<String>, StoreError> {
     let row: Option<(String,)> = on_tx!(tx, |c| sqlx::query_as(

@@ -152,6 +152,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(timebank::transfer))
         .routes(routes!(timebank::spend))
         .routes(routes!(timebank::add_relation))
+        .routes(routes!(timebank::remove_relation))
         .routes(routes!(timebank::list_outlets, timebank::create_outlet))
         .routes(routes!(timebank::get_outlet))
         .routes(routes!(timebank::list_goods, timebank::add_goods))

@@ -169,6 +169,22 @@ pub async fn add_relation(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Remove a recorded direct-relative relation, both directions (station staff, officials).
+/// Past gifts and services paid stay in the ledger as they were.
+#[utoipa::path(operation_id = "removeRelation", delete, path = "/api/v1/timebank/relations/{person_id}/{relative_id}", tag = "timebank",
+    params(("person_id" = i64, Path), ("relative_id" = i64, Path)),
+    responses((status = 204, description = "Relation removed"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn remove_relation(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    meta: RequestMeta,
+    Path((person_id, relative_id)): Path<(i64, i64)>,
+) -> Result<StatusCode, AppError> {
+    svc::remove_relation(&state, &user, &meta, person_id, relative_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct OutletParams {

@@ -7,6 +7,7 @@
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use wushe_domain::privacy::mask;
 use wushe_domain::registry::person::PersonRole;
 use wushe_domain::timebank::ledger::{self as rules, Ledger, Movement, MovementError, SystemAccount};
 use wushe_domain::timebank::lots::{Lot, Lots};
@@ -847,6 +848,55 @@ pub async fn add_relation(
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// A relation just removed: who the relative was and how they were related to the person.
+#[derive(Debug, Clone)]
+pub struct RemovedRelation {
+    pub relative_id: i64,
+    pub relative_name: String,
+    /// How the relative was related to the person: 父母 / 配偶 / 子女.
+    pub relation: String,
+}
+
+/// Station staff or officials remove a direct-relative relation recorded by mistake (or no
+/// longer true, e.g. after a divorce), both directions at once. Only future gifts and
+/// services paid for the relative are affected: past transfers and spending stay in the
+/// ledger as they were (ledger entries are never changed).
+pub async fn remove_relation(
+    state: &AppState,
+    user: &CurrentUser,
+    meta: &RequestMeta,
+    person_id: i64,
+    relative_id: i64,
+) -> Result<RemovedRelation, AppError> {
+    user.require(user.role.keeps_timebank())?;
+    require_in_scope(state, user, person_id).await?;
+    require_in_scope(state, user, relative_id).await?;
+    let relative = supermarket::holder(&state.db, relative_id).await?;
+    let mut tx = state.db.begin().await?;
+    let relation = supermarket::remove_relation(&mut tx, person_id, relative_id)
+        .await?
+        .ok_or_else(|| AppError::NotFound("两人之间没有登记亲属关系".into()))?;
+    audit::append(
+        &mut tx,
+        &meta.actor(Some(user)),
+        &Event {
+            action: "remove_relation",
+            entity: "person",
+            entity_id: Some(person_id.to_string()),
+            division_code: &user.scope_division,
+            organization_id: None,
+            summary: serde_json::json!({
+                "relative": relative_id,
+                "relative_name": mask::mask_name(&relative.name),
+                "relation": relation,
+            }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(RemovedRelation { relative_id, relative_name: relative.name, relation })
 }
 
 // ---------- love supermarkets ----------

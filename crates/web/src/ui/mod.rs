@@ -100,6 +100,7 @@ pub fn router() -> Router<AppState> {
         .route("/timebank/people", get(timebank::people))
         .route("/timebank/people/{id}", get(timebank::person))
         .route("/timebank/people/{id}/relations", post(timebank::add_relation))
+        .route("/timebank/people/{id}/relations/{relative_id}/remove", post(timebank::remove_relation))
         .route("/timebank/people/{id}/spend", post(timebank::record_spend))
         .route("/outlets", get(timebank::outlets).post(timebank::create_outlet))
         .route("/outlets/{id}", get(timebank::outlet))

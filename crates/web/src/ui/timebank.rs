@@ -1,7 +1,7 @@
 //! The time bank (时间银行) and love supermarkets (爱心超市) in the UI, phone first: a
 //! volunteer's or resident's own account (balances, coins about to expire, statements, gifts
 //! to relatives, spending coins on a service), station staff's lookup of people's accounts
-//! (recording relatives and services paid in coins), the outlets with their goods,
+//! (recording and removing relatives, services paid in coins), the outlets with their goods,
 //! redemption (by the holder, or at the counter by the outlet's keepers) and goods
 //! management. The handlers call the same services as the API.
 
@@ -502,6 +502,34 @@ pub async fn add_relation(
             let form = MoveForm { relative: f.relative, relation: f.relation, ..Default::default() };
             let q = AccountQuery::default();
             Ok(with_status(account_page(&state, &session, &user, id, false, &q, Some(m), form).await?, status))
+        }
+    }
+}
+
+/// `POST /timebank/people/{id}/relations/{relative_id}/remove`: remove a relation recorded by
+/// mistake or no longer true (both directions; past gifts stay in the ledger).
+pub async fn remove_relation(
+    State(state): State<AppState>,
+    session: Session,
+    user: CurrentUser,
+    meta: RequestMeta,
+    Path((id, relative_id)): Path<(i64, i64)>,
+) -> Result<Response, AppError> {
+    user.require(user.role.keeps_timebank())?;
+    match svc::remove_relation(&state, &user, &meta, id, relative_id).await {
+        Ok(r) => {
+            set_flash(&session, &format!("已解除亲属关系：{}（{}）", r.relative_name, r.relation)).await;
+            Ok(Redirect::to(&format!("/timebank/people/{id}")).into_response())
+        }
+        Err(e) => {
+            // nothing (any more) between the two, e.g. the form sent twice: said on the page
+            let (status, m) = match e {
+                e @ AppError::NotFound(_) => (e.status(), e.to_string()),
+                e => shown(e)?,
+            };
+            let q = AccountQuery::default();
+            let page = account_page(&state, &session, &user, id, false, &q, Some(m), MoveForm::default()).await?;
+            Ok(with_status(page, status))
         }
     }
 }
