@@ -26,7 +26,7 @@ use wushe_store::volunteering::signups;
 use wushe_store::{Db, DbOptions};
 use wushe_web::service::volunteering::{write_confirmations, ConfirmWrite, Confirmer};
 
-use super::{percentile, start_serve, target};
+use super::{percentile, start_serve, target, CpuUse, CpuWatch};
 use crate::progress;
 
 /// Disk flushes per second in `dir` (4 KiB written and fdatasync'ed, for about `ms`).
@@ -120,6 +120,7 @@ struct Load {
     first_error: Option<String>,
     secs: f64,
     ms: Vec<f64>,
+    cpu: CpuUse,
 }
 
 impl Load {
@@ -153,6 +154,7 @@ async fn drive(
     expect: u16,
     units_per_job: usize,
     label: &str,
+    server_pid: u32,
 ) -> anyhow::Result<Load> {
     let next = Arc::new(AtomicUsize::new(0));
     let pb = progress::bar(jobs.len() as u64, label);
@@ -161,6 +163,7 @@ async fn drive(
         conns.push(Conn::open(port).await?);
     }
     let started = Instant::now();
+    let watch = CpuWatch::start(server_pid);
     let mut handles = Vec::new();
     for mut conn in conns {
         let (jobs, next, pb) = (jobs.clone(), next.clone(), pb.clone());
@@ -196,7 +199,7 @@ async fn drive(
             anyhow::Ok((ok, failed, first_error, ms))
         }));
     }
-    let mut load = Load { ok: 0, failed: 0, first_error: None, secs: 0.0, ms: Vec::new() };
+    let mut load = Load { ok: 0, failed: 0, first_error: None, secs: 0.0, ms: Vec::new(), cpu: watch.stop() };
     for h in handles {
         let (ok, failed, err, ms) = h.await??;
         load.ok += ok;
@@ -207,6 +210,7 @@ async fn drive(
         load.ms.extend(ms);
     }
     load.secs = started.elapsed().as_secs_f64();
+    load.cpu = watch.stop();
     pb.finish_and_clear();
     load.ms.sort_by(|a, b| a.total_cmp(b));
     Ok(load)
@@ -214,14 +218,15 @@ async fn drive(
 
 fn report(what: &str, unit: &str, l: &Load, fsyncs: f64) {
     println!(
-        "{what}：{:.0} {unit}/秒（{} 次成功，{} 次失败，{:.1} 秒），延迟 p50 {:.2} 毫秒，p99 {:.2} 毫秒（目标 p99 < 50 毫秒）；同期磁盘 fsync {:.0} 次/秒",
+        "{what}：{:.0} {unit}/秒（{} 次成功，{} 次失败，{:.1} 秒），延迟 p50 {:.2} 毫秒，p99 {:.2} 毫秒（目标 p99 < 50 毫秒）；同期磁盘 fsync {:.0} 次/秒{}",
         l.rate(),
         l.ok,
         l.failed,
         l.secs,
         percentile(&l.ms, 0.5),
         percentile(&l.ms, 0.99),
-        fsyncs
+        fsyncs,
+        l.cpu.describe("服务进程", l.ok, unit)
     );
     if let Some(e) = &l.first_error {
         println!("  第一个失败：{}", e.chars().take(300).collect::<String>());
@@ -476,13 +481,24 @@ pub async fn run(kind: &str, seconds: u64, clients: usize, rate: f64, n_vol: usi
     let first = ((rate * checkin_limit.as_secs_f64()) as usize).min(open.len() * n_vol / 2);
     let fs = fsync_rate(t.dir.path(), 1000)?;
     let jobs = Arc::new(checkin_jobs(0, first));
-    let at_rate =
-        drive(port, connections, Pace::PerSecond(rate), jobs, checkin_limit, 201, 1, "签到（扫码，定速）").await?;
+    let at_rate = drive(
+        port,
+        connections,
+        Pace::PerSecond(rate),
+        jobs,
+        checkin_limit,
+        201,
+        1,
+        "签到（扫码，定速）",
+        server.pid(),
+    )
+    .await?;
     report(&sustained("签到（扫码，HTTP，含认证、校验、审计、统计增量）"), "次", &at_rate, fs);
     let fs = fsync_rate(t.dir.path(), 1000)?;
     let jobs = Arc::new(checkin_jobs(first, open.len() * n_vol - first));
     let checkins =
-        drive(port, clients, Pace::AsFastAsAnswered, jobs, checkin_limit, 201, 1, "签到（扫码，闭环）").await?;
+        drive(port, clients, Pace::AsFastAsAnswered, jobs, checkin_limit, 201, 1, "签到（扫码，闭环）", server.pid())
+            .await?;
     report(&format!("签到，最大吞吐（闭环：{clients} 个连接，答复后即发下一个）"), "次", &checkins, fs);
 
     // ---- 2. hour confirmations through HTTP, one per request ----
@@ -496,13 +512,33 @@ pub async fn run(kind: &str, seconds: u64, clients: usize, rate: f64, n_vol: usi
     };
     let jobs: Vec<_> = sustained_pool.iter().map(|x| confirm_job(std::slice::from_ref(x))).collect();
     let fs = fsync_rate(t.dir.path(), 1000)?;
-    let at_rate =
-        drive(port, connections, Pace::PerSecond(rate), Arc::new(jobs), limit, 201, 1, "确认时长（定速）").await?;
+    let at_rate = drive(
+        port,
+        connections,
+        Pace::PerSecond(rate),
+        Arc::new(jobs),
+        limit,
+        201,
+        1,
+        "确认时长（定速）",
+        server.pid(),
+    )
+    .await?;
     report(&sustained("时长确认（HTTP，每请求 1 条，含认证、校验、审计、统计增量）"), "条", &at_rate, fs);
     let jobs: Vec<_> = single_pool.iter().map(|x| confirm_job(std::slice::from_ref(x))).collect();
     let fs_single = fsync_rate(t.dir.path(), 1000)?;
-    let single =
-        drive(port, clients, Pace::AsFastAsAnswered, Arc::new(jobs), limit, 201, 1, "确认时长（每请求 1 条）").await?;
+    let single = drive(
+        port,
+        clients,
+        Pace::AsFastAsAnswered,
+        Arc::new(jobs),
+        limit,
+        201,
+        1,
+        "确认时长（每请求 1 条）",
+        server.pid(),
+    )
+    .await?;
     report(&format!("时长确认（每请求 1 条），最大吞吐（闭环：{clients} 个连接）"), "条", &single, fs_single);
 
     // ---- 3. bulk confirmations (an organizer confirming a roster) ----
@@ -518,6 +554,7 @@ pub async fn run(kind: &str, seconds: u64, clients: usize, rate: f64, n_vol: usi
         201,
         per,
         "确认时长（每请求 20 条）",
+        server.pid(),
     )
     .await?;
     report(
@@ -531,6 +568,7 @@ pub async fn run(kind: &str, seconds: u64, clients: usize, rate: f64, n_vol: usi
     // ---- 4. the same writes without HTTP, in transactions of 1,000 ----
     let fs_raw = fsync_rate(t.dir.path(), 1000)?;
     let started = Instant::now();
+    let watch = CpuWatch::start(std::process::id());
     let actor = Actor { user_id: Some(staff), username: Some("bench-org".into()), ..Default::default() };
     let rules = wushe_domain::volunteering::HourRules::default();
     let earn = wushe_web::service::timebank::EarnRules::default();
@@ -562,8 +600,9 @@ pub async fn run(kind: &str, seconds: u64, clients: usize, rate: f64, n_vol: usi
     }
     let raw_rate = raw_pool.len() as f64 / started.elapsed().as_secs_f64();
     println!(
-        "原始写入（同一进程，相同的行，每 1,000 条一个事务，同样的 synchronous 设置）：{raw_rate:.0} 条/秒（{} 条）；同期磁盘 fsync {fs_raw:.0} 次/秒",
-        raw_pool.len()
+        "原始写入（同一进程，相同的行，每 1,000 条一个事务，同样的 synchronous 设置）：{raw_rate:.0} 条/秒（{} 条）；同期磁盘 fsync {fs_raw:.0} 次/秒{}",
+        raw_pool.len(),
+        watch.stop().describe("本进程", raw_pool.len(), "条")
     );
     println!(
         "比值（最大吞吐 / 原始写入）：HTTP 单条确认 {:.1}%，HTTP 批量确认 {:.1}%（目标 ≥ 50%）",
