@@ -231,12 +231,14 @@ impl Db {
         }
     }
 
-    /// Refresh the planner's statistics after a bulk load (autovacuum does this on its own
-    /// schedule; without statistics PostgreSQL plans searches as if the tables were empty).
+    /// Bring the database to its steady state after a bulk load, as autovacuum does on its
+    /// own schedule: the planner's statistics (without them PostgreSQL plans searches as if
+    /// the tables were empty) and, on PostgreSQL, the visibility map (without it an index-only
+    /// scan still visits every row's page).
     pub async fn analyze(&self) -> Result<(), StoreError> {
         match self {
             Db::Sqlite { writer, .. } => sqlx::query("ANALYZE").execute(writer).await.map(|_| ())?,
-            Db::Postgres(pool) => sqlx::query("ANALYZE").execute(pool).await.map(|_| ())?,
+            Db::Postgres(pool) => sqlx::query("VACUUM ANALYZE").execute(pool).await.map(|_| ())?,
         }
         Ok(())
     }

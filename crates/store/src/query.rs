@@ -41,6 +41,11 @@ impl Filter {
         self
     }
 
+    /// True when no condition has been added yet.
+    pub fn is_empty(&self) -> bool {
+        self.clauses.is_empty()
+    }
+
     /// The next placeholder number (for LIMIT/OFFSET after the filter).
     pub fn next_placeholder(&self) -> usize {
         self.params.len() + 1

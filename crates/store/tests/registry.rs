@@ -9,13 +9,13 @@ use wushe_testkit::{create_org, db_test};
 
 async fn names(db: &Db, q: &str) -> Vec<String> {
     let f = OrgFilter { q: Some(q.into()), ..Default::default() };
-    let mut v: Vec<String> = organizations::list(db, &Scope::national(), &f, &Page::default())
-        .await
-        .unwrap()
-        .items
-        .into_iter()
-        .map(|o| o.name)
-        .collect();
+    let national = organizations::list(db, &Scope::national(), &f, &Page::default()).await.unwrap();
+    // the whole country's total is counted inside the gram index, a province's through the
+    // records: both must agree with the rows found
+    let province = organizations::list(db, &Scope::region("42"), &f, &Page::default()).await.unwrap();
+    assert_eq!(national.total as usize, national.items.len(), "{q}");
+    assert_eq!(province.total, national.total, "{q}");
+    let mut v: Vec<String> = national.items.into_iter().map(|o| o.name).collect();
     v.sort();
     v
 }

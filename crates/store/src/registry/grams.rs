@@ -121,6 +121,46 @@ pub async fn rank(db: &Db, kind: &str, q: &str) -> Result<GramQuery, StoreError>
     Ok(GramQuery { q: q.to_string(), grams: ranked.into_iter().map(|(_, g)| g).collect() })
 }
 
+/// How many records of `kind` hold every gram of the query, up to `cap` (then `(cap, true)`),
+/// counted inside the gram index alone. For a list with no condition but the query this is
+/// its total when the query is no longer than a gram (the name need not be re-checked);
+/// None otherwise. A common bigram matches tens of thousands of records; joining each to
+/// its record only to count them cost PostgreSQL 50 ms.
+pub async fn count_alone(db: &Db, kind: &str, gq: &GramQuery, cap: i64) -> Result<Option<(i64, bool)>, StoreError> {
+    if search::fold(&gq.q).chars().count() > search::MAX_GRAM {
+        return Ok(None);
+    }
+    let mut w = Filter::new();
+    let from = restrict_by(&mut w, kind, "g.entity_id", &gq.grams);
+    if from.is_empty() {
+        return Ok(None);
+    }
+    let from_where = format!(" FROM search_grams g{}", w.where_sql());
+    Ok(Some(crate::query::fetch_count_capped(db, &from_where, &w.params, cap).await?))
+}
+
+/// The gram conditions of `restrict` (rarest gram scanned from `g`, the others probed).
+fn restrict_by(filter: &mut Filter, kind: &str, id_col: &str, grams: &[String]) -> &'static str {
+    let Some((first, rest)) = grams.split_first() else {
+        return "";
+    };
+    let join = if id_col == "g.entity_id" { String::new() } else { format!(" AND {id_col} = g.entity_id") };
+    filter.and(
+        &format!("g.kind = {{}} AND g.gram = {{}}{join}"),
+        vec![Param::Text(kind.to_string()), Param::Text(first.clone())],
+    );
+    for g in rest {
+        filter.and(
+            &format!(
+                "EXISTS (SELECT 1 FROM search_grams g2 WHERE g2.kind = {{}} AND g2.gram = {{}} \
+                 AND g2.entity_id = {id_col})"
+            ),
+            vec![Param::Text(kind.to_string()), Param::Text(g.clone())],
+        );
+    }
+    "search_grams g CROSS JOIN "
+}
+
 /// Restrict `filter` to records of `kind` whose folded name contains the query.
 ///
 /// The search is driven by the index: the rarest gram of the query is scanned from
@@ -130,24 +170,8 @@ pub async fn rank(db: &Db, kind: &str, q: &str) -> Result<GramQuery, StoreError>
 /// table in FROM — `"search_grams g CROSS JOIN "` (CROSS JOIN keeps SQLite from reordering)
 /// — or `""` when the query has no grams.
 pub fn restrict(filter: &mut Filter, kind: &str, id_col: &str, folded_col: &str, gq: &GramQuery) -> &'static str {
-    let (grams, q) = (&gq.grams, gq.q.as_str());
-    let mut from = "";
-    if let Some((first, rest)) = grams.split_first() {
-        from = "search_grams g CROSS JOIN ";
-        filter.and(
-            &format!("g.kind = {{}} AND g.gram = {{}} AND {id_col} = g.entity_id"),
-            vec![Param::Text(kind.to_string()), Param::Text(first.clone())],
-        );
-        for g in rest {
-            filter.and(
-                &format!(
-                    "EXISTS (SELECT 1 FROM search_grams g2 WHERE g2.kind = {{}} AND g2.gram = {{}} \
-                     AND g2.entity_id = {id_col})"
-                ),
-                vec![Param::Text(kind.to_string()), Param::Text(g.clone())],
-            );
-        }
-    }
+    let from = restrict_by(filter, kind, id_col, &gq.grams);
+    let q = gq.q.as_str();
     // A query no longer than the longest gram is itself one of the grams, and a record holds
     // that gram exactly when its folded name contains it: no need to re-check the name (and
     // counting stays inside the gram index).

@@ -192,8 +192,11 @@ pub async fn types_of(db: &Db, org_id: i64) -> Result<Vec<String>, StoreError> {
 }
 
 fn scope_filter(f: &mut Filter, scope: &Scope) {
-    let (lo, hi) = scope.division_range();
-    f.and("o.division_code >= {} AND o.division_code <= {}", vec![Param::Text(lo), Param::Text(hi)]);
+    // the whole country needs no condition (and a name search is then counted in its index)
+    if !scope.division.is_empty() {
+        let (lo, hi) = scope.division_range();
+        f.and("o.division_code >= {} AND o.division_code <= {}", vec![Param::Text(lo), Param::Text(hi)]);
+    }
     if let Some(org) = scope.organization_id {
         f.and("o.id = {}", vec![Param::Int(org)]);
     }
@@ -229,10 +232,16 @@ pub enum OrgSort {
     Code,
 }
 
-/// The WHERE clause of a list, and the FROM prefix of an index-driven name search.
-async fn list_filter(db: &Db, scope: &Scope, f: &OrgFilter) -> Result<(Filter, &'static str), StoreError> {
+/// The WHERE clause of a list, the FROM prefix of an index-driven name search, and that
+/// search's grams when they are the list's only condition (the gram index can count it).
+async fn list_filter(
+    db: &Db,
+    scope: &Scope,
+    f: &OrgFilter,
+) -> Result<(Filter, &'static str, Option<grams::GramQuery>), StoreError> {
     let mut w = Filter::new();
     let mut from = "";
+    let mut alone = None;
     scope_filter(&mut w, scope);
     if let Some(r) = f.region.as_deref().filter(|r| !r.is_empty()) {
         let (lo, hi) = wushe_domain::accounts::division_range(r);
@@ -256,10 +265,12 @@ async fn list_filter(db: &Db, scope: &Scope, f: &OrgFilter) -> Result<(Filter, &
             w.and("o.credit_code = {}", vec![Param::Text(upper)]);
         } else {
             let gq = grams::rank(db, GRAM_KIND, q).await?;
+            let only = w.is_empty();
             from = grams::restrict(&mut w, GRAM_KIND, "o.id", "o.name_folded", &gq);
+            alone = only.then_some(gq);
         }
     }
-    Ok((w, from))
+    Ok((w, from, alone))
 }
 
 fn order_by(f: &OrgFilter, gram_driven: bool) -> &'static str {
@@ -273,9 +284,16 @@ fn order_by(f: &OrgFilter, gram_driven: bool) -> &'static str {
 }
 
 pub async fn list(db: &Db, scope: &Scope, f: &OrgFilter, page: &Page) -> Result<Paged<OrganizationRow>, StoreError> {
-    let (w, from) = list_filter(db, scope, f).await?;
+    let (w, from, alone) = list_filter(db, scope, f).await?;
     let from_where = format!(" FROM {from}organizations o{}", w.where_sql());
-    let (total, capped) = query::fetch_count_capped(db, &from_where, &w.params, query::COUNT_CAP).await?;
+    let counted = match &alone {
+        Some(gq) => grams::count_alone(db, GRAM_KIND, gq, query::COUNT_CAP).await?,
+        None => None,
+    };
+    let (total, capped) = match counted {
+        Some(c) => c,
+        None => query::fetch_count_capped(db, &from_where, &w.params, query::COUNT_CAP).await?,
+    };
     let n = w.next_placeholder();
     let sql =
         format!("SELECT {COLS}{from_where} ORDER BY {} LIMIT ${n} OFFSET ${}", order_by(f, !from.is_empty()), n + 1);
@@ -289,7 +307,7 @@ pub async fn list(db: &Db, scope: &Scope, f: &OrgFilter, page: &Page) -> Result<
 /// Every row the filter selects, in list order, up to `limit` (for exports: ask for one
 /// more than allowed to detect a selection that is too large).
 pub async fn select_all(db: &Db, scope: &Scope, f: &OrgFilter, limit: i64) -> Result<Vec<OrganizationRow>, StoreError> {
-    let (w, from) = list_filter(db, scope, f).await?;
+    let (w, from, _) = list_filter(db, scope, f).await?;
     let n = w.next_placeholder();
     let sql = format!(
         "SELECT {COLS} FROM {from}organizations o{} ORDER BY {} LIMIT ${n}",
