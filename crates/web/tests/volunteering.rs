@@ -514,3 +514,181 @@ db_test!(concurrent_check_ins_count_once, |db| async move {
     let roster = org.get(&format!("/api/v1/activities/{aid}/roster")).await.json();
     assert_eq!(roster["attendance"].as_array().map(Vec::len), Some(4), "{roster}");
 });
+
+/// A three-hour service of `vol` at a new activity (a time-bank one when asked), checked in
+/// and out by the organization and confirmed: (record id, attendance id).
+async fn serve_three_hours(db: &Db, org: &mut Client, vol: &mut Client, title: &str, timebank: bool) -> (i64, i64) {
+    let mut body = activity(title, 5, 30);
+    body["timebank"] = json!(timebank);
+    let (aid, slot) = create_activity(org, &body).await;
+    let r = vol.json(Method::POST, &format!("/api/v1/activities/{aid}/signups"), &json!({"slot_id": slot})).await;
+    assert_eq!(r.json()["status"], "approved", "{}", r.body);
+    let sid = r.json()["signup_id"].clone();
+    let r = org.json(Method::POST, "/api/v1/attendance/check-in", &json!({"activity_id": aid, "signup_id": sid})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let att = r.json()["attendance_id"].as_i64().unwrap();
+    set_checked_in_at(db, att, Duration::hours(3)).await;
+    let r =
+        org.json(Method::POST, "/api/v1/attendance/check-out", &json!({"activity_id": aid, "signup_id": sid})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r =
+        org.json(Method::POST, "/api/v1/service-records/confirm", &json!({"items": [{"attendance_id": att}]})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.json()[0]["credited_minutes"], 180);
+    (r.json()[0]["record_id"].as_i64().unwrap(), att)
+}
+
+db_test!(a_void_withdraws_a_record_and_all_it_moved, |db| async move {
+    use wushe_domain::timebank::ledger::Ledger;
+    use wushe_store::timebank::ledger;
+    let cast = seed_cast(&db).await;
+    let app = TestApp::new(db.clone());
+    let mut county = api(&app, "county").await;
+    let p1 = volunteer(&db, &mut county, "vol1", 1, "19900307").await;
+    let parent = volunteer(&db, &mut county, "parent", 2, "19550101").await;
+    let (mut org, mut v1) = (api(&app, "org").await, api(&app, "vol1").await);
+    // a time-bank service entered by mistake, and a genuine one
+    let (wrong, wrong_att) = serve_three_hours(&db, &mut org, &mut v1, "时间银行助老", true).await;
+    let (genuine, _) = serve_three_hours(&db, &mut org, &mut v1, "社区读报", false).await;
+    let balance = |l| {
+        let db = db.clone();
+        async move { ledger::balance(&db, l, p1).await.unwrap() }
+    };
+    // 3 coins from the time-bank service, 30 points from each
+    assert_eq!((balance(Ledger::Coins).await, balance(Ledger::Points).await), (180, 60));
+    // one coin already given to a parent: taking back cannot reach it, as for any correction
+    let mut station = api(&app, "station").await;
+    let rel = json!({"person_id": p1, "relative_id": parent, "relation": "父母"});
+    assert_eq!(station.json(Method::POST, "/api/v1/timebank/relations", &rel).await.status, StatusCode::NO_CONTENT);
+    let r = v1.json(Method::POST, "/api/v1/timebank/transfers", &json!({"to_person_id": parent, "coins": 1})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    // an issued certificate lists both records
+    let r = v1.json(Method::POST, "/api/v1/certificates", &json!({"organization_id": cast.org})).await;
+    let cert = r.json()["id"].as_i64().unwrap();
+    let r = org.json(Method::POST, &format!("/api/v1/certificates/{cert}/decision"), &json!({"action": "issue"})).await;
+    assert_eq!(r.json()["status"], "issued", "{}", r.body);
+
+    stats::rollup_all(&db).await.unwrap();
+    let year = wushe_domain::stats::year_key(
+        wushe_domain::volunteering::local_date(Utc::now() - Duration::hours(5))
+            .format("%Y")
+            .to_string()
+            .parse()
+            .unwrap(),
+    );
+    let figures = || {
+        let (db, year) = (db.clone(), year.clone());
+        async move {
+            stats::rollup_all(&db).await.unwrap();
+            let mut out = Vec::new();
+            for (metric, region) in [
+                ("volunteer_minutes", "420106"),
+                ("volunteer_minutes:elderly", ""),
+                ("service_records", "42"),
+                ("active_volunteers", "420106"),
+            ] {
+                out.push(stats::value(&db, metric, region, &year).await.unwrap());
+            }
+            out
+        }
+    };
+    assert_eq!(figures().await, vec![360, 360, 2, 1]);
+
+    // times are asked for unless it is a void; the reason rule stands
+    let path = format!("/api/v1/service-records/{wrong}/corrections");
+    let r = org.json(Method::POST, &path, &json!({"reason": "登记错人，实际未参加"})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.error_message().contains("开始时间"), "{}", r.body);
+    let start = Utc::now() - Duration::hours(5);
+    let bad = json!({"reason": "登记错人，实际未参加", "started_at": start, "ended_at": start});
+    assert!(org.json(Method::POST, &path, &bad).await.error_message().contains("结束时间"));
+    let r = org.json(Method::POST, &path, &json!({"reason": "错", "void": true})).await;
+    assert!(r.error_message().contains("更正理由"), "{}", r.body);
+
+    // the organization asks for the void; the volunteer cannot approve it, the organization does
+    let r = org.json(Method::POST, &path, &json!({"reason": "登记错人，实际未参加", "void": true})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let cid = r.json()["id"].as_i64().unwrap();
+    let review = format!("/api/v1/corrections/{cid}/review");
+    assert_eq!(v1.json(Method::POST, &review, &json!({"approve": true})).await.status, StatusCode::FORBIDDEN);
+    let before_void = wushe_store::time::now();
+    let r = org.json(Method::POST, &review, &json!({"approve": true, "note": "核实无误"})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.json()["new_record_id"].is_null(), "{}", r.body);
+
+    // superseded with no successor; the totals, coins, points and figures drop by it
+    let rec = v1.get(&format!("/api/v1/volunteers/{p1}/record")).await.json();
+    assert_eq!((rec["total_minutes"].as_i64(), rec["services_total"].as_i64()), (Some(180), Some(2)), "{rec}");
+    let services = rec["services"].as_array().unwrap();
+    let voided = services.iter().find(|s| s["id"] == wrong).unwrap();
+    assert_eq!((voided["superseded"].as_bool(), voided["voided"].as_bool()), (Some(true), Some(true)), "{voided}");
+    assert!(services.iter().all(|s| s["supersedes_id"] != wrong), "no successor");
+    let kept = services.iter().find(|s| s["id"] == genuine).unwrap();
+    assert_eq!((kept["superseded"].as_bool(), kept["voided"].as_bool()), (Some(false), Some(false)));
+    // 120 of the 180 coin units were still held; the given coin stays with the parent
+    assert_eq!((balance(Ledger::Coins).await, balance(Ledger::Points).await), (0, 30));
+    assert_eq!(ledger::balance(&db, Ledger::Coins, parent).await.unwrap(), 60);
+    assert_eq!(ledger::verify(&db).await.unwrap(), (0, 0, 0));
+    assert_eq!(figures().await, vec![180, 180, 1, 1], "still active: the genuine service stands");
+    assert_eq!(org.get("/api/v1/certificates").await.json()["items"][0]["records_corrected"], true);
+    // a spot-check drawn now no longer samples the voided record; one drawn before the void did
+    let population = |as_of| {
+        let db = db.clone();
+        async move {
+            let today = wushe_domain::volunteering::local_date(Utc::now());
+            let (from, to) = (today - Duration::days(1), today);
+            let mut ids = Vec::new();
+            wushe_store::volunteering::spot_checks::population(&db, "420106", from, to, as_of, |id| ids.push(id))
+                .await
+                .unwrap();
+            ids
+        }
+    };
+    assert_eq!(population(before_void).await, vec![wrong, genuine]);
+    assert_eq!(population(wushe_store::time::now()).await, vec![genuine]);
+    let (summary,): (String,) = wushe_store::on_db!(&db, |c| sqlx::query_as(
+        "SELECT summary FROM audit_log WHERE action = 'approve_correction' AND entity_id = $1"
+    )
+    .bind(wrong.to_string())
+    .fetch_one(c)
+    .await)
+    .unwrap();
+    let summary: Value = serde_json::from_str(&summary).unwrap();
+    assert_eq!((summary["void"].as_bool(), summary["new_record"].is_null()), (Some(true), true), "{summary}");
+
+    // a voided service stays voided: its attendance cannot be confirmed again, nor the record corrected
+    let again = json!({"items": [{"attendance_id": wrong_att}]});
+    let r = org.json(Method::POST, "/api/v1/service-records/confirm", &again).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(r.error_message().contains("时长已确认"), "{}", r.body);
+    let r = v1.json(Method::POST, &path, &json!({"reason": "再次申请作废", "void": true})).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(r.error_message().contains("已作废"), "{}", r.body);
+
+    // a time correction works as before (the volunteer asks, sending times as old clients do)
+    let corr = json!({"reason": "实际服务了四个小时", "started_at": start, "ended_at": start + Duration::hours(4)});
+    let r = v1.json(Method::POST, &format!("/api/v1/service-records/{genuine}/corrections"), &corr).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let cid = r.json()["id"].as_i64().unwrap();
+    let r = org.json(Method::POST, &format!("/api/v1/corrections/{cid}/review"), &json!({"approve": true})).await;
+    let successor = r.json()["new_record_id"].as_i64().expect("a new record");
+    let rec = v1.get(&format!("/api/v1/volunteers/{p1}/record")).await.json();
+    assert_eq!(rec["total_minutes"], 240);
+    let old = rec["services"].as_array().unwrap().iter().find(|s| s["id"] == genuine).unwrap().clone();
+    assert_eq!((old["superseded"].as_bool(), old["voided"].as_bool()), (Some(true), Some(false)));
+    assert_eq!(figures().await, vec![240, 240, 1, 1]);
+    assert_eq!(balance(Ledger::Points).await, 40);
+
+    // voiding the corrected record takes the last service of the year: no longer active
+    let body = json!({"reason": "重复登记，已在其他组织记录", "void": true});
+    let r = org.json(Method::POST, &format!("/api/v1/service-records/{successor}/corrections"), &body).await;
+    let cid = r.json()["id"].as_i64().unwrap();
+    let r = org.json(Method::POST, &format!("/api/v1/corrections/{cid}/review"), &json!({"approve": true})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let rec = v1.get(&format!("/api/v1/volunteers/{p1}/record")).await.json();
+    assert_eq!((rec["total_minutes"].as_i64(), rec["services_total"].as_i64()), (Some(0), Some(3)), "{rec}");
+    assert_eq!(figures().await, vec![0, 0, 0, 0]);
+    assert_eq!((balance(Ledger::Coins).await, balance(Ledger::Points).await), (0, 0));
+    assert_eq!(ledger::verify(&db).await.unwrap(), (0, 0, 0));
+    assert_eq!(wushe_store::accounts::audit::verify(&db, |_, _| {}).await.unwrap().broken, None);
+});

@@ -279,6 +279,39 @@ db_test!(activity_sign_up_check_in_and_hours_through_the_pages, |db| async move 
     let r = v1.get("/me/record").await;
     assert!(r.body.contains("已更正") && r.body.contains("更正后记录"), "{}", r.body);
     assert!(r.body.contains("id=\"total-hours\">4<"), "{}", r.body);
+
+    // a void (作废): chosen on the same form, whose times are then not used
+    assert!(r.body.contains("value=\"void\"") && r.body.contains("作废（未实际服务）"), "{}", r.body);
+    let rid = number_after(&r.body, "action=\"/service-records/");
+    let path = format!("/service-records/{rid}/corrections");
+    let r = v1.post_form(&path, &[("kind", "both"), ("reason", "重复登记，未实际服务")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("更正类型"), "{}", r.body);
+    let r = v1
+        .post_form(
+            &path,
+            &[
+                ("kind", "void"),
+                ("reason", "重复登记，未实际服务"),
+                ("started_at", ""),
+                ("ended_at", "x"),
+                ("travel_minutes", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let r = v1.get("/me/record").await;
+    assert!(r.body.contains("待审核") && r.body.contains("申请作废"), "{}", r.body);
+    let r = org.get("/corrections").await;
+    assert!(r.body.contains("class=\"badge text-bg-danger correction-kind\">作废（未实际服务）"), "{}", r.body);
+    assert!(r.body.contains("重复登记，未实际服务"), "{}", r.body);
+    let cid = number_after(&r.body, "action=\"/corrections/");
+    let r = org.post_form(&format!("/corrections/{cid}/review"), &[("decision", "approve"), ("note", "")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert!(org.get("/corrections").await.body.contains("已通过作废"));
+    let r = v1.get("/me/record").await;
+    assert!(r.body.contains("已作废") && r.body.contains("id=\"total-hours\">0<"), "{}", r.body);
+    assert!(!r.body.contains("action=\"/service-records/"), "nothing left in force to correct: {}", r.body);
 });
 
 db_test!(roster_decisions_and_permissions, |db| async move {

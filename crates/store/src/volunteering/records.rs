@@ -1,6 +1,7 @@
 //! Confirmed service records (志愿服务记录) and correction requests. A record's facts are
 //! never updated: a correction inserts a new record that names the one it supersedes, and
-//! the old one is only marked superseded, so both stay readable.
+//! the old one is only marked superseded, so both stay readable. A void (作废) correction
+//! marks the record superseded with no successor: the service did not happen.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
@@ -30,14 +31,19 @@ pub struct RecordRow {
     pub evaluation: Option<String>,
     pub timebank: bool,
     pub superseded: bool,
+    /// Withdrawn by an approved void correction (superseded, with no successor).
+    pub voided: bool,
     pub supersedes_id: Option<i64>,
     pub confirmed_by_name: String,
     pub confirmed_at: DateTime<Utc>,
 }
 
+// `voided` looks into the corrections only for superseded records (few), through their index
 const COLS: &str = "r.id, r.uid, r.person_id, r.activity_id, a.title AS activity_title, r.organization_id, \
     o.name AS organization_name, r.attendance_id, r.division_code, a.address, r.category, r.service_date, r.started_at, \
     r.ended_at, r.travel_minutes, r.recorded_minutes, r.credited_minutes, r.evaluation, r.timebank, r.superseded, \
+    CASE WHEN r.superseded THEN EXISTS (SELECT 1 FROM record_corrections k WHERE k.record_id = r.id \
+    AND k.void = TRUE AND k.status = 'approved') ELSE FALSE END AS voided, \
     r.supersedes_id, r.confirmed_by_name, r.confirmed_at";
 const FROM: &str = " FROM service_records r JOIN activities a ON a.id = r.activity_id \
     JOIN organizations o ON o.id = r.organization_id";
@@ -121,7 +127,7 @@ pub async fn insert_many(tx: &mut Tx, rows: &[NewRecord<'_>]) -> Result<Vec<(i64
         .collect()
 }
 
-/// Mark a record superseded by a correction. Conflict if it already was.
+/// Mark a record superseded by a correction (or voided). Conflict if it already was.
 pub async fn mark_superseded(tx: &mut Tx, id: i64) -> Result<(), StoreError> {
     let n = on_tx!(tx, |c| sqlx::query(
         "UPDATE service_records SET superseded = TRUE WHERE id = $1 AND superseded = FALSE"
@@ -237,8 +243,11 @@ pub struct CorrectionRow {
     pub requested_by: i64,
     pub requested_at: DateTime<Utc>,
     pub reason: String,
-    pub started_at: DateTime<Utc>,
-    pub ended_at: DateTime<Utc>,
+    /// Withdraw the record (the service did not happen): no times, no successor.
+    pub void: bool,
+    /// The times asked for (absent for a void).
+    pub started_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
     pub travel_minutes: i64,
     pub status: String,
     pub reviewed_at: Option<DateTime<Utc>>,
@@ -249,7 +258,7 @@ pub struct CorrectionRow {
 }
 
 const CORR_COLS: &str = "c.id, c.record_id, c.organization_id, c.person_id, c.requested_by, c.requested_at, c.reason, \
-    c.started_at, c.ended_at, c.travel_minutes, c.status, c.reviewed_at, c.review_note, c.new_record_id, \
+    c.void, c.started_at, c.ended_at, c.travel_minutes, c.status, c.reviewed_at, c.review_note, c.new_record_id, \
     p.name AS person_name, v.volunteer_number";
 const CORR_FROM: &str = " FROM record_corrections c JOIN people p ON p.id = c.person_id \
     JOIN volunteers v ON v.person_id = c.person_id";
@@ -260,8 +269,10 @@ pub struct NewCorrection<'a> {
     pub person_id: i64,
     pub requested_by: i64,
     pub reason: &'a str,
-    pub started_at: DateTime<Utc>,
-    pub ended_at: DateTime<Utc>,
+    pub void: bool,
+    /// Both set unless `void` (the table's CHECK holds it too).
+    pub started_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
     pub travel_minutes: i64,
 }
 
@@ -278,7 +289,8 @@ pub async fn request_correction(tx: &mut Tx, c_: &NewCorrection<'_>) -> Result<i
     let (id,): (i64,) = on_tx!(tx, |c| {
         sqlx::query_as(
         "INSERT INTO record_corrections (record_id, organization_id, person_id, requested_by, requested_at, reason, \
-         started_at, ended_at, travel_minutes, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending') RETURNING id"
+         started_at, ended_at, travel_minutes, status, void) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', $10) \
+         RETURNING id"
     )
     .bind(c_.record_id)
     .bind(c_.organization_id)
@@ -289,6 +301,7 @@ pub async fn request_correction(tx: &mut Tx, c_: &NewCorrection<'_>) -> Result<i
     .bind(c_.started_at)
     .bind(c_.ended_at)
     .bind(c_.travel_minutes)
+    .bind(c_.void)
     .fetch_one(c)
     .await
     })?;
@@ -301,7 +314,7 @@ pub async fn correction_tx(tx: &mut Tx, id: i64) -> Result<CorrectionRow, StoreE
         .ok_or(StoreError::NotFound)
 }
 
-/// Close a pending request as approved (with the new record) or rejected.
+/// Close a pending request as approved (with the new record; none for a void) or rejected.
 pub async fn review_correction(
     tx: &mut Tx,
     id: i64,

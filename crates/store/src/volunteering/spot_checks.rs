@@ -12,8 +12,8 @@ use crate::{on_db, on_tx, Db, Page, Paged, StoreError, Tx};
 
 /// The records a check samples from: confirmed records in force at `as_of` whose place is
 /// in `region` and whose service day is in the period. A record superseded by a correction
-/// confirmed after `as_of` still counts (it was in force then), so the same query repeated
-/// later reads the population the draw saw. Each record id goes to `each`, in ascending
+/// confirmed after `as_of` still counts (it was in force then), and so does one voided after
+/// `as_of`, so the same query repeated later reads the population the draw saw. Each record id goes to `each`, in ascending
 /// order, as the rows stream in (a province's year is never held at once).
 pub async fn population(
     db: &Db,
@@ -28,7 +28,8 @@ pub async fn population(
     let sql = "SELECT r.id FROM service_records r \
          WHERE r.division_code >= $1 AND r.division_code <= $2 AND r.service_date >= $3 AND r.service_date <= $4 \
          AND r.confirmed_at <= $5 AND NOT EXISTS (SELECT 1 FROM service_records n \
-         WHERE n.supersedes_id = r.id AND n.confirmed_at <= $5) ORDER BY r.id";
+         WHERE n.supersedes_id = r.id AND n.confirmed_at <= $5) AND NOT EXISTS (SELECT 1 FROM record_corrections v \
+         WHERE v.record_id = r.id AND v.void = TRUE AND v.status = 'approved' AND v.reviewed_at <= $5) ORDER BY r.id";
     on_db!(db, |c| {
         let mut rows = sqlx::query_as::<_, (i64,)>(sql).bind(&lo).bind(&hi).bind(from).bind(to).bind(as_of).fetch(c);
         while let Some((id,)) = rows.try_next().await? {
@@ -239,6 +240,8 @@ pub struct ItemRow {
     pub credited_minutes: i64,
     /// The record was corrected since (a newer record supersedes it).
     pub superseded: bool,
+    /// Withdrawn by an approved void correction (superseded with no successor).
+    pub voided: bool,
     /// The latest correction request of the record (pending / approved / rejected).
     pub correction_status: Option<String>,
 }
@@ -247,6 +250,8 @@ const ITEM_COLS: &str = "i.spot_check_id, i.record_id, i.position, i.organizatio
     i.finding, i.note, i.checked_by_name, i.checked_at, r.uid AS record_uid, r.person_id, p.name AS person_name, \
     v.volunteer_number, r.activity_id, a.title AS activity_title, r.division_code, r.service_date, r.started_at, \
     r.ended_at, r.credited_minutes, r.superseded, \
+    CASE WHEN r.superseded THEN EXISTS (SELECT 1 FROM record_corrections k WHERE k.record_id = r.id \
+    AND k.void = TRUE AND k.status = 'approved') ELSE FALSE END AS voided, \
     (SELECT rc.status FROM record_corrections rc WHERE rc.record_id = r.id ORDER BY rc.id DESC LIMIT 1) \
     AS correction_status";
 const ITEM_FROM: &str = " FROM spot_check_items i JOIN service_records r ON r.id = i.record_id \

@@ -303,7 +303,8 @@ pub async fn confirm(
     Ok((StatusCode::CREATED, Json(svc::confirm(&state, &user, &meta, input).await?)))
 }
 
-/// Ask for a correction of a confirmed record (the volunteer, or the recording organization).
+/// Ask for a correction of a confirmed record (the volunteer, or the recording organization):
+/// new times, or `void` when the service did not happen. A voided record cannot be corrected again.
 #[utoipa::path(operation_id = "requestCorrection", post, path = "/api/v1/service-records/{id}/corrections", tag = "volunteering",
     params(("id" = i64, Path)), request_body = CorrectionInput,
     responses((status = 201, body = Created), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
@@ -327,11 +328,12 @@ pub struct ReviewInput {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReviewResult {
-    /// The record that supersedes the corrected one (when approved).
+    /// The record that supersedes the corrected one (when approved; none for a void).
     pub new_record_id: Option<i64>,
 }
 
-/// Approve (a new record supersedes the old; both kept) or reject a correction request.
+/// Approve (a new record supersedes the old; both kept. A void withdraws the old record with
+/// no successor, taking back its hours, coins, points and figures) or reject a correction request.
 #[utoipa::path(operation_id = "reviewCorrection", post, path = "/api/v1/corrections/{id}/review", tag = "volunteering",
     params(("id" = i64, Path)), request_body = ReviewInput,
     responses((status = 200, body = ReviewResult), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)),

@@ -244,6 +244,8 @@ pub struct SampledRecord {
     pub checked_at: Option<DateTime<Utc>>,
     /// The record has been corrected since (a newer record supersedes it).
     pub superseded: bool,
+    /// The record was voided since (作废: superseded with no successor).
+    pub voided: bool,
     /// The latest correction request about it: pending | approved | rejected.
     pub correction_status: Option<String>,
 }
@@ -273,6 +275,7 @@ fn sampled(i: ItemRow) -> SampledRecord {
         checked_by_name: i.checked_by_name,
         checked_at: i.checked_at,
         superseded: i.superseded,
+        voided: i.voided,
         correction_status: i.correction_status,
     }
 }

@@ -1119,9 +1119,17 @@ fn record_deltas(code: &str, category: &str, day: chrono::NaiveDate, minutes: i6
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct CorrectionInput {
+    /// Why (4–500 characters).
     pub reason: String,
-    pub started_at: DateTime<Utc>,
-    pub ended_at: DateTime<Utc>,
+    /// Void the record (作废): the service did not happen (entered by mistake, a duplicate,
+    /// the wrong person). Approval withdraws it and writes no new record; no times are asked.
+    #[serde(default)]
+    pub void: bool,
+    /// The actual start (required unless `void`).
+    pub started_at: Option<DateTime<Utc>>,
+    /// The actual end, after the start (required unless `void`).
+    pub ended_at: Option<DateTime<Utc>>,
+    /// Travel minutes to exclude (default 0; not used by a void).
     #[serde(default)]
     pub travel_minutes: i64,
 }
@@ -1141,6 +1149,9 @@ pub async fn request_correction(
     if !own && !org_staff {
         return Err(AppError::NotFound("记录不存在或不在您的管辖范围内".into()));
     }
+    if r.voided {
+        return Err(AppError::Conflict("该记录已作废，不能再申请更正".into()));
+    }
     if r.superseded {
         return Err(AppError::Conflict("该记录已被更正，请对最新记录提出申请".into()));
     }
@@ -1148,9 +1159,17 @@ pub async fn request_correction(
     if reason.chars().count() < 4 || reason.chars().count() > 500 {
         return Err(AppError::validation("更正理由", "应为 4–500 个字符"));
     }
-    if input.ended_at <= input.started_at {
-        return Err(AppError::validation("结束时间", "应晚于开始时间"));
-    }
+    // a void carries no times: whatever was sent with it is not kept
+    let (started_at, ended_at) = if input.void {
+        (None, None)
+    } else {
+        let start = input.started_at.ok_or_else(|| AppError::validation("开始时间", "请填写实际开始时间"))?;
+        let end = input.ended_at.ok_or_else(|| AppError::validation("结束时间", "请填写实际结束时间"))?;
+        if end <= start {
+            return Err(AppError::validation("结束时间", "应晚于开始时间"));
+        }
+        (Some(start), Some(end))
+    };
     let mut tx = state.db.begin().await?;
     let id = records::request_correction(
         &mut tx,
@@ -1160,9 +1179,10 @@ pub async fn request_correction(
             person_id: r.person_id,
             requested_by: user.id,
             reason,
-            started_at: input.started_at,
-            ended_at: input.ended_at,
-            travel_minutes: input.travel_minutes.max(0),
+            void: input.void,
+            started_at,
+            ended_at,
+            travel_minutes: if input.void { 0 } else { input.travel_minutes.max(0) },
         },
     )
     .await?;
@@ -1175,7 +1195,7 @@ pub async fn request_correction(
             entity_id: Some(record_id.to_string()),
             division_code: &r.division_code,
             organization_id: Some(r.organization_id),
-            summary: serde_json::json!({ "correction": id, "reason": reason }),
+            summary: serde_json::json!({ "correction": id, "reason": reason, "void": input.void }),
         },
     )
     .await?;
@@ -1183,7 +1203,8 @@ pub async fn request_correction(
     Ok(id)
 }
 
-/// The recording organization approves (a new record supersedes the old) or rejects.
+/// The recording organization approves or rejects. Approval takes the old record back and,
+/// unless the request voids it, writes a new record that supersedes it (both kept).
 pub async fn review_correction(
     state: &AppState,
     user: &CurrentUser,
@@ -1209,71 +1230,30 @@ pub async fn review_correction(
     let mut star_changes = crate::service::stars::Changed::default();
     let mut certificates_marked = 0;
     if approve {
-        records::mark_superseded(&mut tx, old.id).await?;
-        // issued certificates keep what they stated; they are marked for re-issue instead
-        certificates_marked =
-            wushe_store::volunteering::certificates::mark_records_corrected(&mut tx, old.id, wushe_store::time::now())
-                .await?;
-        let day = local_date(c.started_at);
-        let same_day = records::credited_on(&mut tx, c.person_id, day).await?;
-        // the back-fill window counts from the original confirmation, not from today
-        let credit = hours::credit(
-            &rules,
-            c.started_at,
-            c.ended_at,
-            c.travel_minutes,
-            same_day,
-            old.confirmed_at.max(c.ended_at),
-        )
-        .map_err(|e| AppError::Conflict(e.message()))?;
-        let now = wushe_store::time::now();
-        let (id, _) = records::insert(
-            &mut tx,
-            &NewRecord {
-                person_id: c.person_id,
-                activity_id: old.activity_id,
-                organization_id: old.organization_id,
-                attendance_id: None,
-                division_code: &old.division_code,
-                category: &old.category,
-                service_date: day,
-                started_at: c.started_at,
-                ended_at: c.ended_at,
-                travel_minutes: credit.travel_minutes,
-                recorded_minutes: credit.recorded_minutes,
-                credited_minutes: credit.credited_minutes,
-                evaluation: old.evaluation.as_deref(),
-                timebank: old.timebank,
-                supersedes_id: Some(old.id),
-                confirmed_by: user.id,
-                confirmed_by_name: &user.display_name,
-                confirmed_at: now,
-            },
-        )
-        .await?;
-        crate::service::timebank::reverse_earnings(&mut tx, c.person_id, old.id, &old.division_code, user.id).await?;
-        let earn = crate::service::timebank::EarnRules::load(&mut tx).await?;
-        let earning = crate::service::timebank::Earning {
-            person_id: c.person_id,
-            record_id: id,
-            timebank: old.timebank,
-            minutes: credit.credited_minutes,
-            division_code: &old.division_code,
-            by: user.id,
-            at: now,
+        let successor = match (c.void, c.started_at, c.ended_at) {
+            (true, _, _) => None,
+            (false, Some(start), Some(end)) => Some((start, end)),
+            _ => return Err(AppError::internal(format!("更正申请 {correction_id} 缺少更正后的时间"))),
         };
-        crate::service::timebank::earn(&mut tx, &earn, &[earning]).await?;
-        let mut deltas = record_deltas(&old.division_code, &old.category, old.service_date, old.credited_minutes, -1);
-        deltas.extend(record_deltas(&old.division_code, &old.category, day, credit.credited_minutes, 1));
-        // the volunteer's years: only a correction into another year moves them
-        if chrono::Datelike::year(&old.service_date) != chrono::Datelike::year(&day) {
+        let (marked, mut deltas) = take_back(&mut tx, &old, user.id).await?;
+        certificates_marked = marked;
+        let mut new_day = None;
+        if let Some((start, end)) = successor {
+            let (id, day, added) = write_successor(&mut tx, &rules, user, &old, start, end, c.travel_minutes).await?;
+            deltas.extend(added);
+            (new_id, new_day) = (Some(id), Some(day));
+        }
+        // the volunteer's years: only a record leaving its year moves them (a void always does)
+        let year = chrono::Datelike::year(&old.service_date);
+        if new_day.map(|d| chrono::Datelike::year(&d)) != Some(year) {
             deltas.extend(counts::record_removed(&mut tx, c.person_id, old.service_date).await?);
-            deltas.extend(counts::records_added(&mut tx, &[(c.person_id, day)]).await?);
+            if let Some(day) = new_day {
+                deltas.extend(counts::records_added(&mut tx, &[(c.person_id, day)]).await?);
+            }
         }
         stats::append(&mut tx, &deltas).await?;
         // hours may have gone down: stars no longer reached lapse, new ones become eligible
         star_changes = crate::service::stars::follow_hours(&mut tx, &star_rules, c.person_id, false).await?;
-        new_id = Some(id);
     }
     records::review_correction(&mut tx, correction_id, approve, user.id, note, new_id).await?;
     audit::append(
@@ -1285,14 +1265,86 @@ pub async fn review_correction(
             entity_id: Some(old.id.to_string()),
             division_code: &old.division_code,
             organization_id: Some(old.organization_id),
-            summary: serde_json::json!({ "correction": correction_id, "new_record": new_id, "note": note,
-                                         "stars_reached": star_changes.created, "stars_lapsed": star_changes.lapsed,
+            summary: serde_json::json!({ "correction": correction_id, "void": c.void, "new_record": new_id,
+                                         "note": note, "stars_reached": star_changes.created,
+                                         "stars_lapsed": star_changes.lapsed,
                                          "certificates_marked": certificates_marked }),
         },
     )
     .await?;
     tx.commit().await?;
     Ok(new_id)
+}
+
+/// Take a record in force back, for a correction or a void: marked superseded, issued
+/// certificates listing it marked for re-issue, its earnings reversed. Returns the
+/// certificates marked and the deltas taking its figures back; the volunteer's year count
+/// is the caller's (a correction within the year keeps it). Its attendance stays confirmed,
+/// so a voided service cannot be confirmed again.
+async fn take_back(tx: &mut Tx, old: &RecordRow, by: i64) -> Result<(u64, Vec<Delta>), AppError> {
+    records::mark_superseded(tx, old.id).await?;
+    // issued certificates keep what they stated; they are marked for re-issue instead
+    let marked =
+        wushe_store::volunteering::certificates::mark_records_corrected(tx, old.id, wushe_store::time::now()).await?;
+    crate::service::timebank::reverse_earnings(tx, old.person_id, old.id, &old.division_code, by).await?;
+    Ok((marked, record_deltas(&old.division_code, &old.category, old.service_date, old.credited_minutes, -1)))
+}
+
+/// The record that supersedes `old` with the corrected times, credited by the hour rules
+/// and earning as a confirmation does. Returns its id, its service day and its deltas
+/// (the volunteer's year count is the caller's).
+async fn write_successor(
+    tx: &mut Tx,
+    rules: &HourRules,
+    user: &CurrentUser,
+    old: &RecordRow,
+    started_at: DateTime<Utc>,
+    ended_at: DateTime<Utc>,
+    travel_minutes: i64,
+) -> Result<(i64, chrono::NaiveDate, Vec<Delta>), AppError> {
+    let day = local_date(started_at);
+    // the old record is superseded already: its minutes no longer count against the day cap
+    let same_day = records::credited_on(tx, old.person_id, day).await?;
+    // the back-fill window counts from the original confirmation, not from today
+    let credit = hours::credit(rules, started_at, ended_at, travel_minutes, same_day, old.confirmed_at.max(ended_at))
+        .map_err(|e| AppError::Conflict(e.message()))?;
+    let now = wushe_store::time::now();
+    let (id, _) = records::insert(
+        tx,
+        &NewRecord {
+            person_id: old.person_id,
+            activity_id: old.activity_id,
+            organization_id: old.organization_id,
+            attendance_id: None,
+            division_code: &old.division_code,
+            category: &old.category,
+            service_date: day,
+            started_at,
+            ended_at,
+            travel_minutes: credit.travel_minutes,
+            recorded_minutes: credit.recorded_minutes,
+            credited_minutes: credit.credited_minutes,
+            evaluation: old.evaluation.as_deref(),
+            timebank: old.timebank,
+            supersedes_id: Some(old.id),
+            confirmed_by: user.id,
+            confirmed_by_name: &user.display_name,
+            confirmed_at: now,
+        },
+    )
+    .await?;
+    let earn = crate::service::timebank::EarnRules::load(tx).await?;
+    let earning = crate::service::timebank::Earning {
+        person_id: old.person_id,
+        record_id: id,
+        timebank: old.timebank,
+        minutes: credit.credited_minutes,
+        division_code: &old.division_code,
+        by: user.id,
+        at: now,
+    };
+    crate::service::timebank::earn(tx, &earn, &[earning]).await?;
+    Ok((id, day, record_deltas(&old.division_code, &old.category, day, credit.credited_minutes, 1)))
 }
 
 // ---------- insurance ----------
@@ -1781,6 +1833,8 @@ pub async fn my_signups(
 pub struct CorrectionView {
     pub correction: records::CorrectionRow,
     pub status_label: &'static str,
+    /// 更正时间 or 作废（未实际服务）.
+    pub kind_label: &'static str,
     /// The record the request corrects.
     pub record: RecordRow,
     pub person_name: String,
@@ -1812,7 +1866,8 @@ pub async fn corrections_list(
             "rejected" => "未通过",
             _ => "未知",
         };
-        out.push(CorrectionView { correction: c, status_label, record, person_name, volunteer_number });
+        let kind_label = if c.void { "作废（未实际服务）" } else { "更正时间" };
+        out.push(CorrectionView { correction: c, status_label, kind_label, record, person_name, volunteer_number });
     }
     Ok(out)
 }

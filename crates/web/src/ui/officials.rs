@@ -466,6 +466,7 @@ async fn check_page(
                 _ => String::new(),
             },
             record_state: match (i.superseded, i.correction_status.as_deref()) {
+                (true, _) if i.voided => "已作废".into(),
                 (true, _) => "已更正（新记录已取代）".into(),
                 (false, Some("pending")) => "更正申请待审核".into(),
                 (false, Some("rejected")) => "更正申请被驳回".into(),

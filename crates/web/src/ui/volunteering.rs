@@ -1215,6 +1215,8 @@ pub struct CorrectionRowView {
     id: i64,
     pending: bool,
     status_label: &'static str,
+    void: bool,
+    kind_label: &'static str,
     person_name: String,
     volunteer_number: String,
     activity_id: i64,
@@ -1235,13 +1237,18 @@ impl From<svc::CorrectionView> for CorrectionRowView {
             id: c.id,
             pending: c.status == "pending",
             status_label: v.status_label,
+            void: c.void,
+            kind_label: v.kind_label,
             person_name: v.person_name,
             volunteer_number: v.volunteer_number,
             activity_id: v.record.activity_id,
             activity_title: v.record.activity_title,
             record_time: fmt_range(v.record.started_at, v.record.ended_at),
             record_hours: hours_label(v.record.credited_minutes),
-            asked_time: fmt_range(c.started_at, c.ended_at),
+            asked_time: match (c.started_at, c.ended_at) {
+                (Some(s), Some(e)) => fmt_range(s, e),
+                _ => String::new(),
+            },
             travel: c.travel_minutes,
             reason: c.reason,
             requested_at: fmt_time(c.requested_at),
@@ -1254,6 +1261,7 @@ impl From<svc::CorrectionView> for CorrectionRowView {
 #[derive(Default)]
 pub struct CorrectionForm {
     record_id: i64,
+    void: bool,
     reason: String,
     started_at: String,
     ended_at: String,
@@ -1320,6 +1328,7 @@ async fn record_page(
             hours: hours_label(r.credited_minutes),
             travel: r.travel_minutes.to_string(),
             status_label: match (r.superseded, r.supersedes_id.is_some()) {
+                (true, _) if r.voided => "已作废",
                 (true, _) => "已更正（已被新记录取代）",
                 (false, true) => "更正后记录",
                 (false, false) => "有效",
@@ -1395,6 +1404,9 @@ pub async fn my_record(
 
 #[derive(Deserialize, Default)]
 pub struct CorrectionRequestForm {
+    /// time (the default) | void
+    #[serde(default)]
+    kind: String,
     #[serde(default)]
     reason: String,
     #[serde(default)]
@@ -1414,13 +1426,26 @@ pub async fn request_correction(
     Path(record_id): Path<i64>,
     Form(f): Form<CorrectionRequestForm>,
 ) -> Result<Response, AppError> {
+    let void = f.kind == "void";
     let parsed = (|| -> Result<CorrectionInput, AppError> {
-        let started_at = parse_local("开始时间", &f.started_at)?
-            .ok_or_else(|| AppError::validation("开始时间", "请填写实际开始时间"))?;
-        let ended_at = parse_local("结束时间", &f.ended_at)?
-            .ok_or_else(|| AppError::validation("结束时间", "请填写实际结束时间"))?;
+        if !matches!(f.kind.as_str(), "" | "time" | "void") {
+            return Err(AppError::validation("更正类型", "请选择“更正时间”或“作废”"));
+        }
+        if void {
+            // the form still carries the record's times: a void keeps none
+            return Ok(CorrectionInput {
+                reason: f.reason.clone(),
+                void,
+                started_at: None,
+                ended_at: None,
+                travel_minutes: 0,
+            });
+        }
+        // missing times are named by the service, as for the API
+        let started_at = parse_local("开始时间", &f.started_at)?;
+        let ended_at = parse_local("结束时间", &f.ended_at)?;
         let travel_minutes = number::<i64>("路途时间", &f.travel_minutes, "整数（分钟）")?.unwrap_or(0);
-        Ok(CorrectionInput { reason: f.reason.clone(), started_at, ended_at, travel_minutes })
+        Ok(CorrectionInput { reason: f.reason.clone(), void, started_at, ended_at, travel_minutes })
     })();
     let result = match parsed {
         Ok(input) => svc::request_correction(&state, &user, &meta, record_id, input).await,
@@ -1436,6 +1461,7 @@ pub async fn request_correction(
             let (status, m) = (e.status(), e.to_string());
             let form = CorrectionForm {
                 record_id,
+                void,
                 reason: f.reason,
                 started_at: f.started_at,
                 ended_at: f.ended_at,
@@ -1473,6 +1499,7 @@ impl From<crate::service::spot_checks::FlaggedRecord> for FlaggedView {
     fn from(f: crate::service::spot_checks::FlaggedRecord) -> Self {
         let r = f.record;
         let state = match (r.superseded, r.correction_status.as_deref()) {
+            (true, _) if r.voided => "已作废",
             (true, _) => "已更正（新记录已取代）",
             (false, Some("pending")) => "已申请更正，待审核",
             (false, Some("rejected")) => "更正申请被驳回，请重新申请",
@@ -1547,7 +1574,8 @@ pub struct ReviewForm {
     note: String,
 }
 
-/// `POST /corrections/{id}/review`: approve (a new record supersedes the old) or reject.
+/// `POST /corrections/{id}/review`: approve (a new record supersedes the old; a void
+/// withdraws it) or reject.
 pub async fn review_correction(
     State(state): State<AppState>,
     session: Session,
@@ -1566,8 +1594,13 @@ pub async fn review_correction(
         }
     };
     match svc::review_correction(&state, &user, &meta, id, approve, given(&f.note)).await {
-        Ok(_) => {
-            set_flash(&session, if approve { "已通过更正，新记录已生效" } else { "已驳回更正申请" }).await;
+        Ok(new_id) => {
+            let done = match (approve, new_id) {
+                (true, Some(_)) => "已通过更正，新记录已生效",
+                (true, None) => "已通过作废，原记录不再计入时长",
+                (false, _) => "已驳回更正申请",
+            };
+            set_flash(&session, done).await;
             Ok(Redirect::to("/corrections").into_response())
         }
         Err(e @ (AppError::Validation { .. } | AppError::Conflict(_))) => {
