@@ -37,6 +37,13 @@ impl TestApp {
     pub fn client(&self) -> Client {
         Client { router: self.router.clone(), cookies: BTreeMap::new(), csrf: None, bearer: None }
     }
+
+    /// A client using an API token of `username` (signed in with the fixtures' password).
+    pub async fn api(&self, username: &str) -> Client {
+        let mut c = self.client();
+        c.token_for(username, crate::PASSWORD).await;
+        c
+    }
 }
 
 pub struct Client {

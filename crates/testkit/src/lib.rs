@@ -6,6 +6,7 @@
 //! CI (`CI` set) a missing variable fails the PostgreSQL tests instead of skipping them.
 
 pub mod http;
+pub mod volunteering;
 
 use std::sync::OnceLock;
 

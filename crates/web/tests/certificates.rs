@@ -11,28 +11,15 @@ use axum::http::{header, Method, StatusCode};
 use chrono::{Duration, Utc};
 use serde_json::json;
 use wushe_domain::accounts::Role;
-use wushe_store::accounts::users;
 use wushe_store::{on_db, on_tx, stats, Db};
+use wushe_testkit::volunteering::{register_volunteer, serve};
 use wushe_testkit::{citizen_id, create_org, create_user, db_test, seed_cast, Client, TestApp, PASSWORD};
-
-async fn api(app: &TestApp, user: &str) -> Client {
-    let mut c = app.client();
-    c.token_for(user, PASSWORD).await;
-    c
-}
 
 /// Register a volunteer named `name` (by the county official) with a login; returns the person id.
 async fn volunteer(db: &Db, county: &mut Client, username: &str, name: &str, seq: u32) -> i64 {
     let body = json!({"name": name, "citizen_id": citizen_id(&format!("42010619900307{seq:03}")),
         "phone": format!("139{seq:08}"), "division_code": "420106001001", "skills": []});
-    let r = county.json(Method::POST, "/api/v1/volunteers", &body).await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    let pid = r.json()["id"].as_i64().unwrap();
-    let uid = create_user(db, username, Role::Volunteer, "420106", None).await;
-    let mut tx = db.begin().await.unwrap();
-    users::link_person(&mut tx, uid, pid).await.unwrap();
-    tx.commit().await.unwrap();
-    pid
+    register_volunteer(db, county, username, &body).await
 }
 
 async fn exec(db: &Db, sql: &str) {
@@ -51,29 +38,9 @@ async fn served(db: &Db, org: &mut Client, vol: &mut Client, title: &str) -> i64
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let aid = r.json()["id"].as_i64().unwrap();
     let slot = org.get(&format!("/api/v1/activities/{aid}")).await.json()["slots"][0]["id"].as_i64().unwrap();
-    let r = vol.json(Method::POST, &format!("/api/v1/activities/{aid}/signups"), &json!({"slot_id": slot})).await;
-    let sid = r.json()["signup_id"].clone();
-    let r = org.json(Method::POST, "/api/v1/attendance/check-in", &json!({"activity_id": aid, "signup_id": sid})).await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    let att = r.json()["attendance_id"].as_i64().unwrap();
-    let at = wushe_store::time::now() - Duration::hours(3);
-    let mut tx = db.begin().await.unwrap();
-    on_tx!(&mut tx, |c| sqlx::query("UPDATE attendance SET checked_in_at = $1 WHERE id = $2")
-        .bind(at)
-        .bind(att)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))
-    .unwrap();
-    tx.commit().await.unwrap();
-    let r =
-        org.json(Method::POST, "/api/v1/attendance/check-out", &json!({"activity_id": aid, "signup_id": sid})).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let r =
-        org.json(Method::POST, "/api/v1/service-records/confirm", &json!({"items": [{"attendance_id": att}]})).await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    assert_eq!(r.json()[0]["credited_minutes"], 180);
-    r.json()[0]["record_id"].as_i64().unwrap()
+    let done = serve(db, org, vol, (aid, slot), 180).await;
+    assert_eq!(done.credited_minutes, 180);
+    done.record_id
 }
 
 fn year() -> String {
@@ -99,11 +66,11 @@ db_test!(request_issue_verify_and_revoke, |db| async move {
     let org2_id = create_org(&db, "洪山区另一社工中心", "420111000000").await;
     create_user(&db, "org2", Role::OrgStaff, "420111", Some(org2_id)).await;
     let app = TestApp::new(db.clone());
-    let mut county = api(&app, "county").await;
+    let mut county = app.api("county").await;
     let p = volunteer(&db, &mut county, "lihua", "李小华", 1).await;
     volunteer(&db, &mut county, "other", "王其他", 2).await;
-    let (mut org, mut org2) = (api(&app, "org").await, api(&app, "org2").await);
-    let (mut lihua, mut other) = (api(&app, "lihua").await, api(&app, "other").await);
+    let (mut org, mut org2) = (app.api("org").await, app.api("org2").await);
+    let (mut lihua, mut other) = (app.api("lihua").await, app.api("other").await);
     let mut public = app.client();
 
     // nothing recorded yet: no organization to ask
@@ -141,7 +108,7 @@ db_test!(request_issue_verify_and_revoke, |db| async move {
     assert_eq!(other.get("/api/v1/certificates").await.json()["total"], 0);
     assert_eq!(lihua.json(Method::POST, &path, &decide("issue", None)).await.status, StatusCode::FORBIDDEN);
     assert_eq!(county.get("/api/v1/certificates").await.json()["total"], 1, "the county sees its region's");
-    let mut county2 = api(&app, "county2").await;
+    let mut county2 = app.api("county2").await;
     assert_eq!(county2.get("/api/v1/certificates").await.json()["total"], 0);
     assert_eq!(county2.get(&format!("/api/v1/certificates/{id}")).await.status, StatusCode::NOT_FOUND);
     // not issued yet: no PDF
@@ -248,9 +215,9 @@ db_test!(request_issue_verify_and_revoke, |db| async move {
 db_test!(pdf_has_the_holder_as_text, |db| async move {
     let cast = seed_cast(&db).await;
     let app = TestApp::new(db.clone());
-    let mut county = api(&app, "county").await;
+    let mut county = app.api("county").await;
     volunteer(&db, &mut county, "lihua", "李小华", 1).await;
-    let (mut org, mut lihua) = (api(&app, "org").await, api(&app, "lihua").await);
+    let (mut org, mut lihua) = (app.api("org").await, app.api("lihua").await);
     served(&db, &mut org, &mut lihua, "社区读书会").await;
     let id = lihua.json(Method::POST, "/api/v1/certificates", &json!({"organization_id": cast.org})).await.json()["id"]
         .as_i64()
@@ -275,11 +242,11 @@ db_test!(pdf_has_the_holder_as_text, |db| async move {
 db_test!(publicity_corrections_and_zero_hours, |db| async move {
     let cast = seed_cast(&db).await;
     let app = TestApp::new(db.clone());
-    let mut county = api(&app, "county").await;
+    let mut county = app.api("county").await;
     volunteer(&db, &mut county, "lihua", "李小华", 1).await;
     volunteer(&db, &mut county, "zero", "赵零", 2).await;
-    let (mut org, mut lihua, mut zero) = (api(&app, "org").await, api(&app, "lihua").await, api(&app, "zero").await);
-    let mut admin = api(&app, "admin").await;
+    let (mut org, mut lihua, mut zero) = (app.api("org").await, app.api("lihua").await, app.api("zero").await);
+    let mut admin = app.api("admin").await;
     let mut public = app.client();
 
     // publicity on: the first "issue" starts 7 days of publicity, issuing waits for its end
@@ -330,9 +297,9 @@ db_test!(publicity_corrections_and_zero_hours, |db| async move {
 db_test!(ui_request_issue_download_and_verify, |db| async move {
     seed_cast(&db).await;
     let app = TestApp::new(db.clone());
-    let mut county = api(&app, "county").await;
+    let mut county = app.api("county").await;
     volunteer(&db, &mut county, "lihua", "李小华", 1).await;
-    let (mut org_api, mut lihua_api) = (api(&app, "org").await, api(&app, "lihua").await);
+    let (mut org_api, mut lihua_api) = (app.api("org").await, app.api("lihua").await);
     served(&db, &mut org_api, &mut lihua_api, "社区读书会").await;
 
     let mut vol = app.client();

@@ -9,16 +9,10 @@ use chrono::{Duration, Utc};
 use serde_json::{json, Value};
 use wushe_domain::accounts::Role;
 use wushe_domain::volunteering::spot_check;
-use wushe_store::accounts::users;
 use wushe_store::stats::{self, Delta};
-use wushe_store::{on_tx, Db};
+use wushe_store::Db;
+use wushe_testkit::volunteering::{self, register_volunteer};
 use wushe_testkit::{citizen_id, create_user, db_test, seed_cast, Client, TestApp, PASSWORD};
-
-async fn api(app: &TestApp, user: &str) -> Client {
-    let mut c = app.client();
-    c.token_for(user, PASSWORD).await;
-    c
-}
 
 const NAMES: [&str; 6] = ["王甲", "李乙", "张丙", "赵丁", "钱戊", "孙己"];
 
@@ -27,14 +21,7 @@ const NAMES: [&str; 6] = ["王甲", "李乙", "张丙", "赵丁", "钱戊", "孙
 async fn volunteer(db: &Db, official: &mut Client, username: &str, seq: u32, home: &str) -> i64 {
     let body = json!({"name": NAMES[seq as usize % NAMES.len()], "citizen_id": citizen_id(&format!("42010619900307{seq:03}")),
         "phone": format!("139{seq:08}"), "division_code": home, "skills": ["心理疏导"]});
-    let r = official.json(Method::POST, "/api/v1/volunteers", &body).await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    let pid = r.json()["id"].as_i64().unwrap();
-    let uid = create_user(db, username, Role::Volunteer, &home[..6], None).await;
-    let mut tx = db.begin().await.unwrap();
-    users::link_person(&mut tx, uid, pid).await.unwrap();
-    tx.commit().await.unwrap();
-    pid
+    register_volunteer(db, official, username, &body).await
 }
 
 /// Publish an activity at `place` starting in 20 minutes; returns (activity, slot).
@@ -52,31 +39,9 @@ async fn activity(org: &mut Client, title: &str, place: &str, timebank: bool) ->
 
 /// `vol` serves `minutes` (checked in that long ago, out now) and the organization confirms;
 /// returns (record id, credited minutes).
-async fn serve(db: &Db, org: &mut Client, vol: &mut Client, (aid, slot): (i64, i64), minutes: i64) -> (i64, i64) {
-    let r = vol.json(Method::POST, &format!("/api/v1/activities/{aid}/signups"), &json!({"slot_id": slot})).await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    let sid = r.json()["signup_id"].clone();
-    let r = org.json(Method::POST, "/api/v1/attendance/check-in", &json!({"activity_id": aid, "signup_id": sid})).await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    let att = r.json()["attendance_id"].as_i64().unwrap();
-    let at = wushe_store::time::now() - Duration::minutes(minutes);
-    let mut tx = db.begin().await.unwrap();
-    on_tx!(&mut tx, |c| sqlx::query("UPDATE attendance SET checked_in_at = $1 WHERE id = $2")
-        .bind(at)
-        .bind(att)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))
-    .unwrap();
-    tx.commit().await.unwrap();
-    let r =
-        org.json(Method::POST, "/api/v1/attendance/check-out", &json!({"activity_id": aid, "signup_id": sid})).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let r =
-        org.json(Method::POST, "/api/v1/service-records/confirm", &json!({"items": [{"attendance_id": att}]})).await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    let rec = &r.json()[0];
-    (rec["record_id"].as_i64().unwrap(), rec["credited_minutes"].as_i64().unwrap())
+async fn serve(db: &Db, org: &mut Client, vol: &mut Client, activity: (i64, i64), minutes: i64) -> (i64, i64) {
+    let done = volunteering::serve(db, org, vol, activity, minutes).await;
+    (done.record_id, done.credited_minutes)
 }
 
 /// Stars at 1–5 hours, so a few hours of service reach them.
@@ -114,12 +79,12 @@ db_test!(stars_are_approved_by_the_right_level_within_scope_and_follow_correctio
     create_user(&db, "city", Role::Official, "4201", None).await;
     create_user(&db, "city2", Role::Official, "4202", None).await;
     let app = TestApp::new(db.clone());
-    let mut admin = api(&app, "admin").await;
+    let mut admin = app.api("admin").await;
     hourly_stars(&mut admin, None).await;
-    let mut county = api(&app, "county").await;
+    let mut county = app.api("county").await;
     let p1 = volunteer(&db, &mut county, "vol1", 1, "420106001001").await;
-    let mut org = api(&app, "org").await;
-    let mut v1 = api(&app, "vol1").await;
+    let mut org = app.api("org").await;
+    let mut v1 = app.api("vol1").await;
 
     // 180 credited minutes: stars 1, 2 and 3 are reached, each pending
     let a1 = activity(&mut org, "社区陪伴", "420106001001", false).await;
@@ -147,17 +112,17 @@ db_test!(stars_are_approved_by_the_right_level_within_scope_and_follow_correctio
     let all = awards(&county.get("/api/v1/star-awards?all_levels=true").await.json());
     assert_eq!(all.len(), 3);
     let three = award_id(&all, 3);
-    let mut city = api(&app, "city").await;
+    let mut city = app.api("city").await;
     let cq = awards(&city.get("/api/v1/star-awards").await.json());
     assert_eq!(cq, vec![(three, 3, "pending".to_string())]);
-    let mut province = api(&app, "province").await;
+    let mut province = app.api("province").await;
     assert_eq!(province.get("/api/v1/star-awards").await.json()["total"], 0, "province approves 5 stars only");
-    let mut county2 = api(&app, "county2").await;
+    let mut county2 = app.api("county2").await;
     assert_eq!(county2.get("/api/v1/star-awards?all_levels=true").await.json()["total"], 0, "outside the scope");
-    let mut city2 = api(&app, "city2").await;
+    let mut city2 = app.api("city2").await;
     assert_eq!(city2.get("/api/v1/star-awards").await.json()["total"], 0);
     for who in ["station", "org", "vol1"] {
-        let mut c = api(&app, who).await;
+        let mut c = app.api(who).await;
         assert_eq!(c.get("/api/v1/star-awards").await.status, StatusCode::FORBIDDEN, "{who}");
     }
 
@@ -259,9 +224,9 @@ db_test!(stars_are_approved_by_the_right_level_within_scope_and_follow_correctio
 db_test!(spot_checks_are_reproducible_scoped_and_published_masked, |db| async move {
     seed_cast(&db).await;
     let app = TestApp::new(db.clone());
-    let mut county = api(&app, "county").await;
-    let mut county2 = api(&app, "county2").await;
-    let mut org = api(&app, "org").await;
+    let mut county = app.api("county").await;
+    let mut county2 = app.api("county2").await;
+    let mut org = app.api("org").await;
     let mut people = Vec::new();
     for i in 0..4u32 {
         let home = if i < 3 { "420106001001" } else { "420111001001" };
@@ -273,10 +238,10 @@ db_test!(spot_checks_are_reproducible_scoped_and_published_masked, |db| async mo
     let there = activity(&mut org, "江滩清洁", "420111001001", false).await;
     let mut in_wuchang = Vec::new();
     for i in 0..3 {
-        let mut v = api(&app, &format!("sv{i}")).await;
+        let mut v = app.api(&format!("sv{i}")).await;
         in_wuchang.push(serve(&db, &mut org, &mut v, here, 120).await.0);
     }
-    let mut v3 = api(&app, "sv3").await;
+    let mut v3 = app.api("sv3").await;
     let hongshan_record = serve(&db, &mut org, &mut v3, there, 120).await.0;
 
     let today = wushe_domain::volunteering::local_date(Utc::now());
@@ -290,7 +255,7 @@ db_test!(spot_checks_are_reproducible_scoped_and_published_masked, |db| async mo
     let mut bad = body("420106", "abcd-1234");
     bad["sample_percent"] = json!(10);
     assert_eq!(county.json(Method::POST, "/api/v1/spot-checks", &bad).await.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let mut station = api(&app, "station").await;
+    let mut station = app.api("station").await;
     assert_eq!(
         station.json(Method::POST, "/api/v1/spot-checks", &body("420106001", "abcd-1234")).await.status,
         StatusCode::FORBIDDEN
@@ -329,7 +294,7 @@ db_test!(spot_checks_are_reproducible_scoped_and_published_masked, |db| async mo
     assert_eq!(public.get(&format!("/api/v1/public/spot-checks/{id}")).await.status, StatusCode::NOT_FOUND);
     assert_eq!(public.get("/api/v1/public/spot-checks").await.json()["total"], 0);
     assert_eq!(public.get(&format!("/public/spot-checks/{id}")).await.status, StatusCode::NOT_FOUND);
-    let mut province = api(&app, "province").await;
+    let mut province = app.api("province").await;
     assert_eq!(
         province.get(&format!("/api/v1/spot-checks/{id}")).await.status,
         StatusCode::OK,
@@ -445,12 +410,12 @@ db_test!(officials_figures_count_exactly_what_was_created, |db| async move {
     let cast = seed_cast(&db).await;
     create_user(&db, "city", Role::Official, "4201", None).await;
     let app = TestApp::new(db.clone());
-    let mut admin = api(&app, "admin").await;
+    let mut admin = app.api("admin").await;
     hourly_stars(&mut admin, None).await;
-    let mut county = api(&app, "county").await;
-    let mut county2 = api(&app, "county2").await;
-    let mut province = api(&app, "province").await;
-    let mut org = api(&app, "org").await;
+    let mut county = app.api("county").await;
+    let mut county2 = app.api("county2").await;
+    let mut province = app.api("province").await;
+    let mut org = app.api("org").await;
     // homes: three in 武昌区, two in 洪山区
     let p0 = volunteer(&db, &mut county, "fig0", 20, "420106001001").await;
     let p1 = volunteer(&db, &mut county, "fig1", 21, "420106001001").await;
@@ -461,7 +426,7 @@ db_test!(officials_figures_count_exactly_what_was_created, |db| async move {
     let a = activity(&mut org, "助老时间银行", "420106001001", true).await;
     let b = activity(&mut org, "社区读报", "420106001001", false).await;
     let c = activity(&mut org, "江滩清洁", "420111001001", false).await;
-    let (mut v0, mut v1, mut v3) = (api(&app, "fig0").await, api(&app, "fig1").await, api(&app, "fig3").await);
+    let (mut v0, mut v1, mut v3) = (app.api("fig0").await, app.api("fig1").await, app.api("fig3").await);
     // f0 serves three times, in both districts; f1 once; f3 (洪山区) once in 武昌区
     let m = [
         serve(&db, &mut org, &mut v0, a, 130).await.1,
@@ -536,7 +501,7 @@ db_test!(officials_figures_count_exactly_what_was_created, |db| async move {
     assert_eq!(g["timebank_coin_minutes"], 60);
 
     // the city: distinct volunteers from summable parts — f0 served in both districts, once
-    let mut city = api(&app, "city").await;
+    let mut city = app.api("city").await;
     let h = city.get(&path("4201")).await.json();
     assert_eq!(h["active_volunteers"], 3, "f0, f1, f3");
     assert_eq!(h["registered_volunteers"], 4);

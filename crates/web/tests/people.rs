@@ -4,17 +4,11 @@
 
 use axum::http::{Method, StatusCode};
 use serde_json::{json, Value};
-use wushe_testkit::{citizen_id, create_org, create_user, db_test, seed_cast, Client, TestApp, PASSWORD};
+use wushe_testkit::{citizen_id, create_org, create_user, db_test, seed_cast, Client, TestApp};
 
 fn volunteer(name: &str, id: &str, phone: &str, division: &str) -> Value {
     json!({"name": name, "citizen_id": id, "phone": phone, "division_code": division, "skills": ["心理疏导", "legal"],
            "availability": "周末"})
-}
-
-async fn api(app: &TestApp, user: &str) -> Client {
-    let mut c = app.client();
-    c.token_for(user, PASSWORD).await;
-    c
 }
 
 fn items(r: &wushe_testkit::Resp) -> Vec<Value> {
@@ -24,7 +18,7 @@ fn items(r: &wushe_testkit::Resp) -> Vec<Value> {
 db_test!(register_validate_and_dedupe, |db| async move {
     seed_cast(&db).await;
     let app = TestApp::new(db.clone());
-    let mut c = api(&app, "county").await;
+    let mut c = app.api("county").await;
     let id = citizen_id("42010619900307123");
     let r =
         c.json(Method::POST, "/api/v1/volunteers", &volunteer("张 晓明", &id, "138 1234 5678", "420106001001")).await;
@@ -113,7 +107,7 @@ db_test!(register_validate_and_dedupe, |db| async move {
 db_test!(search_by_fragment_id_phone_and_number, |db| async move {
     seed_cast(&db).await;
     let app = TestApp::new(db.clone());
-    let mut c = api(&app, "county").await;
+    let mut c = app.api("county").await;
     let people = [
         ("欧阳社工", "42010619900101011", "13811110001"),
         ("李慈善", "42010619900101021", "13811110002"),
@@ -151,14 +145,14 @@ db_test!(scope_regions_and_organizations, |db| async move {
     create_user(&db, "vol", wushe_domain::accounts::Role::Volunteer, "420106", None).await;
     let app = TestApp::new(db.clone());
     // the organization registers its own volunteer; the county registers one with no organization
-    let mut org_a = api(&app, "org").await;
+    let mut org_a = app.api("org").await;
     let id_a = citizen_id("42010619920202011");
     let mut v = volunteer("孙志愿", &id_a, "13511112222", "420111001001");
     v["organization_id"] = json!(org_b); // ignored: staff always act for their own organization
     let r = org_a.json(Method::POST, "/api/v1/volunteers", &v).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let pid_a = r.json()["id"].as_i64().unwrap();
-    let mut county = api(&app, "county").await;
+    let mut county = app.api("county").await;
     let r = county
         .json(
             Method::POST,
@@ -175,7 +169,7 @@ db_test!(scope_regions_and_organizations, |db| async move {
     // organization staff never get the full view
     assert_eq!(org_a.get(&format!("/api/v1/volunteers/{pid_a}/personal-data")).await.status, StatusCode::FORBIDDEN);
     // organization B sees nothing of A's volunteers, by list, search, ID, detail or export
-    let mut b = api(&app, "orgb").await;
+    let mut b = app.api("orgb").await;
     assert_eq!(b.get("/api/v1/volunteers").await.json()["total"], 0);
     assert_eq!(b.get(&format!("/api/v1/volunteers?q={id_a}")).await.json()["total"], 0);
     assert_eq!(b.get(&format!("/api/v1/volunteers/{pid_a}")).await.status, StatusCode::NOT_FOUND);
@@ -183,17 +177,17 @@ db_test!(scope_regions_and_organizations, |db| async move {
     assert_eq!(csv.status, StatusCode::OK);
     assert!(!csv.body.contains("孙志愿"));
     // county 洪山区 sees A's volunteer (home region 420111) but not 武昌区 residents
-    let mut county2 = api(&app, "county2").await;
+    let mut county2 = app.api("county2").await;
     assert_eq!(county2.get("/api/v1/volunteers").await.json()["total"], 1);
     assert_eq!(county2.get(&format!("/api/v1/volunteers/{pid_c}")).await.status, StatusCode::NOT_FOUND);
     assert_eq!(county2.get(&format!("/api/v1/volunteers/{pid_c}/personal-data")).await.status, StatusCode::NOT_FOUND);
     // volunteers and residents have no access to the registry of people
-    let mut vol = api(&app, "vol").await;
+    let mut vol = app.api("vol").await;
     assert_eq!(vol.get("/api/v1/volunteers").await.status, StatusCode::FORBIDDEN);
     assert_eq!(vol.get("/api/v1/beneficiaries").await.status, StatusCode::FORBIDDEN);
 
     // the station worker of 积玉桥街道 sees the full data of a resident there; the view is audited
-    let mut station = api(&app, "station").await;
+    let mut station = app.api("station").await;
     let full = station.get(&format!("/api/v1/volunteers/{pid_c}/personal-data")).await;
     assert_eq!(full.status, StatusCode::OK, "{}", full.body);
     assert_eq!(full.json()["citizen_id"], citizen_id("42010619920202021"));
@@ -232,7 +226,7 @@ fn volunteer_csv(n: usize, bad_row: Option<usize>) -> String {
 db_test!(import_checks_every_row_and_is_idempotent, |db| async move {
     seed_cast(&db).await;
     let app = TestApp::new(db.clone());
-    let mut c = api(&app, "county").await;
+    let mut c = app.api("county").await;
     // one bad row among 10,000: nothing written, the row and column named
     let r = c.upload("/api/v1/imports/volunteers", "志愿者.csv", volunteer_csv(10_000, Some(6_789)).as_bytes()).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", &r.body[..r.body.len().min(500)]);
@@ -267,7 +261,7 @@ db_test!(import_checks_every_row_and_is_idempotent, |db| async move {
 db_test!(import_reports_every_kind_of_problem, |db| async move {
     seed_cast(&db).await;
     let app = TestApp::new(db.clone());
-    let mut c = api(&app, "county").await;
+    let mut c = app.api("county").await;
     let ok = citizen_id("42010619900101051");
     c.json(
         Method::POST,
@@ -331,7 +325,7 @@ db_test!(edit_is_checked_audited_and_searchable, |db| async move {
     seed_cast(&db).await;
     create_user(&db, "vol", wushe_domain::accounts::Role::Volunteer, "420106", None).await;
     let app = TestApp::new(db.clone());
-    let mut c = api(&app, "county").await;
+    let mut c = app.api("county").await;
     let id = citizen_id("42010619900307123");
     let r = c.json(Method::POST, "/api/v1/volunteers", &volunteer("张晓明", &id, "13811110001", "420106001001")).await;
     let pid = r.json()["id"].as_i64().unwrap();
@@ -403,13 +397,13 @@ db_test!(edit_is_checked_audited_and_searchable, |db| async move {
     assert_eq!(audit(&mut c, "update").await.len(), 1);
 
     // out of scope: another county's official does not find the person; other roles may not edit
-    let mut county2 = api(&app, "county2").await;
+    let mut county2 = app.api("county2").await;
     let r = county2.json(Method::PATCH, &path, &json!({"address": "x"})).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
-    let mut vol = api(&app, "vol").await;
+    let mut vol = app.api("vol").await;
     assert_eq!(vol.json(Method::PATCH, &path, &json!({"address": "x"})).await.status, StatusCode::FORBIDDEN);
     // station staff may edit volunteers of their township but not social workers
-    let mut station = api(&app, "station").await;
+    let mut station = app.api("station").await;
     let r = station.json(Method::PATCH, &path, &json!({"availability": "周末"})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let sw = json!({"name": "钱七", "citizen_id": citizen_id("42010619850505004"), "phone": "13600000000",
@@ -424,8 +418,8 @@ db_test!(organization_staff_edit_and_release_only_their_own, |db| async move {
     let org_b = create_org(&db, "武昌区另一家社工中心", "420106000000").await;
     create_user(&db, "orgb", wushe_domain::accounts::Role::OrgStaff, "420106", Some(org_b)).await;
     let app = TestApp::new(db.clone());
-    let mut a = api(&app, "org").await;
-    let mut b = api(&app, "orgb").await;
+    let mut a = app.api("org").await;
+    let mut b = app.api("orgb").await;
     let id_a = citizen_id("42010619920202011");
     let r =
         a.json(Method::POST, "/api/v1/volunteers", &volunteer("孙志愿", &id_a, "13511112222", "420106001001")).await;
@@ -460,13 +454,13 @@ db_test!(organization_staff_edit_and_release_only_their_own, |db| async move {
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
     assert_eq!(a.get(&format!("/api/v1/volunteers/{pid_a}")).await.status, StatusCode::NOT_FOUND);
     assert_eq!(a.get("/api/v1/volunteers").await.json()["total"], 0);
-    let mut county2 = api(&app, "county2").await; // the volunteer now lives in 洪山区
+    let mut county2 = app.api("county2").await; // the volunteer now lives in 洪山区
     let d = county2.get(&format!("/api/v1/volunteers/{pid_a}")).await.json();
     assert_eq!(d["organizations"].as_array().unwrap().len(), 0, "{d}");
     assert_eq!(d["past_organizations"][0]["id"], cast.org);
     assert_eq!(d["past_organizations"][0]["left_on"], today());
     assert_eq!(d["past_organizations"][0]["left_reason"], "搬家");
-    let mut admin = api(&app, "admin").await;
+    let mut admin = app.api("admin").await;
     let entries = audit(&mut admin, "leave_organization").await;
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0]["entity_id"], pid_a.to_string());
@@ -476,7 +470,7 @@ db_test!(organization_staff_edit_and_release_only_their_own, |db| async move {
     // joining again starts a new membership; the old one stays in the history
     let mut again = volunteer("孙志愿", &id_a, "13511112222", "420111001001");
     again["organization_id"] = json!(cast.org);
-    let mut province = api(&app, "province").await;
+    let mut province = app.api("province").await;
     let r = province.json(Method::POST, "/api/v1/volunteers", &again).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let d = county2.get(&format!("/api/v1/volunteers/{pid_a}")).await.json();
@@ -488,7 +482,7 @@ db_test!(organization_staff_edit_and_release_only_their_own, |db| async move {
 db_test!(roles_end_and_resume_and_role_facts_change, |db| async move {
     seed_cast(&db).await;
     let app = TestApp::new(db.clone());
-    let mut c = api(&app, "county").await;
+    let mut c = app.api("county").await;
     let b = json!({"name": "王秀英", "citizen_id": citizen_id("42010619500101002"), "division_code": "420106001001",
                    "categories": ["低保"], "consent_given_by": "王秀英", "consent_on": "2026-01-05"});
     let bid = c.json(Method::POST, "/api/v1/beneficiaries", &b).await.json()["id"].as_i64().unwrap();
@@ -562,8 +556,8 @@ db_test!(roles_end_and_resume_and_role_facts_change, |db| async move {
 db_test!(skill_dictionary_is_kept_by_administrators, |db| async move {
     seed_cast(&db).await;
     let app = TestApp::new(db.clone());
-    let mut admin = api(&app, "admin").await;
-    let mut c = api(&app, "county").await;
+    let mut admin = app.api("admin").await;
+    let mut c = app.api("county").await;
     let list = c.get("/api/v1/dictionaries/skills").await.json();
     assert_eq!(list.as_array().unwrap().len(), 15, "the former code-level entries, same keys: {list}");
     assert_eq!((list[0]["key"].as_str(), list[0]["label"].as_str()), (Some("elder_care"), Some("助老服务")));

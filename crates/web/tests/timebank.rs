@@ -13,27 +13,15 @@ use wushe_domain::timebank::ledger::Ledger;
 use wushe_store::accounts::users;
 use wushe_store::timebank::ledger;
 use wushe_store::{on_tx, Db};
+use wushe_testkit::volunteering::{register_volunteer, serve};
 use wushe_testkit::{citizen_id, create_user, db_test, seed_cast, Client, TestApp, PASSWORD};
 use wushe_web::service::timebank as svc;
-
-async fn api(app: &TestApp, user: &str) -> Client {
-    let mut c = app.client();
-    c.token_for(user, PASSWORD).await;
-    c
-}
 
 async fn volunteer(db: &Db, county: &mut Client, username: &str, seq: u32, birth: &str) -> i64 {
     let given = ["甲", "乙", "丙", "丁", "戊"][seq as usize % 5];
     let body = json!({"name": format!("李{given}"), "citizen_id": citizen_id(&format!("420106{birth}{seq:03}")),
         "division_code": "420106001001", "skills": ["心理疏导"], "phone": format!("137{seq:08}")});
-    let r = county.json(Method::POST, "/api/v1/volunteers", &body).await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    let pid = r.json()["id"].as_i64().unwrap();
-    let uid = create_user(db, username, Role::Volunteer, "420106", None).await;
-    let mut tx = db.begin().await.unwrap();
-    users::link_person(&mut tx, uid, pid).await.unwrap();
-    tx.commit().await.unwrap();
-    pid
+    register_volunteer(db, county, username, &body).await
 }
 
 /// A three-hour time-bank service by the volunteer, confirmed by the organization.
@@ -44,37 +32,18 @@ async fn serve_three_hours(db: &Db, org: &mut Client, vol: &mut Client) {
         "slots": [{"starts_at": s, "ends_at": s + Duration::hours(3), "capacity": 10}]});
     let aid = org.json(Method::POST, "/api/v1/activities", &body).await.json()["id"].as_i64().unwrap();
     let slot = org.get(&format!("/api/v1/activities/{aid}")).await.json()["slots"][0]["id"].as_i64().unwrap();
-    let sid =
-        vol.json(Method::POST, &format!("/api/v1/activities/{aid}/signups"), &json!({"slot_id": slot})).await.json()
-            ["signup_id"]
-            .clone();
-    let r = org.json(Method::POST, "/api/v1/attendance/check-in", &json!({"activity_id": aid, "signup_id": sid})).await;
-    let att = r.json()["attendance_id"].as_i64().unwrap();
-    let at = wushe_store::time::now() - Duration::hours(3);
-    let mut tx = db.begin().await.unwrap();
-    on_tx!(&mut tx, |c| sqlx::query("UPDATE attendance SET checked_in_at = $1 WHERE id = $2")
-        .bind(at)
-        .bind(att)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))
-    .unwrap();
-    tx.commit().await.unwrap();
-    org.json(Method::POST, "/api/v1/attendance/check-out", &json!({"activity_id": aid, "signup_id": sid})).await;
-    let r =
-        org.json(Method::POST, "/api/v1/service-records/confirm", &json!({"items": [{"attendance_id": att}]})).await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    serve(db, org, vol, (aid, slot), 180).await;
 }
 
 db_test!(coins_points_and_the_love_supermarket_under_concurrency, |db| async move {
     seed_cast(&db).await;
     let app = TestApp::new(db.clone());
-    let mut county = api(&app, "county").await;
+    let mut county = app.api("county").await;
     let child = volunteer(&db, &mut county, "child", 1, "19900307").await;
     let parent = volunteer(&db, &mut county, "parent", 2, "19550101").await;
     let stranger = volunteer(&db, &mut county, "stranger", 3, "19800101").await;
-    let mut org = api(&app, "org").await;
-    let mut c = api(&app, "child").await;
+    let mut org = app.api("org").await;
+    let mut c = app.api("child").await;
     serve_three_hours(&db, &mut org, &mut c).await;
 
     // 180 minutes credit 180 (30-minute units): 3 coins and 30 points
@@ -85,7 +54,7 @@ db_test!(coins_points_and_the_love_supermarket_under_concurrency, |db| async mov
         (acc["coin_units"].as_i64(), acc["coins"].as_str(), acc["points"].as_i64()),
         (Some(180), Some("3"), Some(30))
     );
-    let mut s = api(&app, "stranger").await;
+    let mut s = app.api("stranger").await;
     assert_eq!(s.get(&format!("/api/v1/timebank/accounts/{child}")).await.status, StatusCode::FORBIDDEN);
 
     // gifts only to recorded direct relatives
@@ -93,7 +62,7 @@ db_test!(coins_points_and_the_love_supermarket_under_concurrency, |db| async mov
     let r = c.json(Method::POST, "/api/v1/timebank/transfers", &t).await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     assert!(r.error_message().contains("直系亲属"), "{}", r.body);
-    let mut station = api(&app, "station").await;
+    let mut station = app.api("station").await;
     let r = station
         .json(
             Method::POST,
@@ -108,7 +77,7 @@ db_test!(coins_points_and_the_love_supermarket_under_concurrency, |db| async mov
     // twelve concurrent gifts of one coin from three: exactly three succeed
     let mut handles = Vec::new();
     for _ in 0..12 {
-        let mut c = api(&app, "child").await;
+        let mut c = app.api("child").await;
         let t = t.clone();
         handles.push(tokio::spawn(async move { c.json(Method::POST, "/api/v1/timebank/transfers", &t).await.status }));
     }
@@ -165,7 +134,7 @@ db_test!(coins_points_and_the_love_supermarket_under_concurrency, |db| async mov
     let oil = r.json()["id"].as_i64().unwrap();
     let mut handles = Vec::new();
     for i in 0..10 {
-        let mut c = api(&app, "child").await;
+        let mut c = app.api("child").await;
         let goods = if i % 2 == 0 { rice } else { oil };
         handles.push(tokio::spawn(async move {
             c.json(Method::POST, "/api/v1/redemptions", &json!({"goods_id": goods})).await.status
@@ -216,7 +185,7 @@ async fn count(db: &Db, sql: &str) -> i64 {
 db_test!(time_bank_and_love_supermarket_pages, |db| async move {
     seed_cast(&db).await;
     let app = TestApp::new(db.clone());
-    let mut county = api(&app, "county").await;
+    let mut county = app.api("county").await;
     let child = volunteer(&db, &mut county, "child", 1, "19900307").await;
     // the parent's login is a resident's (an elder served, registered as a volunteer long ago)
     let parent_id_number = citizen_id("42010619550101002");
@@ -227,8 +196,8 @@ db_test!(time_bank_and_love_supermarket_pages, |db| async move {
     let parent = r.json()["id"].as_i64().unwrap();
     login_for(&db, "parent", Role::Resident, parent).await;
     create_user(&db, "unlinked", Role::Volunteer, "420106", None).await;
-    let mut org = api(&app, "org").await;
-    let mut c = api(&app, "child").await;
+    let mut org = app.api("org").await;
+    let mut c = app.api("child").await;
     serve_three_hours(&db, &mut org, &mut c).await;
 
     // the holder's own page: balances, the statement line of the service, no relatives yet
@@ -371,7 +340,7 @@ db_test!(time_bank_and_love_supermarket_pages, |db| async move {
     let r = station.post_form(&format!("/goods/{rice}/restock"), &[("quantity", "-10")]).await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     assert!(r.body.contains("库存不能小于 0"), "{}", r.body);
-    let mut county2_api = api(&app, "county2").await;
+    let mut county2_api = app.api("county2").await;
     let r = county2_api.json(Method::PATCH, &format!("/api/v1/goods/{rice}"), &json!({"points": 1})).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "out of scope");
     assert_eq!(
@@ -453,15 +422,15 @@ async fn backdate_deposit(db: &Db, nth: i64, at: chrono::DateTime<Utc>) {
 db_test!(coins_expire_oldest_first_once, |db| async move {
     seed_cast(&db).await;
     let app = TestApp::new(db.clone());
-    let mut county = api(&app, "county").await;
+    let mut county = app.api("county").await;
     let child = volunteer(&db, &mut county, "child", 1, "19900307").await;
     let parent = volunteer(&db, &mut county, "parent", 2, "19550101").await;
-    let mut admin = api(&app, "admin").await;
+    let mut admin = app.api("admin").await;
     let mut rules = admin.get("/api/v1/settings/volunteering").await.json();
     rules["timebank"]["expiry_months"] = json!(12);
     let r = admin.json(Method::PUT, "/api/v1/settings/volunteering", &rules).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let mut station = api(&app, "station").await;
+    let mut station = app.api("station").await;
     let r = station
         .json(
             Method::POST,
@@ -470,8 +439,8 @@ db_test!(coins_expire_oldest_first_once, |db| async move {
         )
         .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
-    let mut org = api(&app, "org").await;
-    let mut c = api(&app, "child").await;
+    let mut org = app.api("org").await;
+    let mut c = app.api("child").await;
     // two services: lot A (3 coins) then lot B (3 coins); A earned 11 months and 20 days ago
     serve_three_hours(&db, &mut org, &mut c).await;
     serve_three_hours(&db, &mut org, &mut c).await;
@@ -493,7 +462,7 @@ db_test!(coins_expire_oldest_first_once, |db| async move {
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let acc = c.get(&format!("/api/v1/timebank/accounts/{parent}")).await;
     assert_eq!(acc.status, StatusCode::FORBIDDEN, "not the child's to see");
-    let mut p = api(&app, "parent").await;
+    let mut p = app.api("parent").await;
     let acc = p.get(&format!("/api/v1/timebank/accounts/{parent}")).await.json();
     assert_eq!(acc["expiring_soon"][0]["units"].as_i64(), Some(60), "{acc}");
 
@@ -550,7 +519,7 @@ db_test!(coins_expire_oldest_first_once, |db| async move {
 db_test!(sign_ups_gifts_and_redemptions_at_once, |db| async move {
     seed_cast(&db).await;
     let app = TestApp::new(db.clone());
-    let mut county = api(&app, "county").await;
+    let mut county = app.api("county").await;
     let child = volunteer(&db, &mut county, "child", 1, "19900307").await;
     let parent = volunteer(&db, &mut county, "parent", 2, "19550101").await;
     let mut others = Vec::new();
@@ -558,10 +527,10 @@ db_test!(sign_ups_gifts_and_redemptions_at_once, |db| async move {
         volunteer(&db, &mut county, &format!("vol{i}"), 10 + i, "19850505").await;
         others.push(format!("vol{i}"));
     }
-    let mut org = api(&app, "org").await;
-    let mut c = api(&app, "child").await;
+    let mut org = app.api("org").await;
+    let mut c = app.api("child").await;
     serve_three_hours(&db, &mut org, &mut c).await;
-    let mut station = api(&app, "station").await;
+    let mut station = app.api("station").await;
     station
         .json(
             Method::POST,
@@ -599,7 +568,7 @@ db_test!(sign_ups_gifts_and_redemptions_at_once, |db| async move {
     let child_token = c.token_for("child", PASSWORD).await;
     let mut signers = Vec::new();
     for u in &others {
-        signers.push(api(&app, u).await);
+        signers.push(app.api(u).await);
     }
     let mut tasks = Vec::new();
     for mut v in signers {
@@ -650,14 +619,14 @@ db_test!(sign_ups_gifts_and_redemptions_at_once, |db| async move {
 db_test!(staff_remove_a_recorded_relation, |db| async move {
     seed_cast(&db).await;
     let app = TestApp::new(db.clone());
-    let mut county = api(&app, "county").await;
+    let mut county = app.api("county").await;
     let child = volunteer(&db, &mut county, "child", 1, "19900307").await;
     let parent = volunteer(&db, &mut county, "parent", 2, "19550101").await;
-    let mut org = api(&app, "org").await;
-    let mut c = api(&app, "child").await;
+    let mut org = app.api("org").await;
+    let mut c = app.api("child").await;
     serve_three_hours(&db, &mut org, &mut c).await;
-    let mut station = api(&app, "station").await;
-    let mut county2 = api(&app, "county2").await;
+    let mut station = app.api("station").await;
+    let mut county2 = app.api("county2").await;
     let relation = json!({"person_id": child, "relative_id": parent, "relation": "父母"});
     let relatives = |acc: &serde_json::Value| {
         acc["relatives"]

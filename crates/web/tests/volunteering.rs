@@ -7,16 +7,9 @@
 use axum::http::{Method, StatusCode};
 use chrono::{Duration, Utc};
 use serde_json::{json, Value};
-use wushe_domain::accounts::Role;
-use wushe_store::accounts::users;
-use wushe_store::{on_tx, stats, Db};
-use wushe_testkit::{citizen_id, create_user, db_test, seed_cast, Client, TestApp, PASSWORD};
-
-async fn api(app: &TestApp, user: &str) -> Client {
-    let mut c = app.client();
-    c.token_for(user, PASSWORD).await;
-    c
-}
+use wushe_store::{stats, Db};
+use wushe_testkit::volunteering::{backdate_check_in, register_volunteer, serve};
+use wushe_testkit::{citizen_id, db_test, seed_cast, Client, TestApp};
 
 /// Register a volunteer (by the county official) with a login of their own; returns the person id.
 async fn volunteer(db: &Db, county: &mut Client, username: &str, seq: u32, birth: &str) -> i64 {
@@ -29,14 +22,7 @@ async fn volunteer(db: &Db, county: &mut Client, username: &str, seq: u32, birth
         body["guardian_phone"] = json!("13800000000");
         body["guardian_consent_on"] = json!("2026-01-01");
     }
-    let r = county.json(Method::POST, "/api/v1/volunteers", &body).await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    let pid = r.json()["id"].as_i64().unwrap();
-    let uid = create_user(db, username, Role::Volunteer, "420106", None).await;
-    let mut tx = db.begin().await.unwrap();
-    users::link_person(&mut tx, uid, pid).await.unwrap();
-    tx.commit().await.unwrap();
-    pid
+    register_volunteer(db, county, username, &body).await
 }
 
 fn activity(title: &str, capacity: i64, starts_in_min: i64) -> Value {
@@ -54,28 +40,15 @@ async fn create_activity(org: &mut Client, body: &Value) -> (i64, i64) {
     (id, d["slots"][0]["id"].as_i64().unwrap())
 }
 
-async fn set_checked_in_at(db: &Db, attendance: i64, ago: Duration) {
-    let at = wushe_store::time::now() - ago;
-    let mut tx = db.begin().await.unwrap();
-    on_tx!(&mut tx, |c| sqlx::query("UPDATE attendance SET checked_in_at = $1 WHERE id = $2")
-        .bind(at)
-        .bind(attendance)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))
-    .unwrap();
-    tx.commit().await.unwrap();
-}
-
 db_test!(the_volunteer_path_end_to_end, |db| async move {
     seed_cast(&db).await;
     let app = TestApp::new(db.clone());
-    let mut county = api(&app, "county").await;
+    let mut county = app.api("county").await;
     let p1 = volunteer(&db, &mut county, "vol1", 1, "19900307").await;
     volunteer(&db, &mut county, "vol2", 2, "19910101").await;
     let p3 = volunteer(&db, &mut county, "vol3", 3, "19920101").await;
-    let mut org = api(&app, "org").await;
-    let (mut v1, mut v2, mut v3) = (api(&app, "vol1").await, api(&app, "vol2").await, api(&app, "vol3").await);
+    let mut org = app.api("org").await;
+    let (mut v1, mut v2, mut v3) = (app.api("vol1").await, app.api("vol2").await, app.api("vol3").await);
 
     // validation names the field
     let mut bad = activity("读报", 2, 30);
@@ -135,8 +108,8 @@ db_test!(the_volunteer_path_end_to_end, |db| async move {
     let a3 = r.json()["attendance_id"].as_i64().unwrap();
 
     // three hours of service
-    set_checked_in_at(&db, a1, Duration::hours(3)).await;
-    set_checked_in_at(&db, a3, Duration::hours(3)).await;
+    backdate_check_in(&db, a1, Duration::hours(3)).await;
+    backdate_check_in(&db, a3, Duration::hours(3)).await;
     let co = "/api/v1/attendance/check-out";
     let confirm = |ids: &[i64]| json!({"items": ids.iter().map(|i| json!({"attendance_id": i, "travel_minutes": 20})).collect::<Vec<_>>()});
     let r = org.json(Method::POST, "/api/v1/service-records/confirm", &confirm(&[a1])).await;
@@ -173,7 +146,7 @@ db_test!(the_volunteer_path_end_to_end, |db| async move {
     assert_eq!(rec["hours_to_next_star"], 98);
     assert_eq!(v3.get(&format!("/api/v1/volunteers/{p1}/record")).await.status, StatusCode::FORBIDDEN);
     assert_eq!(county.get(&format!("/api/v1/volunteers/{p1}/record")).await.status, StatusCode::OK);
-    let mut county2 = api(&app, "county2").await;
+    let mut county2 = app.api("county2").await;
     assert_eq!(county2.get(&format!("/api/v1/volunteers/{p1}/record")).await.status, StatusCode::NOT_FOUND);
 
     // a correction: requested by the volunteer, approved by the organization, both kept
@@ -216,9 +189,9 @@ db_test!(the_volunteer_path_end_to_end, |db| async move {
 db_test!(a_draft_is_invisible_to_volunteers, |db| async move {
     seed_cast(&db).await;
     let app = TestApp::new(db.clone());
-    let mut county = api(&app, "county").await;
+    let mut county = app.api("county").await;
     volunteer(&db, &mut county, "vol1", 1, "19900307").await;
-    let (mut org, mut v1) = (api(&app, "org").await, api(&app, "vol1").await);
+    let (mut org, mut v1) = (app.api("org").await, app.api("vol1").await);
     let mut body = activity("尚在筹备的探访", 5, 30);
     body["publish"] = json!(false);
     let (aid, slot) = create_activity(&mut org, &body).await;
@@ -238,16 +211,16 @@ db_test!(a_draft_is_invisible_to_volunteers, |db| async move {
 db_test!(capacity_holds_under_concurrent_sign_ups, |db| async move {
     seed_cast(&db).await;
     let app = TestApp::new(db.clone());
-    let mut county = api(&app, "county").await;
+    let mut county = app.api("county").await;
     let n = 16;
     for i in 0..n {
         volunteer(&db, &mut county, &format!("cap{i}"), 100 + i, "19900101").await;
     }
-    let mut org = api(&app, "org").await;
+    let mut org = app.api("org").await;
     let (aid, slot) = create_activity(&mut org, &activity("社区义诊", 5, 60 * 24)).await;
     let mut handles = Vec::new();
     for i in 0..n {
-        let mut c = api(&app, &format!("cap{i}")).await;
+        let mut c = app.api(&format!("cap{i}")).await;
         handles.push(tokio::spawn(async move {
             c.json(Method::POST, &format!("/api/v1/activities/{aid}/signups"), &json!({"slot_id": slot})).await.json()
                 ["status"]
@@ -272,18 +245,18 @@ db_test!(capacity_holds_under_concurrent_sign_ups, |db| async move {
 db_test!(geofence_insurance_and_minors, |db| async move {
     let cast = seed_cast(&db).await;
     let app = TestApp::new(db.clone());
-    let mut county = api(&app, "county").await;
+    let mut county = app.api("county").await;
     let p = volunteer(&db, &mut county, "adult", 1, "19900307").await;
     volunteer(&db, &mut county, "teen", 2, "20100101").await;
-    let mut org = api(&app, "org").await;
+    let mut org = app.api("org").await;
     let mut body = activity("江滩防汛巡查", 10, 20);
     body["risky"] = json!(true);
     body["latitude"] = json!(30.5434);
     body["longitude"] = json!(114.3425);
     body["checkin_radius_m"] = json!(200);
     let (aid, slot) = create_activity(&mut org, &body).await;
-    let mut adult = api(&app, "adult").await;
-    let mut teen = api(&app, "teen").await;
+    let mut adult = app.api("adult").await;
+    let mut teen = app.api("teen").await;
     let path = format!("/api/v1/activities/{aid}/signups");
     let r = teen.json(Method::POST, &path, &json!({"slot_id": slot})).await;
     assert_eq!(r.status, StatusCode::CONFLICT);
@@ -331,8 +304,8 @@ db_test!(geofence_insurance_and_minors, |db| async move {
 db_test!(settings_and_officials_figures, |db| async move {
     seed_cast(&db).await;
     let app = TestApp::new(db.clone());
-    let mut admin = api(&app, "admin").await;
-    let mut county = api(&app, "county").await;
+    let mut admin = app.api("admin").await;
+    let mut county = app.api("county").await;
     let s = admin.get("/api/v1/settings/volunteering").await.json();
     assert_eq!(s["hours"]["unit_minutes"], 30);
     assert_eq!(s["stars"]["thresholds_hours"][0], 100);
@@ -352,16 +325,16 @@ db_test!(settings_and_officials_figures, |db| async move {
 
     // one confirmed service under the new rules: 100 minutes round up to 2 hours
     let p = volunteer(&db, &mut county, "fig1", 1, "19900307").await;
-    let mut org = api(&app, "org").await;
+    let mut org = app.api("org").await;
     let (aid, _slot) = create_activity(&mut org, &activity("社区读书会", 5, 20)).await;
-    let mut vol = api(&app, "fig1").await;
+    let mut vol = app.api("fig1").await;
     let d = vol.get(&format!("/api/v1/activities/{aid}")).await.json();
     let slot = d["slots"][0]["id"].as_i64().unwrap();
     let r = vol.json(Method::POST, &format!("/api/v1/activities/{aid}/signups"), &json!({"slot_id": slot})).await;
     let sid = r.json()["signup_id"].clone();
     let r = org.json(Method::POST, "/api/v1/attendance/check-in", &json!({"activity_id": aid, "signup_id": sid})).await;
     let att = r.json()["attendance_id"].as_i64().unwrap();
-    set_checked_in_at(&db, att, Duration::minutes(100)).await;
+    backdate_check_in(&db, att, Duration::minutes(100)).await;
     let r =
         org.json(Method::POST, "/api/v1/attendance/check-out", &json!({"activity_id": aid, "signup_id": sid})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
@@ -383,7 +356,7 @@ db_test!(settings_and_officials_figures, |db| async move {
     assert_eq!(f["minutes_by_month"][m - 1], 120);
     assert!(f["minutes_by_category"].as_array().unwrap().iter().any(|c| c["key"] == "elderly" && c["value"] == 120));
     assert_eq!(f["minutes_by_subregion"][0]["key"], "420106001");
-    let mut county2 = api(&app, "county2").await;
+    let mut county2 = app.api("county2").await;
     assert_eq!(county2.get("/api/v1/stats/volunteering?region=420106").await.status, StatusCode::FORBIDDEN);
     assert_eq!(vol.get("/api/v1/stats/volunteering").await.status, StatusCode::FORBIDDEN);
 });
@@ -391,12 +364,12 @@ db_test!(settings_and_officials_figures, |db| async move {
 db_test!(concurrent_confirmations_are_merged_but_answered_each, |db| async move {
     seed_cast(&db).await;
     let app = TestApp::new(db.clone());
-    let mut county = api(&app, "county").await;
+    let mut county = app.api("county").await;
     let mut people = Vec::new();
     for i in 0..6 {
         people.push(volunteer(&db, &mut county, &format!("mc{i}"), 200 + i, "19900101").await);
     }
-    let mut org = api(&app, "org").await;
+    let mut org = app.api("org").await;
     let (aid, slot) = create_activity(&mut org, &activity("社区清洁", 10, -200)).await;
     // six finished services, written as the roster would leave them
     let starts = Utc::now() - Duration::minutes(200);
@@ -427,7 +400,7 @@ db_test!(concurrent_confirmations_are_merged_but_answered_each, |db| async move 
     // every attendance asked for twice at once, and one bulk request with an unknown item
     let mut handles = Vec::new();
     for (k, items) in att.iter().chain(att.iter()).map(|a| vec![*a]).chain([vec![999_999, att[0]]]).enumerate() {
-        let mut c = api(&app, "org").await;
+        let mut c = app.api("org").await;
         handles.push(tokio::spawn(async move {
             let body = json!({"items": items.iter().map(|i| json!({"attendance_id": i})).collect::<Vec<_>>()});
             let r = c.json(Method::POST, "/api/v1/service-records/confirm", &body).await;
@@ -476,14 +449,14 @@ db_test!(concurrent_confirmations_are_merged_but_answered_each, |db| async move 
 db_test!(concurrent_check_ins_count_once, |db| async move {
     seed_cast(&db).await;
     let app = TestApp::new(db.clone());
-    let mut county = api(&app, "county").await;
+    let mut county = app.api("county").await;
     for i in 0..4 {
         volunteer(&db, &mut county, &format!("ci{i}"), 300 + i, "19900101").await;
     }
-    let mut org = api(&app, "org").await;
+    let mut org = app.api("org").await;
     let (aid, slot) = create_activity(&mut org, &activity("社区巡逻", 10, 5)).await;
     for i in 0..4 {
-        let mut v = api(&app, &format!("ci{i}")).await;
+        let mut v = app.api(&format!("ci{i}")).await;
         let r = v.json(Method::POST, &format!("/api/v1/activities/{aid}/signups"), &json!({"slot_id": slot})).await;
         assert_eq!(r.json()["status"], "approved", "{}", r.body);
     }
@@ -492,7 +465,7 @@ db_test!(concurrent_check_ins_count_once, |db| async move {
     // every volunteer scans twice at once, and one scans a wrong code
     let mut handles = Vec::new();
     for (i, code) in (0..4).chain(0..4).map(|i| (i, code.clone())).chain([(0, "000000x".to_string())]) {
-        let mut v = api(&app, &format!("ci{i}")).await;
+        let mut v = app.api(&format!("ci{i}")).await;
         handles.push(tokio::spawn(async move {
             let r =
                 v.json(Method::POST, "/api/v1/attendance/check-in", &json!({"activity_id": aid, "code": code})).await;
@@ -520,22 +493,10 @@ db_test!(concurrent_check_ins_count_once, |db| async move {
 async fn serve_three_hours(db: &Db, org: &mut Client, vol: &mut Client, title: &str, timebank: bool) -> (i64, i64) {
     let mut body = activity(title, 5, 30);
     body["timebank"] = json!(timebank);
-    let (aid, slot) = create_activity(org, &body).await;
-    let r = vol.json(Method::POST, &format!("/api/v1/activities/{aid}/signups"), &json!({"slot_id": slot})).await;
-    assert_eq!(r.json()["status"], "approved", "{}", r.body);
-    let sid = r.json()["signup_id"].clone();
-    let r = org.json(Method::POST, "/api/v1/attendance/check-in", &json!({"activity_id": aid, "signup_id": sid})).await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    let att = r.json()["attendance_id"].as_i64().unwrap();
-    set_checked_in_at(db, att, Duration::hours(3)).await;
-    let r =
-        org.json(Method::POST, "/api/v1/attendance/check-out", &json!({"activity_id": aid, "signup_id": sid})).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let r =
-        org.json(Method::POST, "/api/v1/service-records/confirm", &json!({"items": [{"attendance_id": att}]})).await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    assert_eq!(r.json()[0]["credited_minutes"], 180);
-    (r.json()[0]["record_id"].as_i64().unwrap(), att)
+    let activity = create_activity(org, &body).await;
+    let done = serve(db, org, vol, activity, 180).await;
+    assert_eq!(done.credited_minutes, 180);
+    (done.record_id, done.attendance_id)
 }
 
 db_test!(a_void_withdraws_a_record_and_all_it_moved, |db| async move {
@@ -543,10 +504,10 @@ db_test!(a_void_withdraws_a_record_and_all_it_moved, |db| async move {
     use wushe_store::timebank::ledger;
     let cast = seed_cast(&db).await;
     let app = TestApp::new(db.clone());
-    let mut county = api(&app, "county").await;
+    let mut county = app.api("county").await;
     let p1 = volunteer(&db, &mut county, "vol1", 1, "19900307").await;
     let parent = volunteer(&db, &mut county, "parent", 2, "19550101").await;
-    let (mut org, mut v1) = (api(&app, "org").await, api(&app, "vol1").await);
+    let (mut org, mut v1) = (app.api("org").await, app.api("vol1").await);
     // a time-bank service entered by mistake, and a genuine one
     let (wrong, wrong_att) = serve_three_hours(&db, &mut org, &mut v1, "时间银行助老", true).await;
     let (genuine, _) = serve_three_hours(&db, &mut org, &mut v1, "社区读报", false).await;
@@ -557,7 +518,7 @@ db_test!(a_void_withdraws_a_record_and_all_it_moved, |db| async move {
     // 3 coins from the time-bank service, 30 points from each
     assert_eq!((balance(Ledger::Coins).await, balance(Ledger::Points).await), (180, 60));
     // one coin already given to a parent: taking back cannot reach it, as for any correction
-    let mut station = api(&app, "station").await;
+    let mut station = app.api("station").await;
     let rel = json!({"person_id": p1, "relative_id": parent, "relation": "父母"});
     assert_eq!(station.json(Method::POST, "/api/v1/timebank/relations", &rel).await.status, StatusCode::NO_CONTENT);
     let r = v1.json(Method::POST, "/api/v1/timebank/transfers", &json!({"to_person_id": parent, "coins": 1})).await;
