@@ -188,12 +188,6 @@ impl Db {
     }
 
     pub async fn open_postgres(o: PgConnectOptions, opts: &DbOptions) -> Result<Db, StoreError> {
-        // Every list is scoped by a division-code range whose width runs from one village to
-        // the whole country. A generic plan (PostgreSQL's choice after five runs of a prepared
-        // statement) guesses one selectivity for all of them and, for a province, scanned the
-        // division index over a million people on each name search. Planning with the actual
-        // values costs a fraction of a millisecond per statement.
-        let o = o.options([("plan_cache_mode", "force_custom_plan")]);
         let pool = PgPoolOptions::new()
             .max_connections(opts.max_connections.max(2))
             .acquire_timeout(Duration::from_secs(10))

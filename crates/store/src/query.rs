@@ -41,6 +41,26 @@ impl Filter {
         self
     }
 
+    /// Keep rows whose `column` (a 12-digit division code) lies under `prefix`; an empty
+    /// prefix (the whole country) adds no condition. The bounds are written into the
+    /// statement, not bound: the generic plan PostgreSQL reuses after five runs of a prepared
+    /// statement guesses one selectivity for a village and a province alike, and for a
+    /// province it scanned the division index over a million people on each name search.
+    /// (Planning every statement afresh, `plan_cache_mode=force_custom_plan`, cost 0.5–1.3 ms
+    /// per statement, more than the lookups themselves.) Only digits reach the SQL text.
+    pub fn within_division(&mut self, column: &str, prefix: &str) -> &mut Filter {
+        if prefix.is_empty() {
+            return self;
+        }
+        let (lo, hi) = wushe_domain::accounts::division_range(prefix);
+        if prefix.len() <= 12 && prefix.bytes().all(|b| b.is_ascii_digit()) {
+            self.clauses.push(format!("{column} >= '{lo}' AND {column} <= '{hi}'"));
+            self
+        } else {
+            self.and(&format!("{column} >= {{}} AND {column} <= {{}}"), vec![Param::Text(lo), Param::Text(hi)])
+        }
+    }
+
     /// True when no condition has been added yet.
     pub fn is_empty(&self) -> bool {
         self.clauses.is_empty()
@@ -149,5 +169,20 @@ mod tests {
             .and("(b LIKE {} OR c LIKE {})", vec![Param::Text("x".into()), Param::Text("y".into())]);
         assert_eq!(f.where_sql(), " WHERE a = $1 AND (b LIKE $2 OR c LIKE $3)");
         assert_eq!(f.next_placeholder(), 4);
+    }
+
+    #[test]
+    fn a_division_range_is_written_into_the_statement_only_when_it_is_digits() {
+        let mut f = Filter::new();
+        f.within_division("p.division_code", "");
+        assert!(f.is_empty(), "the whole country adds no condition");
+        f.and("a = {}", vec![Param::Int(1)]).within_division("p.division_code", "4201");
+        assert_eq!(
+            f.where_sql(),
+            " WHERE a = $1 AND p.division_code >= '420100000000' AND p.division_code <= '420199999999'"
+        );
+        f.within_division("x", "42' OR '1'='1").and("b = {}", vec![Param::Int(2)]);
+        assert_eq!(f.params.len(), 4, "anything but digits is bound");
+        assert!(f.where_sql().ends_with("x >= $2 AND x <= $3 AND b = $4"), "{}", f.where_sql());
     }
 }

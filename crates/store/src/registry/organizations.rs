@@ -192,11 +192,8 @@ pub async fn types_of(db: &Db, org_id: i64) -> Result<Vec<String>, StoreError> {
 }
 
 fn scope_filter(f: &mut Filter, scope: &Scope) {
-    // the whole country needs no condition (and a name search is then counted in its index)
-    if !scope.division.is_empty() {
-        let (lo, hi) = scope.division_range();
-        f.and("o.division_code >= {} AND o.division_code <= {}", vec![Param::Text(lo), Param::Text(hi)]);
-    }
+    // the whole country adds no condition (and a name search is then counted in its index)
+    f.within_division("o.division_code", &scope.division);
     if let Some(org) = scope.organization_id {
         f.and("o.id = {}", vec![Param::Int(org)]);
     }
@@ -244,8 +241,7 @@ async fn list_filter(
     let mut alone = None;
     scope_filter(&mut w, scope);
     if let Some(r) = f.region.as_deref().filter(|r| !r.is_empty()) {
-        let (lo, hi) = wushe_domain::accounts::division_range(r);
-        w.and("o.division_code >= {} AND o.division_code <= {}", vec![Param::Text(lo), Param::Text(hi)]);
+        w.within_division("o.division_code", r);
     }
     if let Some(t) = f.org_type.as_deref().filter(|t| !t.is_empty()) {
         w.and(

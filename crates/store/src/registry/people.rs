@@ -557,13 +557,8 @@ fn scope_filter(w: &mut Filter, scope: &Scope, role: PersonRole) {
             };
             w.and(clause, vec![Param::Int(org)]);
         }
-        // The whole country needs no condition. As a parameter the range also misled
-        // PostgreSQL's generic plan (reused after five runs): it guessed 0.5 % of people for
-        // it and scanned the division index over all 1,000,000 for each name search.
-        None if scope.division.is_empty() => {}
         None => {
-            let (lo, hi) = scope.division_range();
-            w.and("p.division_code >= {} AND p.division_code <= {}", vec![Param::Text(lo), Param::Text(hi)]);
+            w.within_division("p.division_code", &scope.division);
         }
     }
 }
@@ -680,8 +675,7 @@ async fn list_filter(
         RoleStatus::All => {}
     }
     if let Some(r) = f.region.as_deref().filter(|r| !r.is_empty()) {
-        let (lo, hi) = wushe_domain::accounts::division_range(r);
-        w.and("p.division_code >= {} AND p.division_code <= {}", vec![Param::Text(lo), Param::Text(hi)]);
+        w.within_division("p.division_code", r);
     }
     if let Some(k) = f.kind.as_deref().filter(|k| !k.is_empty()) {
         match role {

@@ -176,8 +176,7 @@ fn filter(viewer: &Viewer, f: &ActivityFilter) -> Filter {
                 w.and("a.organization_id = {}", vec![Param::Int(org)]);
             }
             None => {
-                let (lo, hi) = scope.division_range();
-                w.and("a.division_code >= {} AND a.division_code <= {}", vec![Param::Text(lo), Param::Text(hi)]);
+                w.within_division("a.division_code", &scope.division);
             }
         },
         Viewer::Public => {
@@ -185,8 +184,7 @@ fn filter(viewer: &Viewer, f: &ActivityFilter) -> Filter {
         }
     }
     if let Some(r) = f.region.as_deref().filter(|r| !r.is_empty()) {
-        let (lo, hi) = wushe_domain::accounts::division_range(r);
-        w.and("a.division_code >= {} AND a.division_code <= {}", vec![Param::Text(lo), Param::Text(hi)]);
+        w.within_division("a.division_code", r);
     }
     if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         w.and(

@@ -66,10 +66,8 @@ fn viewer_filter(w: &mut Filter, viewer: &Viewer) {
             Some(org) => {
                 w.and("c.organization_id = {}", vec![Param::Int(org)]);
             }
-            None if scope.division.is_empty() => {}
             None => {
-                let (lo, hi) = scope.division_range();
-                w.and("c.division_code >= {} AND c.division_code <= {}", vec![Param::Text(lo), Param::Text(hi)]);
+                w.within_division("c.division_code", &scope.division);
             }
         },
         Viewer::Person(p) => {

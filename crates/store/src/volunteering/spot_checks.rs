@@ -371,8 +371,7 @@ pub async fn flagged(db: &Db, v: &FlaggedViewer, page: &Page) -> Result<Paged<Fl
             w.and("i.organization_id = {}", vec![Param::Int(*org)]);
         }
         FlaggedViewer::Region(scope) => {
-            let (lo, hi) = wushe_domain::accounts::division_range(scope);
-            w.and("r.division_code >= {} AND r.division_code <= {}", vec![Param::Text(lo), Param::Text(hi)]);
+            w.within_division("r.division_code", scope);
         }
     }
     let fw = format!("{ITEM_FROM} JOIN spot_checks c ON c.id = i.spot_check_id{}", w.where_sql());

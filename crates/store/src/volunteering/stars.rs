@@ -213,11 +213,9 @@ pub struct QueueFilter {
 /// Awards of volunteers whose home region is inside `scope_division`, pending first by age.
 pub async fn queue(db: &Db, scope_division: &str, f: &QueueFilter, page: &Page) -> Result<Paged<QueueRow>, StoreError> {
     let mut w = Filter::new();
-    let (lo, hi) = wushe_domain::accounts::division_range(scope_division);
-    w.and("p.division_code >= {} AND p.division_code <= {}", vec![Param::Text(lo), Param::Text(hi)]);
+    w.within_division("p.division_code", scope_division);
     if let Some(r) = f.region.as_deref().filter(|r| !r.is_empty()) {
-        let (lo, hi) = wushe_domain::accounts::division_range(r);
-        w.and("p.division_code >= {} AND p.division_code <= {}", vec![Param::Text(lo), Param::Text(hi)]);
+        w.within_division("p.division_code", r);
     }
     if !f.statuses.is_empty() {
         let marks = vec!["{}"; f.statuses.len()].join(", ");
