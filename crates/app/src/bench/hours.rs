@@ -361,10 +361,10 @@ pub async fn run(kind: &str, seconds: u64, clients: usize, rate: f64, n_vol: usi
         s
     };
     let mut plans = Vec::new();
-    // finished services to confirm: two sessions a day over the last 28 days (inside the
+    // finished services to confirm: three sessions a day over the last 28 days (inside the
     // 30-day back-fill window, under the 12-hour day cap)
     for d in 1..=28i64 {
-        for h in [8, 14] {
+        for h in [7, 11, 15] {
             plans.push((false, format!("社区助老服务 {d}-{h}"), local(today - chrono::Duration::days(d), h)));
         }
     }
@@ -541,8 +541,33 @@ pub async fn run(kind: &str, seconds: u64, clients: usize, rate: f64, n_vol: usi
     .await?;
     report(&format!("时长确认（每请求 1 条），最大吞吐（闭环：{clients} 个连接）"), "条", &single, fs_single);
 
-    // ---- 3. bulk confirmations (an organizer confirming a roster) ----
+    // ---- 3. bulk confirmations (an organizer confirming a roster): at the target rate of
+    // records, then as fast as answered ----
     let per = 20;
+    let (bulk_sustained, bulk_pool) = bulk_pool.split_at(((rate * seconds as f64) as usize).min(bulk_pool.len() / 2));
+    let jobs: Vec<_> = bulk_sustained.chunks(per).map(confirm_job).collect();
+    let fs = fsync_rate(t.dir.path(), 1000)?;
+    let bulk_at_rate = drive(
+        port,
+        connections,
+        Pace::PerSecond(rate / per as f64),
+        Arc::new(jobs),
+        limit,
+        201,
+        per,
+        "确认时长（每请求 20 条，定速）",
+        server.pid(),
+    )
+    .await?;
+    report(
+        &format!(
+            "时长确认（HTTP，批量：每请求为同一活动的 {per} 名志愿者），持续 {rate:.0} 条/秒（开环：每秒 {:.0} 个请求，{connections} 个连接，延迟自计划时刻起算）",
+            rate / per as f64
+        ),
+        "条",
+        &bulk_at_rate,
+        fs,
+    );
     let jobs: Vec<_> = bulk_pool.chunks(per).map(confirm_job).collect();
     let fs_bulk = fsync_rate(t.dir.path(), 1000)?;
     let bulk = drive(

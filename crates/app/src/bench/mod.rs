@@ -39,7 +39,8 @@ pub enum BenchCommand {
         /// Concurrent HTTP connections of the closed-loop (capacity) phases.
         #[arg(long, default_value_t = 64)]
         clients: usize,
-        /// Requests per second offered by the open-loop (sustained) phases.
+        /// Check-ins and confirmations per second offered by the open-loop (sustained)
+        /// phases (roster confirmations: this many records, 20 per request).
         #[arg(long, default_value_t = 3000.0)]
         rate: f64,
         /// Volunteers (each signed up to every activity).
