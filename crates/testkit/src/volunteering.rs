@@ -28,15 +28,20 @@ pub async fn register_volunteer(db: &Db, official: &mut Client, username: &str, 
 /// Move the check-in of an attendance `ago` into the past: services in tests are checked in
 /// and out within a second, and hours are credited only for time actually served.
 pub async fn backdate_check_in(db: &Db, attendance: i64, ago: Duration) {
+    backdate(db, "id", attendance, ago).await;
+}
+
+/// Move every check-in at `activity` `ago` into the past.
+pub async fn backdate_check_ins_of_activity(db: &Db, activity: i64, ago: Duration) {
+    backdate(db, "activity_id", activity, ago).await;
+}
+
+async fn backdate(db: &Db, column: &str, id: i64, ago: Duration) {
     let at = wushe_store::time::now() - ago;
+    let sql = format!("UPDATE attendance SET checked_in_at = $1 WHERE {column} = $2");
     let mut tx = db.begin().await.expect("begin");
-    on_tx!(&mut tx, |c| sqlx::query("UPDATE attendance SET checked_in_at = $1 WHERE id = $2")
-        .bind(at)
-        .bind(attendance)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))
-    .expect("backdate check-in");
+    on_tx!(&mut tx, |c| sqlx::query(&sql).bind(at).bind(id).execute(c).await.map(|r| r.rows_affected()))
+        .expect("backdate check-in");
     tx.commit().await.expect("commit");
 }
 

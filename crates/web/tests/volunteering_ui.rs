@@ -8,7 +8,8 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 use wushe_domain::accounts::Role;
 use wushe_store::accounts::users;
-use wushe_store::{on_tx, Db};
+use wushe_store::Db;
+use wushe_testkit::volunteering::backdate_check_ins_of_activity;
 use wushe_testkit::{citizen_id, create_user, db_test, seed_cast, Client, TestApp, PASSWORD};
 
 async fn login(app: &TestApp, user: &str) -> Client {
@@ -70,19 +71,6 @@ fn activity_form<'a>(title: &'a str, starts: &'a str, ends: &'a str) -> Vec<(&'a
         ("slot_ends", ""),
         ("slot_capacity", ""),
     ]
-}
-
-async fn backdate_checkins(db: &Db, activity: i64, ago: Duration) {
-    let at = wushe_store::time::now() - ago;
-    let mut tx = db.begin().await.unwrap();
-    on_tx!(&mut tx, |c| sqlx::query("UPDATE attendance SET checked_in_at = $1 WHERE activity_id = $2")
-        .bind(at)
-        .bind(activity)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))
-    .unwrap();
-    tx.commit().await.unwrap();
 }
 
 db_test!(activity_sign_up_check_in_and_hours_through_the_pages, |db| async move {
@@ -204,7 +192,7 @@ db_test!(activity_sign_up_check_in_and_hours_through_the_pages, |db| async move 
     assert!(r.body.contains("签到成功") && r.body.contains("北京时间"), "{}", r.body);
 
     // three hours later the organizer checks the volunteer out from the roster
-    backdate_checkins(&db, aid, Duration::hours(3)).await;
+    backdate_check_ins_of_activity(&db, aid, Duration::hours(3)).await;
     let r = org.get(&path).await;
     assert!(r.body.contains("id=\"roster\"") && r.body.contains("李志愿乙") && r.body.contains("已签到"), "{}", r.body);
     let i = r.body.find(&format!("action=\"{path}/roster/check-out\"")).expect("check-out button");
