@@ -26,7 +26,7 @@ use wushe_store::volunteering::signups;
 use wushe_store::{Db, DbOptions};
 use wushe_web::service::volunteering::{write_confirmations, ConfirmWrite, Confirmer};
 
-use super::{percentile, start_serve, target, CpuUse, CpuWatch};
+use super::{bench_user, percentile, start_serve, target, CpuUse, CpuWatch, BENCH_PASSWORD};
 use crate::progress;
 
 /// Disk flushes per second in `dir` (4 KiB written and fdatasync'ed, for about `ms`).
@@ -278,20 +278,10 @@ pub async fn run(kind: &str, seconds: u64, clients: usize, rate: f64, n_vol: usi
         tx.commit().await?;
         id
     };
-    let hash = password::hash("Bench@2026x");
+    let hash = password::hash(BENCH_PASSWORD);
     let mut tx = db.begin().await?;
-    let staff = users::create(
-        &mut tx,
-        &users::NewUser {
-            username: "bench-org",
-            display_name: "基准测试组织管理员",
-            password_hash: &hash,
-            role: Role::OrgStaff,
-            scope: &Scope { division: "420106".into(), organization_id: Some(org_id) },
-            created_by: None,
-        },
-    )
-    .await?;
+    let org_scope = Scope { division: "420106".into(), organization_id: Some(org_id) };
+    let staff = bench_user(&mut tx, &hash, "bench-org", "基准测试组织管理员", Role::OrgStaff, &org_scope).await?;
     let (_, org_token) = tokens::create(&mut tx, staff, "bench", None).await?;
     tx.commit().await?;
 
@@ -330,18 +320,9 @@ pub async fn run(kind: &str, seconds: u64, clients: usize, rate: f64, n_vol: usi
     people::insert_volunteers(&mut tx, &keys, &vols).await?;
     let mut vol_tokens = Vec::with_capacity(pids.len());
     for (i, pid) in pids.iter().enumerate() {
-        let uid = users::create(
-            &mut tx,
-            &users::NewUser {
-                username: &format!("bench-vol-{i}"),
-                display_name: "志愿者",
-                password_hash: &hash,
-                role: Role::Volunteer,
-                scope: &Scope::region("420106"),
-                created_by: None,
-            },
-        )
-        .await?;
+        let uid =
+            bench_user(&mut tx, &hash, &format!("bench-vol-{i}"), "志愿者", Role::Volunteer, &Scope::region("420106"))
+                .await?;
         users::link_person(&mut tx, uid, *pid).await?;
         vol_tokens.push(tokens::create(&mut tx, uid, "bench", None).await?.1);
     }

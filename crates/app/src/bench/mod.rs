@@ -120,6 +120,28 @@ async fn drop_target(t: &Target) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Password of every benchmark account.
+const BENCH_PASSWORD: &str = "Bench@2026x";
+
+/// An account for the benchmark, created in `tx` with `hash` (of `BENCH_PASSWORD`, hashed
+/// once per run); returns its id.
+async fn bench_user(
+    tx: &mut wushe_store::Tx,
+    hash: &str,
+    username: &str,
+    display_name: &str,
+    role: Role,
+    scope: &Scope,
+) -> anyhow::Result<i64> {
+    let user = users::NewUser { username, display_name, password_hash: hash, role, scope, created_by: None };
+    Ok(users::create(tx, &user).await?)
+}
+
+/// A benchmark account as the services see a signed-in user (in-process calls).
+async fn signed_in(db: &Db, uid: i64) -> anyhow::Result<wushe_web::auth::CurrentUser> {
+    Ok(wushe_web::auth::CurrentUser::from_row(users::find_by_id_unscoped(db, uid).await?.context("用户")?, false))
+}
+
 fn free_port() -> anyhow::Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
@@ -299,20 +321,9 @@ async fn regions_bench(kind: &str, requests: usize) -> anyhow::Result<()> {
     let db = Db::connect(&t.url, &DbOptions::default()).await?;
     let n = regions::children(&db, None).await?.len();
     anyhow::ensure!(n == 31, "载入后应有 31 个省级区划，实际 {n}");
-    let hash = password::hash("Bench@2026x");
+    let hash = password::hash(BENCH_PASSWORD);
     let mut tx = db.begin().await?;
-    let uid = users::create(
-        &mut tx,
-        &users::NewUser {
-            username: "bench-province",
-            display_name: "基准测试",
-            password_hash: &hash,
-            role: Role::Official,
-            scope: &Scope::region("42"),
-            created_by: None,
-        },
-    )
-    .await?;
+    let uid = bench_user(&mut tx, &hash, "bench-province", "基准测试", Role::Official, &Scope::region("42")).await?;
     let (_, token) = tokens::create(&mut tx, uid, "bench", None).await?;
     tx.commit().await?;
     db.close().await;
@@ -475,23 +486,13 @@ async fn registry_bench(
     print_latency("按统一社会信用代码精确查找", &mut ms, "目标 < 2 毫秒");
 
     // Export of every organization to xlsx, through the same code as the download.
-    let hash = password::hash("Bench@2026x");
+    let hash = password::hash(BENCH_PASSWORD);
     let mut tx = db.begin().await?;
-    let uid = users::create(
-        &mut tx,
-        &users::NewUser {
-            username: "bench-admin",
-            display_name: "基准测试",
-            password_hash: &hash,
-            role: Role::Admin,
-            scope: &scope,
-            created_by: None,
-        },
-    )
-    .await?;
+    let admin = bench_user(&mut tx, &hash, "bench-admin", "基准测试", Role::Admin, &scope).await?;
+    let province =
+        bench_user(&mut tx, &hash, "bench-hubei", "基准测试（湖北省）", Role::Official, &Scope::region("42")).await?;
     tx.commit().await?;
-    let admin =
-        wushe_web::auth::CurrentUser::from_row(users::find_by_id_unscoped(&db, uid).await?.context("用户")?, false);
+    let (admin, province) = (signed_in(&db, admin).await?, signed_in(&db, province).await?);
     let state =
         wushe_web::AppState::new(db.clone(), wushe_store::crypto::KeyRing::generate(), wushe_web::WebConfig::default());
     let s = Instant::now();
@@ -508,7 +509,7 @@ async fn registry_bench(
         bytes as f64 / 1e6
     );
     let code = generated.first().map(|g| g.1.clone()).context("没有组织")?;
-    people_bench(&db, &state, &admin, &mut synth, n_people, import_rows, queries, &code).await?;
+    people_bench(&db, &state, &admin, &province, &mut synth, n_people, import_rows, queries, &code).await?;
     db.close().await;
     drop_target(&t).await
 }
@@ -522,6 +523,7 @@ async fn people_bench(
     db: &Db,
     state: &wushe_web::AppState,
     admin: &wushe_web::auth::CurrentUser,
+    province: &wushe_web::auth::CurrentUser,
     synth: &mut crate::synth::Synth,
     n_people: usize,
     import_rows: usize,
@@ -608,25 +610,8 @@ async fn people_bench(
 
     // The same searches as the national administrator and as the province's own official,
     // whose scope (a division range) is a condition the query planner must weigh.
-    let hash = password::hash("Bench@2026x");
-    let mut tx = db.begin().await?;
-    let uid = users::create(
-        &mut tx,
-        &users::NewUser {
-            username: "bench-hubei",
-            display_name: "基准测试（湖北省）",
-            password_hash: &hash,
-            role: Role::Official,
-            scope: &Scope::region("42"),
-            created_by: None,
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    let province =
-        wushe_web::auth::CurrentUser::from_row(users::find_by_id_unscoped(db, uid).await?.context("用户")?, false);
     let page = wushe_store::Page::new(Some(1), Some(20));
-    for (who, user) in [("全国管理员", admin), ("湖北省民政官员", &province)] {
+    for (who, user) in [("全国管理员", admin), ("湖北省民政官员", province)] {
         let mut ms = Vec::with_capacity(queries);
         let mut capped = 0;
         for _ in 0..queries {
