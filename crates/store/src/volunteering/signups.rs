@@ -181,8 +181,7 @@ pub async fn approved_for_many(tx: &mut Tx, pairs: &[(i64, i64)]) -> Result<Appr
     pairs.sort_unstable();
     pairs.dedup();
     for chunk in pairs.chunks(crate::query::ROWS_PER_STATEMENT) {
-        // driven from the pairs, each found through the person's few sign-ups (the unary
-        // plus keeps SQLite from walking the activity's thousands of sign-ups instead)
+        // driven from the pairs, each one seek in the (person, activity, status) index
         let rows: Vec<(i64, i64, i64, i64, Time, Time)> = on_tx!(tx, |c| {
             let mut qb = sqlx::QueryBuilder::new(
                 "SELECT g.activity_id, g.person_id, g.id, g.slot_id, s.starts_at, s.ends_at FROM (",
@@ -192,7 +191,7 @@ pub async fn approved_for_many(tx: &mut Tx, pairs: &[(i64, i64)]) -> Result<Appr
             });
             qb.push(
                 ") v CROSS JOIN signups g JOIN activity_slots s ON s.id = g.slot_id \
-                 WHERE g.person_id = v.column2 AND +g.activity_id = v.column1 AND g.status = 'approved' \
+                 WHERE g.person_id = v.column2 AND g.activity_id = v.column1 AND g.status = 'approved' \
                  ORDER BY s.starts_at",
             );
             qb.build_query_as().fetch_all(c).await
