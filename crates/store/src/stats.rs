@@ -34,7 +34,7 @@ pub async fn append(tx: &mut Tx, deltas: &[Delta]) -> Result<(), StoreError> {
     }
     let deltas: Vec<Delta> =
         sums.into_iter().filter(|(_, n)| *n != 0).map(|((m, code, day), n)| Delta::new(m, code, day, n)).collect();
-    for chunk in deltas.chunks(500) {
+    for chunk in crate::query::statement_chunks(&deltas) {
         on_tx!(tx, |c| {
             let mut qb = sqlx::QueryBuilder::new("INSERT INTO stat_deltas (metric, division_code, day, amount) ");
             qb.push_values(chunk, |mut b, d| {

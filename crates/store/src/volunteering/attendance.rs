@@ -47,7 +47,7 @@ pub struct CheckIn {
 /// Conflict when a sign-up is already checked in (callers look first, with `checked_in`).
 pub async fn check_in_many(tx: &mut Tx, rows: &[CheckIn]) -> Result<Vec<i64>, StoreError> {
     let mut by_signup = std::collections::HashMap::with_capacity(rows.len());
-    for chunk in rows.chunks(crate::query::ROWS_PER_STATEMENT) {
+    for chunk in crate::query::statement_chunks(rows) {
         let r: Result<Vec<(i64, i64)>, StoreError> = on_tx!(tx, |c| {
             let mut qb = sqlx::QueryBuilder::new(
                 "INSERT INTO attendance (signup_id, slot_id, activity_id, person_id, checked_in_at, check_in_method, \
@@ -159,21 +159,29 @@ pub async fn check_out(
 /// Mark a closed attendance as confirmed (its service record was written). Conflict if it
 /// is not closed — e.g. confirmed a moment ago by someone else.
 pub async fn mark_confirmed(tx: &mut Tx, ids: &[i64]) -> Result<(), StoreError> {
-    for chunk in ids.chunks(crate::query::ROWS_PER_STATEMENT) {
-        let n = on_tx!(tx, |c| {
+    let conflict = || StoreError::Conflict("签到记录不是「已签退」状态（或重复），不能确认时长".into());
+    let mut distinct = ids.to_vec();
+    distinct.sort_unstable();
+    distinct.dedup();
+    if distinct.len() != ids.len() {
+        return Err(conflict());
+    }
+    let mut marked = 0;
+    for list in crate::query::in_list_chunks(&distinct) {
+        marked += on_tx!(tx, |c| {
             let mut qb = sqlx::QueryBuilder::new(
                 "UPDATE attendance SET status = 'confirmed' WHERE status = 'closed' AND id IN (",
             );
             let mut sep = qb.separated(", ");
-            for id in chunk {
+            for id in &list {
                 sep.push_bind(*id);
             }
             qb.push(")");
             qb.build().execute(c).await.map(|r| r.rows_affected())
         })?;
-        if n != chunk.len() as u64 {
-            return Err(StoreError::Conflict("签到记录不是「已签退」状态（或重复），不能确认时长".into()));
-        }
+    }
+    if marked != ids.len() as u64 {
+        return Err(conflict());
     }
     Ok(())
 }
