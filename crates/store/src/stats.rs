@@ -1,6 +1,6 @@
 //! Statistics (ARCHITECTURE.md "Statistics"): writes append deltas in their own transaction;
 //! [`rollup`] folds waiting deltas into region × period sums and deletes exactly the deltas it
-//! consumed (by id: PostgreSQL ids commit out of order). Reads are point lookups.
+//! consumed (in one snapshot: PostgreSQL ids commit out of order). Reads are point lookups.
 
 use std::collections::HashMap;
 
@@ -50,19 +50,33 @@ pub async fn append(tx: &mut Tx, deltas: &[Delta]) -> Result<(), StoreError> {
 pub const ROLLUP_BATCH: i64 = 20_000;
 
 /// Fold up to `ROLLUP_BATCH` waiting deltas into the rollups; returns how many it consumed.
+///
+/// The deltas are summed by the database and only the sums are read: the rollup holds the
+/// one SQLite writer, and reading 5,000 deltas row by row kept the group commits waiting
+/// 30 ms every two seconds under load (the slowest 1 % of confirmations). The consumed deltas
+/// are those with ids up to the largest summed, all read and deleted in one snapshot: the
+/// SQLite writer excludes every other write, and on PostgreSQL the transaction is
+/// REPEATABLE READ, so a delta committed meanwhile with a smaller id (sequences hand out ids
+/// before commit) is neither summed nor deleted, and a second rollup running at the same
+/// time fails instead of counting the same deltas twice.
 pub async fn rollup(db: &Db) -> Result<usize, StoreError> {
     let mut tx = db.begin().await?;
-    let rows: Vec<(i64, String, String, NaiveDate, i64)> = on_tx!(&mut tx, |c| sqlx::query_as(
-        "SELECT id, metric, division_code, day, amount FROM stat_deltas ORDER BY id LIMIT $1"
+    if let crate::db::TxConn::Postgres(c) = &mut tx.conn {
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ").execute(&mut **c).await?;
+    }
+    let groups: Vec<(String, String, NaiveDate, i64, i64, i64)> = on_tx!(&mut tx, |c| sqlx::query_as(
+        "SELECT metric, division_code, day, CAST(SUM(amount) AS BIGINT), COUNT(*), MAX(id) \
+         FROM (SELECT id, metric, division_code, day, amount FROM stat_deltas ORDER BY id LIMIT $1) d \
+         GROUP BY metric, division_code, day"
     )
     .bind(ROLLUP_BATCH)
     .fetch_all(c)
     .await)?;
-    if rows.is_empty() {
+    let Some(last) = groups.iter().map(|g| g.5).max() else {
         return Ok(0);
-    }
+    };
     let mut sums: HashMap<(String, String, String), i64> = HashMap::new();
-    for (_, metric, code, day, amount) in &rows {
+    for (metric, code, day, amount, _, _) in &groups {
         for period in periods_of(*day) {
             for region in regions_of(code) {
                 *sums.entry((metric.clone(), period.clone(), region.to_string())).or_default() += amount;
@@ -71,7 +85,7 @@ pub async fn rollup(db: &Db) -> Result<usize, StoreError> {
     }
     let now = crate::time::now();
     let sums: Vec<_> = sums.into_iter().collect();
-    for chunk in sums.chunks(500) {
+    for chunk in crate::query::statement_chunks(&sums) {
         on_tx!(&mut tx, |c| {
             let mut qb =
                 sqlx::QueryBuilder::new("INSERT INTO stat_rollups (metric, period, region, value, updated_at) ");
@@ -85,20 +99,19 @@ pub async fn rollup(db: &Db) -> Result<usize, StoreError> {
             qb.build().execute(c).await.map(|r| r.rows_affected())
         })?;
     }
-    let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
-    for chunk in ids.chunks(1000) {
-        on_tx!(&mut tx, |c| {
-            let mut qb = sqlx::QueryBuilder::new("DELETE FROM stat_deltas WHERE id IN (");
-            let mut sep = qb.separated(", ");
-            for id in chunk {
-                sep.push_bind(*id);
-            }
-            qb.push(")");
-            qb.build().execute(c).await.map(|r| r.rows_affected())
-        })?;
+    let consumed = on_tx!(&mut tx, |c| sqlx::query("DELETE FROM stat_deltas WHERE id <= $1")
+        .bind(last)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    let counted: i64 = groups.iter().map(|g| g.4).sum();
+    if consumed != counted as u64 {
+        // cannot happen in one snapshot; refuse rather than lose or double a figure
+        tx.rollback().await?;
+        return Err(StoreError::Conflict(format!("统计增量汇总不一致：汇总 {counted} 条，删除 {consumed} 条")));
     }
     tx.commit().await?;
-    Ok(rows.len())
+    Ok(consumed as usize)
 }
 
 /// Fold every waiting delta (tests, the bench, and the worker's catch-up).
