@@ -181,9 +181,9 @@ impl Db {
             .idle_timeout(None)
             .max_lifetime(None)
             // The one writer keeps its statements prepared (`WRITER_STATEMENTS`) and a
-            // larger page cache: a 100,000-row import is one
-            // transaction touching every index, and pages spilled from a small cache are
-            // written and read back before the commit. It is filled only as used.
+            // larger page cache: a 100,000-row import is one transaction touching every
+            // index, and pages spilled from a small cache are written and read back before
+            // the commit. It is filled only as used.
             .connect_with(base.clone().pragma("cache_size", "-262144").statement_cache_capacity(WRITER_STATEMENTS))
             .await?;
         let reader = SqlitePoolOptions::new()
