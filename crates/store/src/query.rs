@@ -115,7 +115,7 @@ pub async fn fetch_count(db: &Db, sql: &str, params: &[Param]) -> Result<i64, St
 /// Rows per multi-row statement at most (a power of two): inside SQLite's 32,766 and
 /// PostgreSQL's 65,535 bound parameters for the widest row written this way (service
 /// records, 19 columns).
-pub const ROWS_PER_STATEMENT: usize = 1024;
+const ROWS_PER_STATEMENT: usize = 1024;
 
 /// `rows` cut for multi-row statements into pieces whose sizes are powers of two (largest
 /// first, at most `ROWS_PER_STATEMENT`). Why: a connection keeps the statements it has
