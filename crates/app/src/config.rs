@@ -24,6 +24,9 @@ pub struct Config {
     pub body_limit: usize,
     /// `synchronous=FULL` on SQLite (durable against power loss).
     pub sqlite_synchronous_full: bool,
+    /// The CPU for SQLite's writer: `auto` (the one taking the disk's interrupts), `off`,
+    /// or a CPU number (see `wushe_store::writer_cpu`).
+    pub writer_cpu: String,
     /// Login and token attempts per client IP per minute.
     pub login_per_minute: u32,
     /// Public lookups per client IP per minute.
@@ -46,6 +49,7 @@ impl Default for Config {
             db_max_connections: 8,
             body_limit: 2 * 1024 * 1024,
             sqlite_synchronous_full: true,
+            writer_cpu: "auto".into(),
             login_per_minute: 30,
             public_per_minute: 120,
             public_url: String::new(),
@@ -93,10 +97,11 @@ impl Config {
         }
     }
 
-    pub fn db_options(&self) -> wushe_store::DbOptions {
-        wushe_store::DbOptions {
+    pub fn db_options(&self) -> anyhow::Result<wushe_store::DbOptions> {
+        Ok(wushe_store::DbOptions {
             max_connections: self.db_max_connections,
             sqlite_synchronous_full: self.sqlite_synchronous_full,
-        }
+            writer_cpu: self.writer_cpu.parse().map_err(|e: String| anyhow::anyhow!("配置无效：{e}"))?,
+        })
     }
 }

@@ -12,7 +12,7 @@ use crate::config::Config;
 use crate::progress;
 
 pub async fn open(cfg: &Config) -> anyhow::Result<Db> {
-    let db = Db::connect(&cfg.database_url, &cfg.db_options())
+    let db = Db::connect(&cfg.database_url, &cfg.db_options()?)
         .await
         .with_context(|| format!("无法打开数据库 {}", wushe_store::db::redact_url(&cfg.database_url)))?;
     db.migrate().await.context("数据库迁移失败")?;

@@ -6,12 +6,14 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
+use crate::writer_cpu::WriterCpu;
 use crate::StoreError;
 
 /// Which backend a [`Db`] talks to.
@@ -40,8 +42,17 @@ const WRITER_STATEMENTS: usize = 1024;
 /// readers; PostgreSQL has one pool.
 #[derive(Clone, Debug)]
 pub enum Db {
-    Sqlite { writer: SqlitePool, reader: SqlitePool },
+    Sqlite { writer: SqlitePool, reader: SqlitePool, placement: Arc<WriterPlacement> },
     Postgres(PgPool),
+}
+
+/// Where the SQLite writer's threads go ([`crate::writer_cpu`]): the CPU chosen when the
+/// database was opened, and the name sqlx gave the writer connection's thread (a new one
+/// if the connection is ever opened again).
+#[derive(Debug, Default)]
+pub struct WriterPlacement {
+    cpu: Option<usize>,
+    thread: Mutex<Option<String>>,
 }
 
 /// A write transaction on either backend, with what it remembers until it ends.
@@ -131,11 +142,13 @@ pub struct DbOptions {
     pub max_connections: u32,
     /// `synchronous=FULL` (default) survives power loss; NORMAL only a process crash.
     pub sqlite_synchronous_full: bool,
+    /// Where the SQLite writer runs (the server asks for `Auto`).
+    pub writer_cpu: WriterCpu,
 }
 
 impl Default for DbOptions {
     fn default() -> Self {
-        Self { max_connections: 8, sqlite_synchronous_full: true }
+        Self { max_connections: 8, sqlite_synchronous_full: true, writer_cpu: WriterCpu::Off }
     }
 }
 
@@ -159,12 +172,18 @@ impl Db {
     }
 
     pub async fn open_sqlite(path: &Path, opts: &DbOptions) -> Result<Db, StoreError> {
-        if let Some(dir) = path.parent() {
-            if !dir.as_os_str().is_empty() {
-                std::fs::create_dir_all(dir)
-                    .map_err(|e| StoreError::Config(format!("无法创建数据目录 {}：{e}", dir.display())))?;
+        let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StoreError::Config(format!("无法创建数据目录 {}：{e}", dir.display())))?;
+        let placement = Arc::new(WriterPlacement { cpu: opts.writer_cpu.choose(dir), thread: Mutex::default() });
+        let named = placement.clone();
+        let writer_thread = move |id: u64| {
+            let name = format!("wushe-sqlw-{id}");
+            if let Ok(mut t) = named.thread.lock() {
+                *t = Some(name.clone());
             }
-        }
+            name
+        };
         let base = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
@@ -184,7 +203,12 @@ impl Db {
             // larger page cache: a 100,000-row import is one transaction touching every
             // index, and pages spilled from a small cache are written and read back before
             // the commit. It is filled only as used.
-            .connect_with(base.clone().pragma("cache_size", "-262144").statement_cache_capacity(WRITER_STATEMENTS))
+            .connect_with(
+                base.clone()
+                    .pragma("cache_size", "-262144")
+                    .statement_cache_capacity(WRITER_STATEMENTS)
+                    .thread_name(writer_thread),
+            )
             .await?;
         let reader = SqlitePoolOptions::new()
             .max_connections(opts.max_connections.max(1))
@@ -194,7 +218,7 @@ impl Db {
             // database file are read in place instead of being copied into a fresh cache.
             .connect_with(base.read_only(true).pragma("mmap_size", "1073741824"))
             .await?;
-        Ok(Db::Sqlite { writer, reader })
+        Ok(Db::Sqlite { writer, reader, placement })
     }
 
     pub async fn open_postgres(o: PgConnectOptions, opts: &DbOptions) -> Result<Db, StoreError> {
@@ -204,6 +228,18 @@ impl Db {
             .connect_with(o)
             .await?;
         Ok(Db::Postgres(pool))
+    }
+
+    /// The CPU for the SQLite writer and the name of its connection's thread, when the
+    /// database was opened with a [`WriterCpu`] that chose one.
+    pub fn writer_placement(&self) -> Option<(usize, String)> {
+        match self {
+            Db::Sqlite { placement, .. } => {
+                let thread = placement.thread.lock().ok()?.clone()?;
+                Some((placement.cpu?, thread))
+            }
+            Db::Postgres(_) => None,
+        }
     }
 
     pub fn backend(&self) -> Backend {
@@ -233,7 +269,7 @@ impl Db {
 
     pub async fn close(&self) {
         match self {
-            Db::Sqlite { writer, reader } => {
+            Db::Sqlite { writer, reader, .. } => {
                 reader.close().await;
                 writer.close().await;
             }

@@ -9,6 +9,7 @@ pub mod group_commit;
 pub mod meta;
 pub mod query;
 pub mod time;
+pub mod writer_cpu;
 
 pub mod accounts;
 pub mod regions;

@@ -250,3 +250,58 @@ db_test!(merged_requests_are_written_together_and_answered_each, |db| async move
         + ledger::balance(&db, Ledger::Points, people[1]).await.unwrap();
     assert_eq!(held, written);
 });
+
+/// The CPUs a thread of this process may run on, by the thread's name (any one of them).
+#[cfg(target_os = "linux")]
+fn cpus_of_threads_named(name: &str) -> Vec<String> {
+    let name = &name[..name.len().min(15)];
+    let mut out = Vec::new();
+    for t in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
+        if std::fs::read_to_string(t.path().join("comm")).unwrap_or_default().trim_end() != name {
+            continue;
+        }
+        let status = std::fs::read_to_string(t.path().join("status")).unwrap_or_default();
+        if let Some(l) = status.lines().find_map(|l| l.strip_prefix("Cpus_allowed_list:")) {
+            out.push(l.trim().to_string());
+        }
+    }
+    out
+}
+
+/// With a CPU chosen for the writer, the writer's thread and its SQLite connection's thread
+/// are both kept on it once the writer has run a batch.
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn the_writer_and_its_sqlite_thread_share_the_chosen_cpu() {
+    use wushe_store::writer_cpu::WriterCpu;
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let allowed = status.lines().find_map(|l| l.strip_prefix("Cpus_allowed_list:")).unwrap().trim().to_string();
+    // the last CPU this process may use ("0-1" → 1, "2,5-7" → 7)
+    let cpu: usize = allowed.rsplit(['-', ',']).next().unwrap().parse().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("placed.db").display());
+    let opts = wushe_store::DbOptions { writer_cpu: WriterCpu::Fixed(cpu), ..Default::default() };
+    let db = wushe_store::Db::connect(&url, &opts).await.unwrap();
+    let (chosen, sqlite_thread) = db.writer_placement().expect("a CPU was chosen");
+    assert_eq!(chosen, cpu);
+    let gc = GroupCommit::start(db.clone());
+    let one: i64 = gc
+        .run(|tx| {
+            Box::pin(async move {
+                let (n,): (i64,) = wushe_store::on_tx!(tx, |c| sqlx::query_as("SELECT 1").fetch_one(c).await)?;
+                Ok::<_, StoreError>(n)
+            })
+        })
+        .await
+        .unwrap();
+    assert_eq!(one, 1);
+    assert_eq!(cpus_of_threads_named(&sqlite_thread), vec![cpu.to_string()], "the connection's thread");
+    // other tests' writers (left to the scheduler) may be running too: one is this one
+    assert!(cpus_of_threads_named("wushe-writer").contains(&cpu.to_string()), "the writer's thread");
+    // a database opened without a choice leaves both to the scheduler
+    let free =
+        wushe_store::Db::connect(&format!("sqlite://{}", dir.path().join("free.db").display()), &Default::default())
+            .await
+            .unwrap();
+    assert_eq!(free.writer_placement(), None);
+}
