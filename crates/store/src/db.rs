@@ -49,7 +49,7 @@ pub enum Db {
 /// Where the SQLite writer's threads go ([`crate::writer_cpu`]): the CPU chosen when the
 /// database was opened, and the name sqlx gave the writer connection's thread (a new one
 /// if the connection is ever opened again).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct WriterPlacement {
     cpu: Option<usize>,
     thread: Mutex<Option<String>>,
