@@ -1,8 +1,9 @@
 //! Where the SQLite writer runs. The group-commit writer and the thread of its SQLite
 //! connection take turns (each waits for the other's answer), so they lose nothing by
 //! sharing one CPU; placed on the CPU that takes the disk's interrupts, the wake-up after
-//! every commit's fsync stays on that CPU as well. On the 2-core benchmark machine this
-//! halved the p99 of single-record confirmations (`docs/performance.md`).
+//! every commit's fsync stays on that CPU as well. On the 2-core benchmark machine, single
+//! confirmations at 3,000/s went from p99 102–258 ms to 36–90 ms (`docs/performance.md`).
+//! PostgreSQL ignores the setting: its writer has no thread of its own to pair with.
 //!
 //! Linux only; elsewhere, and whenever the kernel refuses, the threads stay where the
 //! scheduler puts them.
@@ -10,11 +11,9 @@
 use std::path::Path;
 
 /// Which CPU the writer uses (`writer_cpu` in the configuration).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WriterCpu {
-    /// Left to the scheduler (tests, tools, and PostgreSQL, whose writer has no thread of
-    /// its own to pair with).
-    #[default]
+    /// Left to the scheduler (tests and tools).
     Off,
     /// The CPU that took most of the interrupts of a few flushes in the data folder, if
     /// one clearly did.
