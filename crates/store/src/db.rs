@@ -85,6 +85,9 @@ pub(crate) struct TxMemo {
     /// Balance changes of system accounts not yet written, by account id (written in id
     /// order at commit, so concurrent PostgreSQL transactions lock them in one order).
     pub system_deltas: BTreeMap<i64, i64>,
+    /// An account or token changed: caches of who is signed in must look again once this
+    /// commits (`users::auth_epoch`).
+    pub auth_changed: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -307,6 +310,11 @@ impl Tx {
         match self.conn {
             TxConn::Sqlite(t) => t.commit().await?,
             TxConn::Postgres(t) => t.commit().await?,
+        }
+        // after the commit: a lookup that began before it and cached the old answer did so
+        // under the old epoch
+        if self.memo.auth_changed {
+            crate::accounts::users::auth_changed();
         }
         Ok(())
     }

@@ -207,5 +207,5 @@ db_test!(concurrent_appends_keep_one_chain, |db| async move {
 
 /// The user id behind an API token secret (None: unknown, revoked or expired).
 async fn who(db: &wushe_store::Db, secret: &str) -> Option<i64> {
-    users::authenticate(db, users::Credential::Token(secret)).await.unwrap().map(|(u, _)| u.id)
+    users::authenticate(db, users::Credential::Token(secret)).await.unwrap().map(|a| a.user.id)
 }

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 use wushe_domain::accounts::{Role, Scope};
 use wushe_store::accounts::audit::Actor;
-use wushe_store::accounts::users;
+use wushe_store::accounts::{tokens, users};
 
 use crate::error::AppError;
 use crate::state::AppState;
@@ -65,14 +65,6 @@ impl CurrentUser {
             person_id: u.person_id,
             via_token,
         }
-    }
-
-    /// Show the scope by its region's name (as `users::authenticate` found it).
-    fn named(mut self, scope_name: Option<String>) -> CurrentUser {
-        if let Some(n) = scope_name {
-            self.scope_name = n;
-        }
-        self
     }
 
     pub fn require(&self, allowed: bool) -> Result<(), AppError> {
@@ -135,14 +127,21 @@ impl FromRequestParts<AppState> for CurrentUser {
             return Ok(cached.clone());
         }
         let user = if let Some(secret) = bearer(parts) {
-            let found = users::authenticate(&state.db, users::Credential::Token(secret)).await?;
-            let Some((row, scope_name)) = found else {
-                return Err(AppError::Unauthenticated);
-            };
-            if !row.active {
-                return Err(AppError::Forbidden("账户已停用".into()));
+            let key = Signed::Token(tokens::hash_token(secret));
+            match state.signed_in.get(&key) {
+                Some(user) => user,
+                None => {
+                    let epoch = users::auth_epoch();
+                    let found = users::authenticate(&state.db, users::Credential::Token(secret)).await?;
+                    let Some(found) = found else {
+                        return Err(AppError::Unauthenticated);
+                    };
+                    if !found.user.active {
+                        return Err(AppError::Forbidden("账户已停用".into()));
+                    }
+                    state.signed_in.put(key, epoch, found, true)
+                }
             }
-            CurrentUser::from_row(row, true).named(scope_name)
         } else {
             let session = Session::from_request_parts(parts, state).await.map_err(|(_, m)| AppError::internal(m))?;
             let auth: Option<AuthSession> =
@@ -155,16 +154,94 @@ impl FromRequestParts<AppState> for CurrentUser {
                     AppError::Unauthenticated
                 });
             };
-            match users::authenticate(&state.db, users::Credential::Session(auth.user_id)).await? {
-                Some((row, scope_name)) if row.active => CurrentUser::from_row(row, false).named(scope_name),
-                _ => {
-                    session.flush().await.map_err(AppError::internal)?;
-                    return Err(AppError::SessionExpired);
+            let key = Signed::Session(auth.user_id);
+            match state.signed_in.get(&key) {
+                Some(user) => user,
+                None => {
+                    let epoch = users::auth_epoch();
+                    match users::authenticate(&state.db, users::Credential::Session(auth.user_id)).await? {
+                        Some(found) if found.user.active => state.signed_in.put(key, epoch, found, false),
+                        _ => {
+                            session.flush().await.map_err(AppError::internal)?;
+                            return Err(AppError::SessionExpired);
+                        }
+                    }
                 }
             }
         };
         parts.extensions.insert(user.clone());
         Ok(user)
+    }
+}
+
+/// Who presented a credential, as [`SignedInCache`] files it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Signed {
+    /// An API token, by its hash (the secret itself is not kept).
+    Token(String),
+    /// A signed-in session's user.
+    Session(i64),
+}
+
+/// Users recently found behind a credential. An organization's system confirming hours
+/// sends thousands of requests a minute with one token; without this each asked the
+/// database who it is, a read that cost a quarter of the server's CPU per confirmation
+/// (per-thread CPU during `wushe bench hours`). An answer is used only while nothing that
+/// decides it has changed since it was read (`users::auth_epoch`: an account deactivated or
+/// linked to a person, a token revoked, committed by this process), never past its token's
+/// expiry, and for a minute at most, which bounds how long an edit made to the database
+/// behind the program's back goes unseen. Refusals are not kept.
+#[derive(Default)]
+pub struct SignedInCache {
+    entries: std::sync::Mutex<std::collections::HashMap<Signed, Cached>>,
+}
+
+struct Cached {
+    user: CurrentUser,
+    epoch: u64,
+    until: std::time::Instant,
+    token_expires_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl SignedInCache {
+    /// How long an answer is kept at most.
+    const KEEP: std::time::Duration = std::time::Duration::from_secs(60);
+    /// Entries kept at most; beyond, the stale ones go, and if none is stale, all.
+    const MAX: usize = 10_000;
+
+    fn entries(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<Signed, Cached>> {
+        self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn get(&self, key: &Signed) -> Option<CurrentUser> {
+        let epoch = users::auth_epoch();
+        let entries = self.entries();
+        let c = entries.get(key)?;
+        let fresh = c.epoch == epoch
+            && c.until > std::time::Instant::now()
+            && c.token_expires_at.is_none_or(|e| e > wushe_store::time::now());
+        fresh.then(|| c.user.clone())
+    }
+
+    /// Keep what `users::authenticate` found, read at `epoch`; returns the user.
+    fn put(&self, key: Signed, epoch: u64, found: users::Authenticated, via_token: bool) -> CurrentUser {
+        let mut user = CurrentUser::from_row(found.user, via_token);
+        if let Some(name) = found.scope_name {
+            user.scope_name = name;
+        }
+        let now = std::time::Instant::now();
+        let mut entries = self.entries();
+        if entries.len() >= Self::MAX {
+            entries.retain(|_, c| c.epoch == epoch && c.until > now);
+            if entries.len() >= Self::MAX {
+                entries.clear();
+            }
+        }
+        entries.insert(
+            key,
+            Cached { user: user.clone(), epoch, until: now + Self::KEEP, token_expires_at: found.token_expires_at },
+        );
+        user
     }
 }
 

@@ -45,12 +45,22 @@ pub struct AppState {
     pub imports: crate::service::import::Jobs,
     /// The group-commit writer of the hot write paths (check-ins, hour confirmations).
     pub writes: wushe_store::group_commit::GroupCommit,
+    /// Who is behind recently seen credentials.
+    pub signed_in: Arc<crate::auth::SignedInCache>,
 }
 
 impl AppState {
     pub fn new(db: Db, keys: KeyRing, config: WebConfig) -> AppState {
         let limits = crate::ratelimit::Limits::new(config.login_per_minute, config.public_per_minute);
         let writes = wushe_store::group_commit::GroupCommit::start(db.clone());
-        AppState { db, keys: Arc::new(keys), config: Arc::new(config), limits, imports: Default::default(), writes }
+        AppState {
+            db,
+            keys: Arc::new(keys),
+            config: Arc::new(config),
+            limits,
+            imports: Default::default(),
+            writes,
+            signed_in: Default::default(),
+        }
     }
 }

@@ -196,3 +196,64 @@ db_test!(password_change_ends_other_sessions, |db| async move {
     let mut c = app.client();
     assert_eq!(c.login("county", "NewPass2026").await.status, StatusCode::SEE_OTHER);
 });
+
+// Who is behind a token is kept for a while (`SignedInCache`), so each of these uses the
+// credential first: the change must be seen on the very next request all the same.
+
+db_test!(a_deactivated_account_is_refused_at_once_though_its_token_was_just_used, |db| async move {
+    let cast = seed_cast(&db).await;
+    let app = TestApp::new(db.clone());
+    let mut county = app.client();
+    county.token_for("county", PASSWORD).await;
+    assert_eq!(county.get("/api/v1/me").await.status, StatusCode::OK);
+    let mut admin = app.client();
+    admin.token_for("province", PASSWORD).await;
+    let path = format!("/api/v1/users/{}/active", cast.county);
+    let r = admin.json(Method::PUT, &path, &serde_json::json!({"active": false})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = county.get("/api/v1/me").await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(r.body.contains("账户已停用"), "{}", r.body);
+    let r = admin.json(Method::PUT, &path, &serde_json::json!({"active": true})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(county.get("/api/v1/me").await.status, StatusCode::OK);
+});
+
+db_test!(an_account_linked_to_a_person_is_seen_linked_on_the_next_request, |db| async move {
+    let cast = seed_cast(&db).await;
+    let app = TestApp::new(db.clone());
+    let mut staff = app.client();
+    staff.token_for("county", PASSWORD).await;
+    assert_eq!(staff.get("/api/v1/me").await.json()["person_id"], serde_json::Value::Null);
+    let mut tx = db.begin().await.unwrap();
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+    let p = wushe_store::registry::people::NewPerson {
+        name: "张三丰".into(),
+        citizen_id: wushe_domain::codes::citizen_id::CitizenId::parse(
+            &wushe_testkit::citizen_id("42010619900307001"),
+            today,
+        )
+        .unwrap(),
+        phone: None,
+        division_code: "420106001001".into(),
+        address: None,
+    };
+    let keys = wushe_testkit::http::test_keys();
+    let person = wushe_store::registry::people::insert_people(&mut tx, keys, &[p]).await.unwrap()[0];
+    wushe_store::accounts::users::link_person(&mut tx, cast.county, person).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(staff.get("/api/v1/me").await.json()["person_id"], person);
+});
+
+db_test!(a_token_that_expires_is_refused_once_expired_though_just_used, |db| async move {
+    let cast = seed_cast(&db).await;
+    let app = TestApp::new(db.clone());
+    let mut tx = db.begin().await.unwrap();
+    let ends = wushe_store::time::now() + chrono::Duration::milliseconds(1500);
+    let (_, secret) = wushe_store::accounts::tokens::create(&mut tx, cast.county, "短期", Some(ends)).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut c = app.client().with_bearer(&secret);
+    assert_eq!(c.get("/api/v1/me").await.status, StatusCode::OK);
+    tokio::time::sleep(std::time::Duration::from_millis(1700)).await;
+    assert_eq!(c.get("/api/v1/me").await.status, StatusCode::UNAUTHORIZED);
+});

@@ -64,6 +64,7 @@ pub async fn list_for_user(db: &Db, user_id: i64) -> Result<Vec<TokenRow>, Store
 
 /// Revoke one of the user's own tokens; NotFound when it is not theirs or already revoked.
 pub async fn revoke(tx: &mut Tx, user_id: i64, token_id: i64) -> Result<(), StoreError> {
+    tx.memo.auth_changed = true;
     let n = on_tx!(tx, |c| sqlx::query(
         "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL"
     )

@@ -1,5 +1,7 @@
 //! User accounts. Every list and load takes the caller's scope.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use chrono::{DateTime, Utc};
 use sqlx::FromRow;
 use wushe_domain::accounts::{Role, Scope};
@@ -96,19 +98,18 @@ pub enum Credential<'a> {
     Session(i64),
 }
 
-/// The user behind a credential, with the name of their scope's region (None for the
-/// national scope), in one query: every authenticated request asks this.
-pub async fn authenticate(db: &Db, by: Credential<'_>) -> Result<Option<(UserRow, Option<String>)>, StoreError> {
+/// The user behind a credential, with the name of their scope's region and, for a token,
+/// when it expires, in one query: every authenticated request asks this (or a cache of its
+/// answers, kept valid by [`auth_epoch`]).
+pub async fn authenticate(db: &Db, by: Credential<'_>) -> Result<Option<Authenticated>, StoreError> {
     let cols: Vec<String> = COLS.split(',').map(|c| format!("u.{}", c.trim())).collect();
-    let select = format!(
-        "SELECT {}, d.name AS scope_name FROM users u LEFT JOIN divisions d ON d.code = u.scope_division",
-        cols.join(", ")
-    );
-    let row: Option<Authenticated> = match by {
+    let select = format!("SELECT {}, d.name AS scope_name", cols.join(", "));
+    let from = "FROM users u LEFT JOIN divisions d ON d.code = u.scope_division";
+    Ok(match by {
         Credential::Token(secret) => {
             let sql = format!(
-                "{select} JOIN api_tokens t ON t.user_id = u.id WHERE t.token_hash = $1 AND t.revoked_at IS NULL \
-                 AND (t.expires_at IS NULL OR t.expires_at > $2)"
+                "{select}, t.expires_at AS token_expires_at {from} JOIN api_tokens t ON t.user_id = u.id \
+                 WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)"
             );
             on_db!(db, |c| sqlx::query_as::<_, Authenticated>(&sql)
                 .bind(crate::accounts::tokens::hash_token(secret))
@@ -117,18 +118,37 @@ pub async fn authenticate(db: &Db, by: Credential<'_>) -> Result<Option<(UserRow
                 .await)?
         }
         Credential::Session(id) => {
-            let sql = format!("{select} WHERE u.id = $1");
+            let sql = format!("{select}, CAST(NULL AS TIMESTAMPTZ) AS token_expires_at {from} WHERE u.id = $1");
             on_db!(db, |c| sqlx::query_as::<_, Authenticated>(&sql).bind(id).fetch_optional(c).await)?
         }
-    };
-    Ok(row.map(|a| (a.user, a.scope_name)))
+    })
 }
 
+/// What [`authenticate`] found.
 #[derive(FromRow)]
-struct Authenticated {
+pub struct Authenticated {
     #[sqlx(flatten)]
-    user: UserRow,
-    scope_name: Option<String>,
+    pub user: UserRow,
+    /// The scope's region (None for the national scope).
+    pub scope_name: Option<String>,
+    /// When the token presented expires (None for a session or a token without end).
+    pub token_expires_at: Option<DateTime<Utc>>,
+}
+
+/// Changes after every commit that may change what [`authenticate`] answers (an account
+/// deactivated or linked to a person, a token revoked). A cache of its answers keeps the
+/// epoch each was read at and asks again once it moved. One for the process (a deployment
+/// is one process): a change in one database only costs the caches of the others a lookup.
+static AUTH_EPOCH: AtomicU64 = AtomicU64::new(0);
+
+/// The current epoch: read it before asking [`authenticate`] and keep it with the answer.
+pub fn auth_epoch() -> u64 {
+    AUTH_EPOCH.load(Ordering::SeqCst)
+}
+
+/// Mark every cached answer of [`authenticate`] stale.
+pub fn auth_changed() {
+    AUTH_EPOCH.fetch_add(1, Ordering::SeqCst);
 }
 
 /// Load a user the caller may see: the user's scope must lie inside the caller's.
@@ -218,6 +238,7 @@ pub async fn set_password(tx: &mut Tx, id: i64, password_hash: &str) -> Result<(
 }
 
 pub async fn set_active(tx: &mut Tx, id: i64, active: bool) -> Result<(), StoreError> {
+    tx.memo.auth_changed = true;
     on_tx!(tx, |c| sqlx::query("UPDATE users SET active = $1, failed_logins = 0, locked_until = NULL WHERE id = $2")
         .bind(active)
         .bind(id)
@@ -247,6 +268,7 @@ pub async fn link_person(tx: &mut Tx, user_id: i64, person_id: i64) -> Result<()
     if taken.is_some() {
         return Err(StoreError::Conflict("此人已有账号".into()));
     }
+    tx.memo.auth_changed = true;
     on_tx!(tx, |c| sqlx::query("UPDATE users SET person_id = $1 WHERE id = $2")
         .bind(person_id)
         .bind(user_id)
