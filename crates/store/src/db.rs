@@ -38,21 +38,41 @@ impl Backend {
 /// four times its run.
 const WRITER_STATEMENTS: usize = 1024;
 
+/// The SQLite writer's page cache, KiB. Kept small because SQLite (3.46, still so in 3.54)
+/// walks the whole page cache at the end of many write transactions: when a page split
+/// reorders sibling pages, `balance_nonroot` parks a page under the number of the locking
+/// page (1 GiB into the file), and while the file is smaller than that, every commit after
+/// it takes the cache for one holding pages past the end of the file and visits every
+/// cached page to drop them (`pcache1TruncateUnsafe`). With 256 MB that walk was 13 % of
+/// the writer connection's thread during single confirmations (perf), and an 8 MB cache
+/// cut the writer's time per confirmation from 231–253 to 157–188 µs (p10,
+/// `tools/writer_time.py`). Pages not in the cache are read from the operating system's.
+const WRITER_CACHE_KIB: u32 = 8_000;
+
+/// The writer's page cache for a bulk transaction ([`Db::begin_bulk`]): a 100,000-row
+/// import touches every index of people, grams, memberships and the audit log in one
+/// transaction, and with 32 MB it spilled pages to the WAL and read them back before the
+/// commit (33.4 s against 22.2 s with this size, `wushe bench registry`).
+const BULK_CACHE_KIB: u32 = 262_144;
+
 /// SQLite keeps one writer connection (writes never contend for the lock) and a pool of
 /// readers; PostgreSQL has one pool.
 #[derive(Clone, Debug)]
 pub enum Db {
-    Sqlite { writer: SqlitePool, reader: SqlitePool, placement: Arc<WriterPlacement> },
+    Sqlite { writer: SqlitePool, reader: SqlitePool, state: Arc<WriterState> },
     Postgres(PgPool),
 }
 
-/// Where the SQLite writer's threads go ([`crate::writer_cpu`]): the CPU chosen when the
-/// database was opened, and the name sqlx gave the writer connection's thread (a new one
-/// if the connection is ever opened again).
+/// The SQLite writer's own state: where its threads go ([`crate::writer_cpu`]: the CPU
+/// chosen when the database was opened, and the name sqlx gave the writer connection's
+/// thread, a new one if the connection is ever opened again), and its page cache's size.
 #[derive(Debug)]
-pub struct WriterPlacement {
+pub struct WriterState {
     cpu: Option<usize>,
     thread: Mutex<Option<String>>,
+    /// The writer's page cache is raised for a bulk transaction (set back by the next
+    /// `begin`; only the holder of the one writer connection reads or changes it).
+    bulk_cache: std::sync::atomic::AtomicBool,
 }
 
 /// A write transaction on either backend, with what it remembers until it ends.
@@ -178,8 +198,12 @@ impl Db {
         let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir)
             .map_err(|e| StoreError::Config(format!("无法创建数据目录 {}：{e}", dir.display())))?;
-        let placement = Arc::new(WriterPlacement { cpu: opts.writer_cpu.choose(dir), thread: Mutex::default() });
-        let named = placement.clone();
+        let state = Arc::new(WriterState {
+            cpu: opts.writer_cpu.choose(dir),
+            thread: Mutex::default(),
+            bulk_cache: Default::default(),
+        });
+        let named = state.clone();
         let writer_thread = move |id: u64| {
             let name = format!("wushe-sqlw-{id}");
             if let Ok(mut t) = named.thread.lock() {
@@ -202,13 +226,11 @@ impl Db {
             .min_connections(1)
             .idle_timeout(None)
             .max_lifetime(None)
-            // The one writer keeps its statements prepared (`WRITER_STATEMENTS`) and a
-            // larger page cache: a 100,000-row import is one transaction touching every
-            // index, and pages spilled from a small cache are written and read back before
-            // the commit. It is filled only as used.
+            // The one writer keeps its statements prepared (`WRITER_STATEMENTS`); its page
+            // cache is [`WRITER_CACHE_KIB`], raised for bulk transactions (`begin_bulk`).
             .connect_with(
                 base.clone()
-                    .pragma("cache_size", "-262144")
+                    .pragma("cache_size", format!("-{WRITER_CACHE_KIB}"))
                     .statement_cache_capacity(WRITER_STATEMENTS)
                     .thread_name(writer_thread),
             )
@@ -221,7 +243,7 @@ impl Db {
             // database file are read in place instead of being copied into a fresh cache.
             .connect_with(base.read_only(true).pragma("mmap_size", "1073741824"))
             .await?;
-        Ok(Db::Sqlite { writer, reader, placement })
+        Ok(Db::Sqlite { writer, reader, state })
     }
 
     pub async fn open_postgres(o: PgConnectOptions, opts: &DbOptions) -> Result<Db, StoreError> {
@@ -237,9 +259,9 @@ impl Db {
     /// database was opened with a [`WriterCpu`] that chose one.
     pub fn writer_placement(&self) -> Option<(usize, String)> {
         match self {
-            Db::Sqlite { placement, .. } => {
-                let thread = placement.thread.lock().ok()?.clone()?;
-                Some((placement.cpu?, thread))
+            Db::Sqlite { state, .. } => {
+                let thread = state.thread.lock().ok()?.clone()?;
+                Some((state.cpu?, thread))
             }
             Db::Postgres(_) => None,
         }
@@ -255,8 +277,26 @@ impl Db {
     /// Begin a write transaction. On SQLite it is `BEGIN IMMEDIATE` on the single writer, so
     /// a transaction never fails half-way for want of the write lock.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
+        self.begin_with_cache(false).await
+    }
+
+    /// Begin a write transaction that writes many rows at once (an import): on SQLite the
+    /// writer's page cache is [`BULK_CACHE_KIB`] until the next transaction begins.
+    pub async fn begin_bulk(&self) -> Result<Tx, StoreError> {
+        self.begin_with_cache(true).await
+    }
+
+    async fn begin_with_cache(&self, bulk: bool) -> Result<Tx, StoreError> {
         Ok(match self {
-            Db::Sqlite { writer, .. } => Tx::new(TxConn::Sqlite(writer.begin_with("BEGIN IMMEDIATE").await?)),
+            Db::Sqlite { writer, state, .. } => {
+                let mut t = writer.begin_with("BEGIN IMMEDIATE").await?;
+                let was_bulk = state.bulk_cache.swap(bulk, std::sync::atomic::Ordering::SeqCst);
+                if bulk != was_bulk {
+                    let kib = if bulk { BULK_CACHE_KIB } else { WRITER_CACHE_KIB };
+                    sqlx::query(&format!("PRAGMA cache_size = -{kib}")).execute(&mut *t).await?;
+                }
+                Tx::new(TxConn::Sqlite(t))
+            }
             Db::Postgres(pool) => Tx::new(TxConn::Postgres(pool.begin().await?)),
         })
     }

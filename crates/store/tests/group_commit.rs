@@ -305,3 +305,34 @@ async fn the_writer_and_its_sqlite_thread_share_the_chosen_cpu() {
             .unwrap();
     assert_eq!(free.writer_placement(), None);
 }
+
+/// The SQLite writer's page cache is small for everyday transactions (a large one costs
+/// every commit a walk over it, see `WRITER_CACHE_KIB`) and large for a bulk one, until
+/// the next transaction begins; a bulk transaction that is dropped does not leave it large.
+#[tokio::test]
+async fn a_bulk_transaction_has_the_large_page_cache_and_the_next_one_the_small() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = wushe_store::Db::connect(&format!("sqlite://{}", dir.path().join("c.db").display()), &Default::default())
+        .await
+        .unwrap();
+    async fn cache_kib(tx: &mut wushe_store::Tx) -> i64 {
+        let (n,): (i64,) = wushe_store::on_tx!(tx, |c| sqlx::query_as("PRAGMA cache_size").fetch_one(c).await).unwrap();
+        -n
+    }
+    let mut tx = db.begin().await.unwrap();
+    let small = cache_kib(&mut tx).await;
+    tx.commit().await.unwrap();
+    let mut tx = db.begin_bulk().await.unwrap();
+    let large = cache_kib(&mut tx).await;
+    tx.commit().await.unwrap();
+    assert!(small >= 2_000 && large >= 32 * small, "everyday {small} KiB, bulk {large} KiB");
+    let mut tx = db.begin().await.unwrap();
+    assert_eq!(cache_kib(&mut tx).await, small);
+    tx.commit().await.unwrap();
+    let mut tx = db.begin_bulk().await.unwrap();
+    assert_eq!(cache_kib(&mut tx).await, large);
+    drop(tx);
+    let mut tx = db.begin().await.unwrap();
+    assert_eq!(cache_kib(&mut tx).await, small, "after a dropped bulk transaction");
+    tx.rollback().await.unwrap();
+}

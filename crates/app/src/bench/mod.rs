@@ -580,7 +580,7 @@ async fn people_bench(
                 address: None,
             });
         }
-        let mut tx = db.begin().await?;
+        let mut tx = db.begin_bulk().await?;
         let pids = store::insert_people(&mut tx, &state.keys, &batch).await?;
         let vols: Vec<NewVolunteer> = pids
             .iter()

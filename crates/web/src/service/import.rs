@@ -696,7 +696,7 @@ async fn import_people(
     }
     progress(Phase::Checking, total, total);
 
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.db.begin_bulk().await?;
     let valid: Vec<ValidEntry> = entries.iter().map(|(_, e)| e.clone()).collect();
     let plans = people::plan(&mut tx, state, user, &valid).await?;
     for ((row, _), p) in entries.iter().zip(&plans) {
@@ -783,7 +783,7 @@ async fn import_orgs(
             progress(Phase::Checking, i, total);
         }
     }
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.db.begin_bulk().await?;
     let existing = orgs::existing_for_import(
         &mut tx,
         &valid.iter().filter_map(|(_, v)| v.credit_code.as_ref().map(|c| c.as_str().to_string())).collect::<Vec<_>>(),
