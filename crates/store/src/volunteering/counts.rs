@@ -1,7 +1,7 @@
 //! The summable parts behind officials' volunteer counts (`domain::volunteering::counts`):
-//! records in force per volunteer and year (a year turning active or inactive is one delta
-//! at the volunteer's home region), registration changes, and time-bank coins held by the
-//! people of a region.
+//! the years in which a volunteer has a record in force (a year turning active or inactive
+//! is one delta at the volunteer's home region), registration changes, and time-bank coins
+//! held by the people of a region.
 
 use chrono::{Datelike, NaiveDate};
 use wushe_domain::stats::metric;
@@ -11,63 +11,70 @@ use wushe_domain::volunteering::counts::{active_day, enrolment_deltas, Enrolment
 use crate::stats::{self, Delta};
 use crate::{on_db, on_tx, Db, StoreError, Tx};
 
-/// Records in force were added, one per (person, service date): each year's count goes up;
-/// the first records of a year make the volunteer active (returned as deltas to append).
+/// Records in force were added, one per (person, service date): a volunteer's first record
+/// of a year makes the year active (returned as deltas to append, at the home region).
+/// A year already active is found and left as it is, so it costs no write.
 pub async fn records_added(tx: &mut Tx, added: &[(i64, NaiveDate)]) -> Result<Vec<Delta>, StoreError> {
-    // one row per (person, year), so no row is upserted twice in a statement
-    let mut per_year: std::collections::BTreeMap<(i64, i64), (i64, NaiveDate)> = std::collections::BTreeMap::new();
+    // one row per (person, year), dated by its first record
+    let mut per_year: std::collections::BTreeMap<(i64, i64), NaiveDate> = std::collections::BTreeMap::new();
     for (person, day) in added {
-        let e = per_year.entry((*person, i64::from(day.year()))).or_insert((0, *day));
-        e.0 += 1;
-        e.1 = e.1.min(*day);
+        let first = per_year.entry((*person, i64::from(day.year()))).or_insert(*day);
+        *first = (*first).min(*day);
     }
-    let rows: Vec<((i64, i64), (i64, NaiveDate))> = per_year.into_iter().collect();
+    let rows: Vec<((i64, i64), NaiveDate)> = per_year.into_iter().collect();
     let mut out = Vec::new();
     for chunk in crate::query::statement_chunks(&rows) {
-        let got: Vec<(i64, i64, i64, String)> = on_tx!(tx, |c| {
+        let became_active: Vec<(i64, i64, String)> = on_tx!(tx, |c| {
             let mut qb = sqlx::QueryBuilder::new(
-                "INSERT INTO volunteer_years (person_id, year, division_code, records) \
-                 SELECT v.column1, v.column2, p.division_code, v.column3 FROM (",
+                "INSERT INTO volunteer_years (person_id, year, division_code) \
+                 SELECT v.column1, v.column2, p.division_code FROM (",
             );
-            qb.push_values(chunk, |mut b, ((person, year), (n, _))| {
-                b.push_bind(*person).push_bind(*year).push_bind(*n);
+            qb.push_values(chunk, |mut b, ((person, year), _)| {
+                b.push_bind(*person).push_bind(*year);
             });
             qb.push(
                 ") v JOIN people p ON p.id = v.column1 WHERE TRUE \
-                 ON CONFLICT (person_id, year) DO UPDATE SET records = volunteer_years.records + excluded.records, \
-                 division_code = CASE WHEN volunteer_years.records = 0 THEN excluded.division_code \
-                 ELSE volunteer_years.division_code END RETURNING person_id, year, records, division_code",
+                 ON CONFLICT (person_id, year) DO NOTHING RETURNING person_id, year, division_code",
             );
             qb.build_query_as().fetch_all(c).await
         })?;
-        let by_key: std::collections::HashMap<(i64, i64), (i64, NaiveDate)> = chunk.iter().copied().collect();
-        for (person, year, records, division) in got {
-            if let Some((n, first)) = by_key.get(&(person, year)) {
-                if records == *n {
-                    out.push(Delta::new(metric::ACTIVE_VOLUNTEERS, &division, active_day(*first), 1));
-                }
+        let first: std::collections::HashMap<(i64, i64), NaiveDate> = chunk.iter().copied().collect();
+        for (person, year, division) in became_active {
+            if let Some(day) = first.get(&(person, year)) {
+                out.push(Delta::new(metric::ACTIVE_VOLUNTEERS, &division, active_day(*day), 1));
             }
         }
     }
     Ok(out)
 }
 
-/// A record in force was superseded: the year's count goes down; the last record of a year
-/// takes the volunteer's activity back where it was counted.
+/// A record left its year (superseded or voided, already marked): if the volunteer has no
+/// other record in force dated in that year, the year is no longer active, and its delta
+/// is taken back where it was counted.
 pub async fn record_removed(tx: &mut Tx, person_id: i64, service_date: NaiveDate) -> Result<Option<Delta>, StoreError> {
-    let year = i64::from(service_date.year());
-    let row: Option<(i64, String)> = on_tx!(tx, |c| sqlx::query_as(
-        "UPDATE volunteer_years SET records = records - 1 WHERE person_id = $1 AND year = $2 AND records > 0 \
-         RETURNING records, division_code"
+    let year = service_date.year();
+    let (from, to) = (NaiveDate::from_ymd_opt(year, 1, 1), NaiveDate::from_ymd_opt(year, 12, 31));
+    let (Some(from), Some(to)) = (from, to) else { return Ok(None) };
+    let left: Option<(i64,)> = on_tx!(tx, |c| sqlx::query_as(
+        "SELECT person_id FROM service_records WHERE person_id = $1 AND superseded = FALSE \
+         AND service_date >= $2 AND service_date <= $3 LIMIT 1"
     )
     .bind(person_id)
-    .bind(year)
+    .bind(from)
+    .bind(to)
     .fetch_optional(c)
     .await)?;
-    Ok(match row {
-        Some((0, division)) => Some(Delta::new(metric::ACTIVE_VOLUNTEERS, &division, active_day(service_date), -1)),
-        _ => None,
-    })
+    if left.is_some() {
+        return Ok(None);
+    }
+    let gone: Option<(String,)> = on_tx!(tx, |c| sqlx::query_as(
+        "DELETE FROM volunteer_years WHERE person_id = $1 AND year = $2 RETURNING division_code"
+    )
+    .bind(person_id)
+    .bind(i64::from(year))
+    .fetch_optional(c)
+    .await)?;
+    Ok(gone.map(|(division,)| Delta::new(metric::ACTIVE_VOLUNTEERS, &division, active_day(service_date), -1)))
 }
 
 /// What the registered-volunteer count knows of a person (None: not a volunteer).
