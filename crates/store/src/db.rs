@@ -344,6 +344,13 @@ impl Tx {
         Tx { conn, memo: TxMemo::default() }
     }
 
+    pub fn backend(&self) -> Backend {
+        match self.conn {
+            TxConn::Sqlite(_) => Backend::Sqlite,
+            TxConn::Postgres(_) => Backend::Postgres,
+        }
+    }
+
     pub async fn commit(mut self) -> Result<(), StoreError> {
         crate::accounts::audit::write_head(&mut self).await?;
         crate::timebank::ledger::write_system_balances(&mut self).await?;

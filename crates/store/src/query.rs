@@ -117,19 +117,26 @@ pub async fn fetch_count(db: &Db, sql: &str, params: &[Param]) -> Result<i64, St
 /// records, 19 columns).
 const ROWS_PER_STATEMENT: usize = 1024;
 
-/// `rows` cut for multi-row statements into pieces whose sizes are powers of two (largest
-/// first, at most `ROWS_PER_STATEMENT`). Why: a connection keeps the statements it has
+/// Largest piece SQLite runs at its exact size (see `statement_chunks`).
+const EXACT_ROWS: usize = 32;
+
+/// `rows` cut for multi-row statements. Why: a connection keeps the statements it has
 /// prepared, keyed by their text, and preparing a 32-row insert costs about four times
 /// running it. Cut anyhow, every batch size from 1 to 1,000 was a text of its own and the
-/// hot statements were prepared again on nearly every group commit; cut this way each kind
-/// of statement has at most 11 texts, which stay prepared.
-pub fn statement_chunks<T>(rows: &[T]) -> impl Iterator<Item = &[T]> {
+/// hot statements were prepared again on nearly every group commit. So pieces are powers
+/// of two (largest first, at most `ROWS_PER_STATEMENT`): at most 11 texts per kind. On
+/// SQLite the rest of up to `EXACT_ROWS` rows is one piece of its exact size: the writer
+/// keeps 1,024 statements prepared, room for every such size of each kind, and a group
+/// commit of 30 confirmations runs one statement per kind instead of four (16 + 8 + 4 + 2),
+/// each a round trip to the connection's thread. PostgreSQL's connections keep 100.
+pub fn statement_chunks<T>(backend: crate::Backend, rows: &[T]) -> impl Iterator<Item = &[T]> {
+    let exact = if backend == crate::Backend::Sqlite { EXACT_ROWS } else { 0 };
     let mut rest = rows;
     std::iter::from_fn(move || {
         if rest.is_empty() {
             return None;
         }
-        let n = ROWS_PER_STATEMENT.min(1 << rest.len().ilog2());
+        let n = if rest.len() <= exact { rest.len() } else { ROWS_PER_STATEMENT.min(1 << rest.len().ilog2()) };
         let (piece, tail) = rest.split_at(n);
         rest = tail;
         Some(piece)
@@ -202,8 +209,22 @@ mod tests {
         #[test]
         fn statement_pieces_are_powers_of_two_that_keep_every_row_in_order(n in 0usize..5000) {
             let rows: Vec<usize> = (0..n).collect();
-            let pieces: Vec<&[usize]> = statement_chunks(&rows).collect();
+            let pieces: Vec<&[usize]> = statement_chunks(crate::Backend::Postgres, &rows).collect();
             prop_assert!(pieces.iter().all(|p| p.len().is_power_of_two() && p.len() <= ROWS_PER_STATEMENT));
+            prop_assert!(pieces.windows(2).all(|w| w[0].len() >= w[1].len()));
+            prop_assert_eq!(pieces.concat(), rows);
+        }
+
+        #[test]
+        fn sqlite_pieces_are_powers_of_two_then_one_exact_rest(n in 0usize..5000) {
+            let rows: Vec<usize> = (0..n).collect();
+            let pieces: Vec<&[usize]> = statement_chunks(crate::Backend::Sqlite, &rows).collect();
+            if let Some((last, before)) = pieces.split_last() {
+                prop_assert!(before.iter().all(|p| p.len().is_power_of_two() && p.len() <= ROWS_PER_STATEMENT));
+                prop_assert!(last.len() <= EXACT_ROWS || last.len().is_power_of_two());
+            }
+            // a batch of up to EXACT_ROWS rows is one statement
+            prop_assert!(n == 0 || n > EXACT_ROWS || pieces.len() == 1);
             prop_assert!(pieces.windows(2).all(|w| w[0].len() >= w[1].len()));
             prop_assert_eq!(pieces.concat(), rows);
         }

@@ -34,7 +34,7 @@ pub async fn append(tx: &mut Tx, deltas: &[Delta]) -> Result<(), StoreError> {
     }
     let deltas: Vec<Delta> =
         sums.into_iter().filter(|(_, n)| *n != 0).map(|((m, code, day), n)| Delta::new(m, code, day, n)).collect();
-    for chunk in crate::query::statement_chunks(&deltas) {
+    for chunk in crate::query::statement_chunks(tx.backend(), &deltas) {
         on_tx!(tx, |c| {
             let mut qb = sqlx::QueryBuilder::new("INSERT INTO stat_deltas (metric, division_code, day, amount) ");
             qb.push_values(chunk, |mut b, d| {
@@ -85,7 +85,7 @@ pub async fn rollup(db: &Db) -> Result<usize, StoreError> {
     }
     let now = crate::time::now();
     let sums: Vec<_> = sums.into_iter().collect();
-    for chunk in crate::query::statement_chunks(&sums) {
+    for chunk in crate::query::statement_chunks(tx.backend(), &sums) {
         on_tx!(&mut tx, |c| {
             let mut qb =
                 sqlx::QueryBuilder::new("INSERT INTO stat_rollups (metric, period, region, value, updated_at) ");

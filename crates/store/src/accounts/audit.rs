@@ -126,7 +126,7 @@ pub async fn append_many(tx: &mut Tx, entries: &[(&Actor, &Event<'_>)]) -> Resul
         (seq, prev) = (row.id, row.hash.clone());
         rows.push(row);
     }
-    for chunk in crate::query::statement_chunks(&rows) {
+    for chunk in crate::query::statement_chunks(tx.backend(), &rows) {
         let inserted = on_tx!(tx, |c| {
             let mut qb = sqlx::QueryBuilder::new(format!("INSERT INTO audit_log ({COLS}) "));
             qb.push_values(chunk, |mut b, r| {

@@ -261,7 +261,7 @@ pub async fn post_many(tx: &mut Tx, ps: &[Posting<'_>]) -> Result<Vec<i64>, Post
     let credits: Vec<((&str, i64), i64)> = credits.into_iter().collect();
     let mut accounts = std::collections::HashMap::with_capacity(credits.len());
     let now = crate::time::now();
-    for chunk in crate::query::statement_chunks(&credits) {
+    for chunk in crate::query::statement_chunks(tx.backend(), &credits) {
         let got: Vec<(i64, String, i64)> = on_tx!(tx, |c| {
             let mut qb =
                 sqlx::QueryBuilder::new("INSERT INTO ledger_accounts (ledger, person_id, balance, created_at) ");
@@ -277,7 +277,7 @@ pub async fn post_many(tx: &mut Tx, ps: &[Posting<'_>]) -> Result<Vec<i64>, Post
         accounts.extend(got.into_iter().map(|(id, ledger, person)| ((ledger, person), id)));
     }
     let mut ids = Vec::with_capacity(ps.len());
-    for chunk in crate::query::statement_chunks(ps) {
+    for chunk in crate::query::statement_chunks(tx.backend(), ps) {
         let mut got: Vec<(i64,)> = on_tx!(tx, |c| {
             let mut qb = sqlx::QueryBuilder::new(
                 "INSERT INTO ledger_transactions (ledger, kind, memo, record_id, division_code, created_by, created_at) ",
@@ -310,7 +310,7 @@ pub async fn post_many(tx: &mut Tx, ps: &[Posting<'_>]) -> Result<Vec<i64>, Post
         entries.push((*tid, *from, -units));
         entries.push((*tid, to, *units));
     }
-    for chunk in crate::query::statement_chunks(&entries) {
+    for chunk in crate::query::statement_chunks(tx.backend(), &entries) {
         on_tx!(tx, |c| {
             let mut qb = sqlx::QueryBuilder::new("INSERT INTO ledger_entries (transaction_id, account_id, amount) ");
             qb.push_values(chunk, |mut b, (tid, account, amount)| {

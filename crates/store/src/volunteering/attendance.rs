@@ -47,7 +47,7 @@ pub struct CheckIn {
 /// Conflict when a sign-up is already checked in (callers look first, with `checked_in`).
 pub async fn check_in_many(tx: &mut Tx, rows: &[CheckIn]) -> Result<Vec<i64>, StoreError> {
     let mut by_signup = std::collections::HashMap::with_capacity(rows.len());
-    for chunk in crate::query::statement_chunks(rows) {
+    for chunk in crate::query::statement_chunks(tx.backend(), rows) {
         let r: Result<Vec<(i64, i64)>, StoreError> = on_tx!(tx, |c| {
             let mut qb = sqlx::QueryBuilder::new(
                 "INSERT INTO attendance (signup_id, slot_id, activity_id, person_id, checked_in_at, check_in_method, \

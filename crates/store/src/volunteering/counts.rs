@@ -23,7 +23,7 @@ pub async fn records_added(tx: &mut Tx, added: &[(i64, NaiveDate)]) -> Result<Ve
     }
     let rows: Vec<((i64, i64), NaiveDate)> = per_year.into_iter().collect();
     let mut out = Vec::new();
-    for chunk in crate::query::statement_chunks(&rows) {
+    for chunk in crate::query::statement_chunks(tx.backend(), &rows) {
         let became_active: Vec<(i64, i64, String)> = on_tx!(tx, |c| {
             let mut qb = sqlx::QueryBuilder::new(
                 "INSERT INTO volunteer_years (person_id, year, division_code) \

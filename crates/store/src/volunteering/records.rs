@@ -80,7 +80,9 @@ pub async fn insert(tx: &mut Tx, r: &NewRecord<'_>) -> Result<(i64, String), Sto
 pub async fn insert_many(tx: &mut Tx, rows: &[NewRecord<'_>]) -> Result<Vec<(i64, String)>, StoreError> {
     let uids: Vec<String> = rows.iter().map(|_| uuid::Uuid::now_v7().to_string()).collect();
     let mut by_uid = std::collections::HashMap::with_capacity(rows.len());
-    for (chunk, uids) in crate::query::statement_chunks(rows).zip(crate::query::statement_chunks(&uids)) {
+    for (chunk, uids) in
+        crate::query::statement_chunks(tx.backend(), rows).zip(crate::query::statement_chunks(tx.backend(), &uids))
+    {
         let res: Result<Vec<(i64, String)>, StoreError> = on_tx!(tx, |c| {
             let mut qb = sqlx::QueryBuilder::new(
                 "INSERT INTO service_records (uid, person_id, activity_id, organization_id, attendance_id, division_code, \
@@ -150,7 +152,7 @@ pub async fn credited_on_many(
     keys.sort_unstable();
     keys.dedup();
     let mut out = std::collections::HashMap::new();
-    for chunk in crate::query::statement_chunks(&keys) {
+    for chunk in crate::query::statement_chunks(tx.backend(), &keys) {
         // exactly the asked (person, day) pairs, each a range of the person index (people
         // IN … AND days IN … summed every combination: ten times the rows for a batch)
         let rows: Vec<(i64, NaiveDate, i64)> = on_tx!(tx, |c| {

@@ -180,7 +180,7 @@ pub async fn approved_for_many(tx: &mut Tx, pairs: &[(i64, i64)]) -> Result<Appr
     let mut pairs = pairs.to_vec();
     pairs.sort_unstable();
     pairs.dedup();
-    for chunk in crate::query::statement_chunks(&pairs) {
+    for chunk in crate::query::statement_chunks(tx.backend(), &pairs) {
         // driven from the pairs, each one seek in the (person, activity, status) index
         let rows: Vec<(i64, i64, i64, i64, Time, Time)> = on_tx!(tx, |c| {
             let mut qb = sqlx::QueryBuilder::new(
