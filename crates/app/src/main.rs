@@ -223,7 +223,7 @@ async fn backup(db: &Db, out: &std::path::Path) -> anyhow::Result<()> {
             println!("已备份到 {}（{:.1} MB）", out.display(), size as f64 / 1e6);
             Ok(())
         }
-        Db::Postgres(_) => {
+        Db::Postgres { .. } => {
             anyhow::bail!(
                 "PostgreSQL 请使用 pg_dump 备份，例如：pg_dump -Fc -f wushe.dump \"$DATABASE_URL\"（见 README）"
             )

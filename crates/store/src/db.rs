@@ -13,6 +13,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
+use crate::shared::Shared;
 use crate::writer_cpu::WriterCpu;
 use crate::StoreError;
 
@@ -59,8 +60,8 @@ const BULK_CACHE_KIB: u32 = 262_144;
 /// readers; PostgreSQL has one pool.
 #[derive(Clone, Debug)]
 pub enum Db {
-    Sqlite { writer: SqlitePool, reader: SqlitePool, state: Arc<WriterState> },
-    Postgres(PgPool),
+    Sqlite { writer: SqlitePool, reader: SqlitePool, state: Arc<WriterState>, shared: Arc<Shared> },
+    Postgres { pool: PgPool, shared: Arc<Shared> },
 }
 
 /// The SQLite writer's own state: where its threads go ([`crate::writer_cpu`]: the CPU
@@ -81,6 +82,8 @@ pub struct Tx {
     #[doc(hidden)]
     pub conn: TxConn,
     pub(crate) memo: TxMemo,
+    /// What the database's transactions share (kept only from committed state).
+    pub(crate) shared: Arc<Shared>,
 }
 
 /// The backend's transaction (reached through [`on_tx!`]).
@@ -108,6 +111,8 @@ pub(crate) struct TxMemo {
     /// An account or token changed: caches of who is signed in must look again once this
     /// commits (`users::auth_epoch`).
     pub auth_changed: bool,
+    /// A setting was written: the settings kept in [`Shared`] are stale once this commits.
+    pub settings_changed: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -133,7 +138,7 @@ macro_rules! on_db {
                 let $c = reader;
                 $body
             }
-            $crate::db::Db::Postgres(pool) => {
+            $crate::db::Db::Postgres { pool, .. } => {
                 let $c = pool;
                 $body
             }
@@ -243,7 +248,7 @@ impl Db {
             // database file are read in place instead of being copied into a fresh cache.
             .connect_with(base.read_only(true).pragma("mmap_size", "1073741824"))
             .await?;
-        Ok(Db::Sqlite { writer, reader, state })
+        Ok(Db::Sqlite { writer, reader, state, shared: Arc::default() })
     }
 
     pub async fn open_postgres(o: PgConnectOptions, opts: &DbOptions) -> Result<Db, StoreError> {
@@ -252,7 +257,7 @@ impl Db {
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(o)
             .await?;
-        Ok(Db::Postgres(pool))
+        Ok(Db::Postgres { pool, shared: Arc::default() })
     }
 
     /// The CPU for the SQLite writer and the name of its connection's thread, when the
@@ -263,14 +268,21 @@ impl Db {
                 let thread = state.thread.lock().ok()?.clone()?;
                 Some((state.cpu?, thread))
             }
-            Db::Postgres(_) => None,
+            Db::Postgres { .. } => None,
+        }
+    }
+
+    /// What this database's transactions share.
+    pub(crate) fn shared(&self) -> &Shared {
+        match self {
+            Db::Sqlite { shared, .. } | Db::Postgres { shared, .. } => shared,
         }
     }
 
     pub fn backend(&self) -> Backend {
         match self {
             Db::Sqlite { .. } => Backend::Sqlite,
-            Db::Postgres(_) => Backend::Postgres,
+            Db::Postgres { .. } => Backend::Postgres,
         }
     }
 
@@ -288,16 +300,16 @@ impl Db {
 
     async fn begin_with_cache(&self, bulk: bool) -> Result<Tx, StoreError> {
         Ok(match self {
-            Db::Sqlite { writer, state, .. } => {
+            Db::Sqlite { writer, state, shared, .. } => {
                 let mut t = writer.begin_with("BEGIN IMMEDIATE").await?;
                 let was_bulk = state.bulk_cache.swap(bulk, std::sync::atomic::Ordering::SeqCst);
                 if bulk != was_bulk {
                     let kib = if bulk { BULK_CACHE_KIB } else { WRITER_CACHE_KIB };
                     sqlx::query(&format!("PRAGMA cache_size = -{kib}")).execute(&mut *t).await?;
                 }
-                Tx::new(TxConn::Sqlite(t))
+                Tx::new(TxConn::Sqlite(t), shared.clone())
             }
-            Db::Postgres(pool) => Tx::new(TxConn::Postgres(pool.begin().await?)),
+            Db::Postgres { pool, shared } => Tx::new(TxConn::Postgres(pool.begin().await?), shared.clone()),
         })
     }
 
@@ -305,7 +317,7 @@ impl Db {
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match self {
             Db::Sqlite { writer, .. } => sqlx::migrate!("./migrations/sqlite").run(writer).await?,
-            Db::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
+            Db::Postgres { pool, .. } => sqlx::migrate!("./migrations/postgres").run(pool).await?,
         }
         Ok(())
     }
@@ -316,7 +328,7 @@ impl Db {
                 reader.close().await;
                 writer.close().await;
             }
-            Db::Postgres(pool) => pool.close().await,
+            Db::Postgres { pool, .. } => pool.close().await,
         }
     }
 
@@ -327,7 +339,7 @@ impl Db {
     pub async fn analyze(&self) -> Result<(), StoreError> {
         match self {
             Db::Sqlite { writer, .. } => sqlx::query("ANALYZE").execute(writer).await.map(|_| ())?,
-            Db::Postgres(pool) => sqlx::query("VACUUM ANALYZE").execute(pool).await.map(|_| ())?,
+            Db::Postgres { pool, .. } => sqlx::query("VACUUM ANALYZE").execute(pool).await.map(|_| ())?,
         }
         Ok(())
     }
@@ -340,8 +352,8 @@ impl Db {
 }
 
 impl Tx {
-    fn new(conn: TxConn) -> Tx {
-        Tx { conn, memo: TxMemo::default() }
+    fn new(conn: TxConn, shared: Arc<Shared>) -> Tx {
+        Tx { conn, memo: TxMemo::default(), shared }
     }
 
     pub fn backend(&self) -> Backend {
@@ -363,6 +375,10 @@ impl Tx {
         if self.memo.auth_changed {
             crate::accounts::users::auth_changed();
         }
+        if self.memo.settings_changed {
+            self.shared.settings_changed();
+        }
+        self.shared.keep_system_accounts(&self.memo.system_accounts);
         Ok(())
     }
 

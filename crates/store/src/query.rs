@@ -100,14 +100,14 @@ where
 {
     Ok(match db {
         Db::Sqlite { reader, .. } => bind_all!(sqlx::query_as::<_, T>(sql), params).fetch_all(reader).await?,
-        Db::Postgres(pool) => bind_all!(sqlx::query_as::<_, T>(sql), params).fetch_all(pool).await?,
+        Db::Postgres { pool, .. } => bind_all!(sqlx::query_as::<_, T>(sql), params).fetch_all(pool).await?,
     })
 }
 
 pub async fn fetch_count(db: &Db, sql: &str, params: &[Param]) -> Result<i64, StoreError> {
     let (n,): (i64,) = match db {
         Db::Sqlite { reader, .. } => bind_all!(sqlx::query_as(sql), params).fetch_one(reader).await?,
-        Db::Postgres(pool) => bind_all!(sqlx::query_as(sql), params).fetch_one(pool).await?,
+        Db::Postgres { pool, .. } => bind_all!(sqlx::query_as(sql), params).fetch_one(pool).await?,
     };
     Ok(n)
 }

@@ -336,3 +336,55 @@ async fn a_bulk_transaction_has_the_large_page_cache_and_the_next_one_the_small(
     assert_eq!(cache_kib(&mut tx).await, small, "after a dropped bulk transaction");
     tx.rollback().await.unwrap();
 }
+
+// What batches keep for the next ones (`wushe_store::shared`): settings are seen as the last
+// committed write left them, never as a rolled-back one; a system account made by a
+// transaction that rolled back is not remembered.
+db_test!(settings_and_system_accounts_kept_across_transactions_follow_commits, |db| async move {
+    let read_tx = |db: wushe_store::Db| async move {
+        let mut tx = db.begin().await.unwrap();
+        let v: i64 = settings::get_tx(&mut tx, KEY).await.unwrap();
+        tx.rollback().await.unwrap();
+        v
+    };
+    assert_eq!((read_tx(db.clone()).await, settings::get::<i64>(&db, KEY).await.unwrap()), (0, 0));
+    let mut tx = db.begin().await.unwrap();
+    settings::set(&mut tx, KEY, &5_i64, None).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!((read_tx(db.clone()).await, settings::get::<i64>(&db, KEY).await.unwrap()), (5, 5));
+    let mut tx = db.begin().await.unwrap();
+    settings::set(&mut tx, KEY, &7_i64, None).await.unwrap();
+    assert_eq!(settings::get_tx::<i64>(&mut tx, KEY).await.unwrap(), 7);
+    tx.rollback().await.unwrap();
+    assert_eq!((read_tx(db.clone()).await, settings::get::<i64>(&db, KEY).await.unwrap()), (5, 5));
+
+    // the first posting from the issuance account makes it; that transaction rolls back
+    let person = person(&db).await;
+    let post = |db: wushe_store::Db, commit: bool| async move {
+        let mut tx = db.begin().await.unwrap();
+        let movement = Movement::Earn { units: 2 };
+        let posting = Posting {
+            ledger: Ledger::Points,
+            movement: &movement,
+            from: Side::System(SystemAccount::Issuance),
+            to: Side::Person(person),
+            cap: None,
+            memo: None,
+            record_id: None,
+            division_code: "420106001001",
+            by: None,
+            at: None,
+            lots: &[],
+        };
+        ledger::post(&mut tx, &posting).await.unwrap();
+        if commit {
+            tx.commit().await.unwrap();
+        } else {
+            tx.rollback().await.unwrap();
+        }
+    };
+    post(db.clone(), false).await;
+    post(db.clone(), true).await;
+    post(db.clone(), true).await;
+    ledgers_whole(&db, person, 4).await;
+});

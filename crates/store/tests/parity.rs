@@ -49,7 +49,7 @@ async fn sqlite_schema(db: &Db) -> (Schema, Indexes) {
 }
 
 async fn pg_schema(db: &Db) -> (Schema, Indexes) {
-    let Db::Postgres(pool) = db else { panic!("PostgreSQL expected") };
+    let Db::Postgres { pool, .. } = db else { panic!("PostgreSQL expected") };
     let cols: Vec<(String, String, String)> = sqlx::query_as(
         "SELECT table_name::text, column_name::text, is_nullable::text FROM information_schema.columns \
          WHERE table_schema = current_schema() AND table_name <> '_sqlx_migrations' ORDER BY table_name, ordinal_position"

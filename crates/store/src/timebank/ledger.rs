@@ -46,7 +46,11 @@ async fn system_account(tx: &mut Tx, ledger: Ledger, key: &str) -> Result<i64, S
     if let Some(id) = tx.memo.system_accounts.get(&memo_key) {
         return Ok(*id);
     }
-    let id = find_or_create_system_account(tx, ledger, key).await?;
+    // kept across transactions once one that used it committed (`Tx::commit`)
+    let id = match tx.shared.system_account(ledger.as_str(), key) {
+        Some(id) => id,
+        None => find_or_create_system_account(tx, ledger, key).await?,
+    };
     tx.memo.system_accounts.insert(memo_key, id);
     Ok(id)
 }
