@@ -252,8 +252,10 @@ db_test!(merged_requests_are_written_together_and_answered_each, |db| async move
 });
 
 /// The CPUs a thread of this process may run on, by the thread's name (any one of them).
+/// Each thread of this process named `name`: the CPUs it may use and its scheduling policy
+/// (0 normal, 3 batch).
 #[cfg(target_os = "linux")]
-fn cpus_of_threads_named(name: &str) -> Vec<String> {
+fn threads_named(name: &str) -> Vec<(String, String)> {
     let name = &name[..name.len().min(15)];
     let mut out = Vec::new();
     for t in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
@@ -261,8 +263,11 @@ fn cpus_of_threads_named(name: &str) -> Vec<String> {
             continue;
         }
         let status = std::fs::read_to_string(t.path().join("status")).unwrap_or_default();
+        let stat = std::fs::read_to_string(t.path().join("stat")).unwrap_or_default();
+        // the fields after the name; the policy is the 41st field of the line
+        let policy = stat.rfind(')').and_then(|i| stat[i + 2..].split(' ').nth(41 - 3)).unwrap_or("").to_string();
         if let Some(l) = status.lines().find_map(|l| l.strip_prefix("Cpus_allowed_list:")) {
-            out.push(l.trim().to_string());
+            out.push((l.trim().to_string(), policy));
         }
     }
     out
@@ -295,9 +300,11 @@ async fn the_writer_and_its_sqlite_thread_share_the_chosen_cpu() {
         .await
         .unwrap();
     assert_eq!(one, 1);
-    assert_eq!(cpus_of_threads_named(&sqlite_thread), vec![cpu.to_string()], "the connection's thread");
-    // other tests' writers (left to the scheduler) may be running too: one is this one
-    assert!(cpus_of_threads_named("wushe-writer").contains(&cpu.to_string()), "the writer's thread");
+    // the connection's thread stays a normal one: woken after a flush, it may preempt
+    assert_eq!(threads_named(&sqlite_thread), vec![(cpu.to_string(), "0".to_string())], "the connection's thread");
+    // other tests' writers (left to the scheduler) may be running too: one is this one, a
+    // batch thread (woken by each row, it must not preempt the connection's thread)
+    assert!(threads_named("wushe-writer").contains(&(cpu.to_string(), "3".to_string())), "the writer's thread");
     // a database opened without a choice leaves both to the scheduler
     let free =
         wushe_store::Db::connect(&format!("sqlite://{}", dir.path().join("free.db").display()), &Default::default())
