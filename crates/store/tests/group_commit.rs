@@ -53,22 +53,11 @@ async fn job(gc: &GroupCommit, person: i64, i: i64, refuse: bool) -> Result<i64,
                 summary: serde_json::json!({ "seen": seen }),
             };
             audit::append(tx, &actor, &ev).await?;
-            // one point from the issuance account (a system account, summed until commit)
+            // one point
             let earn = Movement::Earn { units: 1 };
-            let posting = Posting {
-                ledger: Ledger::Points,
-                movement: &earn,
-                from: Side::System(SystemAccount::Issuance),
-                to: Side::Person(person),
-                cap: None,
-                memo: None,
-                record_id: None,
-                division_code: "420106001001",
-                by: None,
-                at: None,
-                lots: &[],
-            };
-            ledger::post(tx, &posting).await.map_err(|e| StoreError::Conflict(format!("{e:?}")))?;
+            ledger::post(tx, &points_earned(person, &earn))
+                .await
+                .map_err(|e| StoreError::Conflict(format!("{e:?}")))?;
             if refuse {
                 return Err(StoreError::Conflict(format!("job {i} refused")));
             }
@@ -77,6 +66,23 @@ async fn job(gc: &GroupCommit, person: i64, i: i64, refuse: bool) -> Result<i64,
         })
     })
     .await
+}
+
+/// Points from the issuance account (a system account, summed until commit) to `person`.
+fn points_earned(person: i64, earn: &Movement) -> Posting<'_> {
+    Posting {
+        ledger: Ledger::Points,
+        movement: earn,
+        from: Side::System(SystemAccount::Issuance),
+        to: Side::Person(person),
+        cap: None,
+        memo: None,
+        record_id: None,
+        division_code: "420106001001",
+        by: None,
+        at: None,
+        lots: &[],
+    }
 }
 
 async fn entries(db: &wushe_store::Db) -> i64 {
@@ -167,22 +173,7 @@ impl Merge for Earns {
             }
             let kept: Vec<&EarnItem> = items.iter().filter(|it| !it.refuse).collect();
             let earn = Movement::Earn { units: 1 };
-            let postings: Vec<Posting> = kept
-                .iter()
-                .map(|it| Posting {
-                    ledger: Ledger::Points,
-                    movement: &earn,
-                    from: Side::System(SystemAccount::Issuance),
-                    to: Side::Person(it.person),
-                    cap: None,
-                    memo: None,
-                    record_id: None,
-                    division_code: "420106001001",
-                    by: None,
-                    at: None,
-                    lots: &[],
-                })
-                .collect();
+            let postings: Vec<Posting> = kept.iter().map(|it| points_earned(it.person, &earn)).collect();
             ledger::post_many(tx, &postings).await.map_err(|e| StoreError::Conflict(format!("{e:?}")))?;
             let actor = Actor::default();
             let events: Vec<Event> = kept
@@ -369,21 +360,8 @@ db_test!(settings_and_system_accounts_kept_across_transactions_follow_commits, |
     let person = person(&db).await;
     let post = |db: wushe_store::Db, commit: bool| async move {
         let mut tx = db.begin().await.unwrap();
-        let movement = Movement::Earn { units: 2 };
-        let posting = Posting {
-            ledger: Ledger::Points,
-            movement: &movement,
-            from: Side::System(SystemAccount::Issuance),
-            to: Side::Person(person),
-            cap: None,
-            memo: None,
-            record_id: None,
-            division_code: "420106001001",
-            by: None,
-            at: None,
-            lots: &[],
-        };
-        ledger::post(&mut tx, &posting).await.unwrap();
+        let earn = Movement::Earn { units: 2 };
+        ledger::post(&mut tx, &points_earned(person, &earn)).await.unwrap();
         if commit {
             tx.commit().await.unwrap();
         } else {
