@@ -31,9 +31,11 @@ def main(log_path):
         s[1] += n
         s[2] += apply_us + commit_us
     seconds = sorted(per_second)
+    # the roster phase's first second: one request per batch, each of 20 records (2.4–2.9 ms
+    # of writer time each in the twelfth session; a single confirmation at 3,000/s is 0.3 ms)
     roster = next(
         (s for s in seconds if per_second[s][1] > 50 and per_second[s][1] / per_second[s][0] < 2
-         and per_second[s][2] / per_second[s][1] > 3000),
+         and per_second[s][2] / per_second[s][1] > 2000),
         None,
     )
     if roster is None:

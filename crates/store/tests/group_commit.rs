@@ -373,3 +373,17 @@ db_test!(settings_and_system_accounts_kept_across_transactions_follow_commits, |
     post(db.clone(), true).await;
     ledgers_whole(&db, person, 4).await;
 });
+
+/// The bundled SQLite is built with the options in `.cargo/config.toml`: no allocation
+/// statistics and no shared page-cache mutex (each took a lock on the writer's hot path).
+#[tokio::test]
+async fn sqlite_is_built_without_allocation_statistics_or_memory_management() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = wushe_store::Db::connect(&format!("sqlite://{}", dir.path().join("o.db").display()), &Default::default())
+        .await
+        .unwrap();
+    let options: Vec<(String,)> = on_db!(&db, |c| sqlx::query_as("PRAGMA compile_options").fetch_all(c).await).unwrap();
+    let options: Vec<String> = options.into_iter().map(|o| o.0).collect();
+    assert!(options.contains(&"DEFAULT_MEMSTATUS=0".to_string()), "{options:?}");
+    assert!(!options.iter().any(|o| o.starts_with("ENABLE_MEMORY_MANAGEMENT")), "{options:?}");
+}
