@@ -83,8 +83,9 @@ pub fn busiest(before: &[u64], after: &[u64], min: u64) -> Option<usize> {
 /// confirmations the connection's thread was preempted 161,195 times. A batch thread
 /// woken never preempts; it runs when the connection's thread waits for the next
 /// statement and reads all the rows at once: 56 preemptions, the writer's CPU 123 → 80
-/// ticks, single confirmations 5,190–6,162/s → 5,594–6,857/s, rosters +15 %
-/// (`docs/performance.md`). Refused (another OS, a sandbox), nothing else changes.
+/// ticks; over six runs each, rosters at 16 connections 10,896 → 12,460/s (medians), single
+/// confirmations within the spread (`docs/performance.md`). Refused (another OS, a
+/// sandbox), nothing else changes.
 pub fn place(cpu: usize, thread_name: &str) -> bool {
     let placed = sys::pin_current(cpu) && sys::thread_named(thread_name).is_some_and(|tid| sys::pin(tid, cpu));
     if placed && !sys::batch_current() {
