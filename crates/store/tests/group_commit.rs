@@ -85,6 +85,12 @@ fn points_earned(person: i64, earn: &Movement) -> Posting<'_> {
     }
 }
 
+/// A SQLite database of its own in `dir` (the tests that need a file, not the test harness's).
+async fn sqlite_file(dir: &tempfile::TempDir, name: &str, opts: &wushe_store::DbOptions) -> wushe_store::Db {
+    let url = format!("sqlite://{}", dir.path().join(name).display());
+    wushe_store::Db::connect(&url, opts).await.unwrap()
+}
+
 async fn entries(db: &wushe_store::Db) -> i64 {
     let (n,): (i64,) = on_db!(db, |c| sqlx::query_as("SELECT COUNT(*) FROM audit_log WHERE entity = 'group_commit'")
         .fetch_one(c)
@@ -275,9 +281,8 @@ async fn the_writer_and_its_sqlite_thread_share_the_chosen_cpu() {
     // the last CPU this process may use ("0-1" → 1, "2,5-7" → 7)
     let cpu: usize = allowed.rsplit(['-', ',']).next().unwrap().parse().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("placed.db").display());
     let opts = wushe_store::DbOptions { writer_cpu: WriterCpu::Fixed(cpu), ..Default::default() };
-    let db = wushe_store::Db::connect(&url, &opts).await.unwrap();
+    let db = sqlite_file(&dir, "placed.db", &opts).await;
     let (chosen, sqlite_thread) = db.writer_placement().expect("a CPU was chosen");
     assert_eq!(chosen, cpu);
     let gc = GroupCommit::start(db.clone());
@@ -297,10 +302,7 @@ async fn the_writer_and_its_sqlite_thread_share_the_chosen_cpu() {
     // batch thread (woken by each row, it must not preempt the connection's thread)
     assert!(threads_named("wushe-writer").contains(&(cpu.to_string(), "3".to_string())), "the writer's thread");
     // a database opened without a choice leaves both to the scheduler
-    let free =
-        wushe_store::Db::connect(&format!("sqlite://{}", dir.path().join("free.db").display()), &Default::default())
-            .await
-            .unwrap();
+    let free = sqlite_file(&dir, "free.db", &Default::default()).await;
     assert_eq!(free.writer_placement(), None);
 }
 
@@ -310,9 +312,7 @@ async fn the_writer_and_its_sqlite_thread_share_the_chosen_cpu() {
 #[tokio::test]
 async fn a_bulk_transaction_has_the_large_page_cache_and_the_next_one_the_small() {
     let dir = tempfile::tempdir().unwrap();
-    let db = wushe_store::Db::connect(&format!("sqlite://{}", dir.path().join("c.db").display()), &Default::default())
-        .await
-        .unwrap();
+    let db = sqlite_file(&dir, "c.db", &Default::default()).await;
     async fn cache_kib(tx: &mut wushe_store::Tx) -> i64 {
         let (n,): (i64,) = wushe_store::on_tx!(tx, |c| sqlx::query_as("PRAGMA cache_size").fetch_one(c).await).unwrap();
         -n
@@ -379,9 +379,7 @@ db_test!(settings_and_system_accounts_kept_across_transactions_follow_commits, |
 #[tokio::test]
 async fn sqlite_is_built_without_allocation_statistics_or_memory_management() {
     let dir = tempfile::tempdir().unwrap();
-    let db = wushe_store::Db::connect(&format!("sqlite://{}", dir.path().join("o.db").display()), &Default::default())
-        .await
-        .unwrap();
+    let db = sqlite_file(&dir, "o.db", &Default::default()).await;
     let options: Vec<(String,)> = on_db!(&db, |c| sqlx::query_as("PRAGMA compile_options").fetch_all(c).await).unwrap();
     let options: Vec<String> = options.into_iter().map(|o| o.0).collect();
     assert!(options.contains(&"DEFAULT_MEMSTATUS=0".to_string()), "{options:?}");
