@@ -1,5 +1,6 @@
 //! `wushe`: the Wushe (五社联动服务平台) server and its command-line tools.
 
+mod admin;
 mod bench;
 mod config;
 mod demo;
@@ -44,13 +45,19 @@ enum Command {
         #[arg(long)]
         listen: Option<String>,
     },
-    /// Create (or reuse) a demo deployment on SQLite with demo accounts, and serve it.
+    /// Create (or reuse) a demo deployment with demo accounts, and serve it: SQLite in
+    /// --data-dir, or the database of --database-url / DATABASE_URL (PostgreSQL too), which
+    /// must be empty or hold a demo seeded before.
     Demo {
+        /// Folder of the SQLite database (unless --database-url) and of the key file.
         #[arg(long, default_value = "wushe-data")]
         data_dir: PathBuf,
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: String,
-        /// Delete the demo database and start over.
+        /// `postgres://…` or `sqlite://…` instead of the SQLite file in --data-dir.
+        #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+        database_url: Option<String>,
+        /// Clear the demo database and start over (only a database the demo itself seeded).
         #[arg(long)]
         reset: bool,
     },
@@ -65,6 +72,12 @@ enum Command {
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+    /// Administrator accounts from the terminal: the first system administrator, and a new
+    /// password for a locked-out one.
+    Admin {
+        #[command(subcommand)]
+        command: admin::AdminCommand,
     },
     /// Benchmarks; figures go to docs/performance.md.
     Bench {
@@ -108,21 +121,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let (db, keys) = prepare(&cfg).await?;
             serve(&cfg, db, keys, None).await
         }
-        Command::Demo { data_dir, listen, reset } => {
+        Command::Demo { data_dir, listen, database_url, reset } => {
             let mut cfg = Config::load(cli.config.as_deref())?;
             cfg.data_dir = data_dir;
             cfg.listen = listen;
-            cfg.database_url = cfg.default_sqlite_url();
+            cfg.database_url =
+                database_url.filter(|u| !u.trim().is_empty()).unwrap_or_else(|| cfg.default_sqlite_url());
             init_tracing(&cfg.log);
-            if reset {
-                for suffix in ["", "-wal", "-shm"] {
-                    let p = cfg.data_dir.join(format!("wushe.db{suffix}"));
-                    if p.exists() {
-                        std::fs::remove_file(&p).with_context(|| format!("无法删除 {}", p.display()))?;
-                    }
-                }
-                println!("已清空演示数据库，重新开始");
-            }
+            demo::database::check(&cfg.database_url, reset).await?;
             let (db, keys) = prepare(&cfg).await?;
             demo::seed(&db, &keys).await?;
             serve(&cfg, db, keys, Some(demo::print_accounts)).await
@@ -153,6 +159,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 std::process::exit(1);
             }
             Ok(())
+        }
+        Command::Admin { command } => {
+            let cfg = Config::load(cli.config.as_deref())?;
+            init_tracing(&cfg.log);
+            let db = startup::open(&cfg).await?;
+            let done = admin::run(&db, command).await;
+            db.close().await;
+            done
         }
         Command::Bench { command } => {
             init_tracing("warn");

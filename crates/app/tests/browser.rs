@@ -390,6 +390,7 @@ async fn start_env() -> Result<Option<Env>> {
             .arg(tmp.path().join("data"))
             .arg("--listen")
             .arg(format!("127.0.0.1:{port}"))
+            .env_remove("DATABASE_URL")
             .env("RUST_LOG", "warn"),
         tmp.path().join("server.log"),
     )?;

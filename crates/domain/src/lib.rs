@@ -5,5 +5,6 @@ pub mod codes;
 pub mod privacy;
 pub mod registry;
 pub mod stats;
+pub mod text;
 pub mod timebank;
 pub mod volunteering;

@@ -29,3 +29,42 @@ impl StoreError {
         matches!(self, StoreError::Sqlx(sqlx::Error::Database(e)) if e.is_unique_violation())
     }
 }
+
+/// Which kind of constraint the database enforced.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ConstraintKind {
+    #[default]
+    ForeignKey,
+    Unique,
+    NotNull,
+    Check,
+}
+
+/// A write the database refused by a constraint: the kind, and the column where the backend
+/// names it (PostgreSQL names the constraint, `<table>_<column>_fkey` by default; SQLite
+/// names nothing).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Violation {
+    pub kind: ConstraintKind,
+    pub column: Option<String>,
+}
+
+impl StoreError {
+    /// The constraint this error is a refusal by, if it is one.
+    pub fn violation(&self) -> Option<Violation> {
+        use sqlx::error::ErrorKind;
+        let StoreError::Sqlx(sqlx::Error::Database(db)) = self else { return None };
+        let (kind, suffix) = match db.kind() {
+            ErrorKind::ForeignKeyViolation => (ConstraintKind::ForeignKey, "_fkey"),
+            ErrorKind::UniqueViolation => (ConstraintKind::Unique, "_key"),
+            ErrorKind::NotNullViolation => (ConstraintKind::NotNull, ""),
+            ErrorKind::CheckViolation => (ConstraintKind::Check, "_check"),
+            _ => return None,
+        };
+        let column = db.constraint().map(|c| {
+            let c = db.table().and_then(|t| c.strip_prefix(t)).and_then(|c| c.strip_prefix('_')).unwrap_or(c);
+            c.strip_suffix(suffix).unwrap_or(c).to_string()
+        });
+        Some(Violation { kind, column })
+    }
+}

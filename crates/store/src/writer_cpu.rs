@@ -139,15 +139,32 @@ mod sys {
         pin(0, cpu)
     }
 
-    /// The calling thread under `SCHED_BATCH`, nice unchanged (0).
+    /// The calling thread under `SCHED_BATCH` at its own nice. thread-priority sets the
+    /// nice along with the policy, so it is given the current one: passing 0 instead undid
+    /// a `nice` the server was started under, for its busiest thread. Nice unknown: no change.
     pub fn batch_current() -> bool {
-        use thread_priority::unix::{
-            set_thread_priority_and_policy, thread_native_id, NormalThreadSchedulePolicy, ThreadSchedulePolicy,
-        };
-        use thread_priority::{ThreadPriority, ThreadPriorityOsValue};
-        let batch = ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Batch);
-        set_thread_priority_and_policy(thread_native_id(), ThreadPriority::Os(ThreadPriorityOsValue::default()), batch)
-            .is_ok()
+        use thread_priority::unix::{set_thread_priority_and_policy, thread_native_id};
+        let Some(priority) = current_nice().and_then(priority_for_nice) else { return false };
+        set_thread_priority_and_policy(thread_native_id(), priority, BATCH).is_ok()
+    }
+
+    const BATCH: thread_priority::unix::ThreadSchedulePolicy =
+        thread_priority::unix::ThreadSchedulePolicy::Normal(thread_priority::unix::NormalThreadSchedulePolicy::Batch);
+
+    /// thread-priority's value that it turns into `nice` for `SCHED_BATCH` (its 0..=99 stand
+    /// for nice 19..=-20; found by its own conversion rather than by repeating its formula).
+    pub fn priority_for_nice(nice: i32) -> Option<thread_priority::ThreadPriority> {
+        use thread_priority::{ThreadPriority, ThreadPriorityValue};
+        (0..=99u8)
+            .filter_map(|p| ThreadPriorityValue::try_from(p).ok())
+            .map(ThreadPriority::Crossplatform)
+            .find(|p| p.to_posix(BATCH).ok() == Some(nice))
+    }
+
+    /// The calling thread's nice (field 19 of its stat; on Linux each thread has its own).
+    pub fn current_nice() -> Option<i32> {
+        let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
+        stat.get(stat.rfind(')')? + 2..)?.split(' ').nth(19 - 3)?.parse().ok()
     }
 
     /// A thread of this process by name (names are cut to 15 bytes by the kernel).
@@ -212,10 +229,25 @@ mod tests {
 
     #[cfg(target_os = "linux")]
     #[test]
+    fn every_nice_has_a_batch_priority() {
+        for nice in -20..=19 {
+            assert!(sys::priority_for_nice(nice).is_some(), "nice {nice}");
+        }
+        assert_eq!(sys::current_nice().map(|n| n.to_string()), Some(policy_and_nice().1));
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
     fn the_writer_thread_becomes_a_batch_thread_at_the_same_nice() {
         std::thread::spawn(|| {
+            // a nice above 0 even when the tests run at 0 (raising one's own nice needs no privilege)
+            use thread_priority::unix::{set_thread_priority_and_policy, thread_native_id, ThreadSchedulePolicy};
+            let nice = sys::current_nice().unwrap();
+            let other = ThreadSchedulePolicy::Normal(thread_priority::unix::NormalThreadSchedulePolicy::Other);
+            let raised = sys::priority_for_nice((nice + 1).min(19)).unwrap();
+            set_thread_priority_and_policy(thread_native_id(), raised, other).unwrap();
             let before = policy_and_nice();
-            assert_eq!(before.0, "0", "SCHED_OTHER at first");
+            assert_eq!(before, ("0".to_string(), (nice + 1).min(19).to_string()), "SCHED_OTHER, nice raised");
             assert!(sys::batch_current());
             assert_eq!(policy_and_nice(), ("3".to_string(), before.1), "SCHED_BATCH, nice unchanged");
         })

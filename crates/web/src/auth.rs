@@ -106,9 +106,17 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestMeta {
     }
 }
 
-fn bearer(parts: &Parts) -> Option<&str> {
-    let v = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    v.strip_prefix("Bearer ").map(str::trim)
+/// The bearer token a request presents, if its `Authorization` header uses that scheme
+/// (case-insensitive, RFC 9110). This one test decides both how the request is authenticated
+/// and whether it is exempt from CSRF: a request with a bearer token is authenticated by the
+/// token alone (a bad one is 401, never a fall-back to the cookie); any other request that
+/// rides on the session cookie needs the CSRF token, whatever else it carries (`Basic …` from
+/// a reverse proxy, an empty header). If the two decisions diverged, a cookie-authenticated
+/// request could skip the CSRF check.
+pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
+    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim_start();
+    let (scheme, token) = v.split_once(' ').unwrap_or((v, ""));
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
 fn has_session_cookie(headers: &axum::http::HeaderMap) -> bool {
@@ -126,7 +134,7 @@ impl FromRequestParts<AppState> for CurrentUser {
         if let Some(cached) = parts.extensions.get::<CurrentUser>() {
             return Ok(cached.clone());
         }
-        let user = if let Some(secret) = bearer(parts) {
+        let user = if let Some(secret) = bearer(&parts.headers) {
             let key = Signed::Token(tokens::hash_token(secret));
             match state.signed_in.get(&key) {
                 Some(user) => user,
@@ -276,14 +284,14 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 /// Reject unsafe requests that ride on a session cookie without the session's CSRF token
 /// (header `X-CSRF-Token`, or form field `_csrf`, which a multipart form sends first).
-/// Bearer-token requests carry no ambient credential and pass; the login form is always
-/// checked (login CSRF).
+/// Requests with a bearer token (see [`bearer`]) carry no ambient credential and pass; the
+/// login form is always checked (login CSRF).
 pub async fn csrf_guard(req: Request, next: Next) -> Response {
     if is_safe(req.method()) {
         return next.run(req).await;
     }
     let is_login = req.uri().path() == "/login";
-    if req.headers().contains_key(header::AUTHORIZATION) || (!is_login && !has_session_cookie(req.headers())) {
+    if bearer(req.headers()).is_some() || (!is_login && !has_session_cookie(req.headers())) {
         return next.run(req).await;
     }
     let Some(session) = req.extensions().get::<Session>().cloned() else {

@@ -7,6 +7,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use serde::Serialize;
+use wushe_store::error::{ConstraintKind, Violation};
 use wushe_store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -16,6 +17,10 @@ pub enum AppError {
     Validation { field: String, message: String },
     #[error("{0}")]
     BadRequest(String),
+    /// A body that is JSON but not of the request's shape: names the JSON field (400, like
+    /// any request the server cannot read; a rule of the service is `Validation`, 422).
+    #[error("JSON 字段不符合要求：{field}：{message}")]
+    Malformed { field: String, message: String },
     #[error("请先登录")]
     Unauthenticated,
     #[error("登录已过期，请重新登录")]
@@ -32,6 +37,10 @@ pub enum AppError {
     Csrf,
     #[error("请求体过大")]
     PayloadTooLarge,
+    #[error("请求地址过长（不能超过 {0} 字节）")]
+    UriTooLong(usize),
+    #[error("请求头过大（不能超过 {0} 个、共 {1} 字节）")]
+    HeadersTooLarge(usize, usize),
     #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("请求过于频繁，请稍后再试")]
@@ -57,13 +66,15 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::BadRequest(_) | AppError::Malformed { .. } => StatusCode::BAD_REQUEST,
             AppError::Unauthenticated | AppError::SessionExpired => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) | AppError::Csrf => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Locked(_) => StatusCode::LOCKED,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::UriTooLong(_) => StatusCode::URI_TOO_LONG,
+            AppError::HeadersTooLarge(..) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -74,7 +85,7 @@ impl AppError {
     pub fn code(&self) -> &'static str {
         match self {
             AppError::Validation { .. } => "validation_failed",
-            AppError::BadRequest(_) => "bad_request",
+            AppError::BadRequest(_) | AppError::Malformed { .. } => "bad_request",
             AppError::Unauthenticated => "unauthenticated",
             AppError::SessionExpired => "session_expired",
             AppError::Forbidden(_) => "forbidden",
@@ -83,6 +94,8 @@ impl AppError {
             AppError::Conflict(_) => "conflict",
             AppError::Locked(_) => "locked",
             AppError::PayloadTooLarge => "payload_too_large",
+            AppError::UriTooLong(_) => "uri_too_long",
+            AppError::HeadersTooLarge(..) => "headers_too_large",
             AppError::UnsupportedMediaType(_) => "unsupported_media_type",
             AppError::TooManyRequests => "too_many_requests",
             AppError::Unavailable(_) => "unavailable",
@@ -92,7 +105,7 @@ impl AppError {
 
     fn field(&self) -> Option<&str> {
         match self {
-            AppError::Validation { field, .. } => Some(field),
+            AppError::Validation { field, .. } | AppError::Malformed { field, .. } => Some(field),
             _ => None,
         }
     }
@@ -100,12 +113,32 @@ impl AppError {
 
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
+        if let Some(v) = e.violation() {
+            return constraint_refusal(v);
+        }
         match e {
             StoreError::NotFound => AppError::NotFound("记录不存在或不在您的管辖范围内".into()),
             StoreError::Conflict(m) => AppError::Conflict(m),
             e @ StoreError::Unavailable(_) => AppError::Unavailable(format!("{e}，请稍后重试")),
             other => AppError::Internal(other.to_string()),
         }
+    }
+}
+
+/// A constraint the database enforced, as a client error. The services check first and word
+/// the refusal themselves; this is the last guard, so that a check they missed is still a
+/// 4xx naming what it can, never a 500.
+fn constraint_refusal(v: Violation) -> AppError {
+    match v.kind {
+        ConstraintKind::ForeignKey => {
+            AppError::validation(v.column.unwrap_or_else(|| "关联记录".into()), "引用的记录不存在（或已被删除）")
+        }
+        ConstraintKind::Unique => AppError::Conflict(match v.column {
+            Some(c) => format!("{c}：已有相同的记录"),
+            None => "已有相同的记录".into(),
+        }),
+        ConstraintKind::NotNull => AppError::validation(v.column.unwrap_or_else(|| "必填字段".into()), "不能为空"),
+        ConstraintKind::Check => AppError::validation(v.column.unwrap_or_else(|| "字段".into()), "不符合取值规则"),
     }
 }
 
@@ -154,12 +187,45 @@ impl IntoResponse for AppError {
     }
 }
 
+/// Longest request target answered; longer is 414. Headers: at most this many and this many
+/// bytes, else 431. All three lie below hyper's own limits (a 64 KiB URI, 100 headers,
+/// ~400 KB of head), so the refusal is ours and carries the envelope; only a request past
+/// hyper's limits gets hyper's bare answer.
+pub const MAX_URI_BYTES: usize = 8 * 1024;
+pub const MAX_HEADERS: usize = 64;
+pub const MAX_HEADER_BYTES: usize = 32 * 1024;
+
+/// Refuse a request whose target or headers are too large, before anything reads them.
+pub async fn refuse_oversized(req: Request, next: Next) -> Response {
+    if req.uri().to_string().len() > MAX_URI_BYTES {
+        return AppError::UriTooLong(MAX_URI_BYTES).into_response();
+    }
+    let bytes: usize = req.headers().iter().map(|(k, v)| k.as_str().len() + v.len()).sum();
+    if req.headers().len() > MAX_HEADERS || bytes > MAX_HEADER_BYTES {
+        return AppError::HeadersTooLarge(MAX_HEADERS, MAX_HEADER_BYTES).into_response();
+    }
+    next.run(req).await
+}
+
+/// A handler that panicked: the cause is logged and the client gets the 500 envelope (with
+/// the request id, added by [`render_errors`]) instead of a dropped connection.
+pub fn panic_response(cause: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let cause = cause
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| cause.downcast_ref::<&str>().copied())
+        .unwrap_or("(no message)");
+    AppError::Internal(format!("panic: {cause}")).into_response()
+}
+
 /// Messages for errors raised outside our handlers (router, extractors, layers).
 fn default_error(status: StatusCode) -> Option<(&'static str, &'static str)> {
     Some(match status {
         StatusCode::NOT_FOUND => ("not_found", "页面或资源不存在"),
         StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "不支持该请求方法"),
         StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "请求体过大"),
+        StatusCode::URI_TOO_LONG => ("uri_too_long", "请求地址过长"),
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => ("headers_too_large", "请求头过大"),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", "请求内容类型不受支持"),
         StatusCode::BAD_REQUEST => ("bad_request", "请求格式错误"),
         StatusCode::UNPROCESSABLE_ENTITY => ("validation_failed", "请求内容无法处理"),

@@ -10,6 +10,7 @@ pub mod export;
 pub mod ratelimit;
 pub mod service;
 pub mod state;
+pub mod text;
 pub mod ui;
 
 use std::time::Duration;
@@ -21,6 +22,7 @@ use axum::routing::get;
 use axum::{middleware, Router};
 use rand::RngCore;
 use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -56,10 +58,9 @@ pub fn app(state: AppState) -> Router {
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_expiry(Expiry::OnInactivity(time::Duration::minutes(state.config.session_idle_minutes)));
-    let x_request_id = HeaderName::from_static("x-request-id");
     let body_limit = state.config.body_limit;
 
-    Router::new()
+    let app = Router::new()
         .merge(ui::router())
         .merge(api)
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
@@ -68,13 +69,23 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::from_fn(auth::csrf_guard))
         .layer(middleware::from_fn_with_state(state.limits.clone(), ratelimit::limit))
         .layer(sessions)
-        // Inner to outer: body limits, timeout, compression, error rendering (needs the request
-        // id), tracing, and the request id itself outermost.
+        // Inner to outer: body limits, timeout, compression, then `outer_layers`.
         // Extractors enforce `body_limit` (imports raise it on their own routes).
         .layer(RequestBodyLimitLayer::new(body_limit.max(service::import::BODY_LIMIT)))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(60)))
         .layer(CompressionLayer::new())
+        .with_state(state);
+    outer_layers(app)
+}
+
+/// The layers every answer passes, outermost last: panics caught and oversized requests
+/// refused (inside the error rendering, so both answer with the envelope and the request id),
+/// error rendering (needs the request id), tracing, and the request id itself.
+pub fn outer_layers(app: Router) -> Router {
+    let x_request_id = HeaderName::from_static("x-request-id");
+    app.layer(CatchPanicLayer::custom(error::panic_response))
+        .layer(middleware::from_fn(error::refuse_oversized))
         .layer(middleware::from_fn(error::render_errors))
         .layer(
             ServiceBuilder::new()
@@ -82,5 +93,30 @@ pub fn app(state: AppState) -> Router {
                 .layer(PropagateRequestIdLayer::new(x_request_id))
                 .layer(TraceLayer::new_for_http()),
         )
-        .with_state(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    /// A handler that panics answers 500 with the envelope and the request id; the
+    /// connection is not just dropped.
+    #[tokio::test]
+    async fn a_panic_becomes_the_error_envelope() {
+        async fn boom() -> &'static str {
+            panic!("slice at byte 17")
+        }
+        let app = super::outer_layers(axum::Router::new().route("/api/v1/boom", axum::routing::get(boom)));
+        let res = app.oneshot(Request::get("/api/v1/boom").body(Body::empty()).unwrap()).await.unwrap();
+        assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let id = res.headers().get("x-request-id").unwrap().to_str().unwrap().to_string();
+        let body: serde_json::Value =
+            serde_json::from_slice(&res.into_body().collect().await.unwrap().to_bytes()).unwrap();
+        assert_eq!(body["error"]["code"], "internal");
+        assert_eq!(body["error"]["request_id"], id.as_str());
+        assert!(!body["error"]["message"].as_str().unwrap().contains("byte 17"), "the cause stays in the log");
+    }
 }

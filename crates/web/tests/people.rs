@@ -148,7 +148,12 @@ db_test!(scope_regions_and_organizations, |db| async move {
     let mut org_a = app.api("org").await;
     let id_a = citizen_id("42010619920202011");
     let mut v = volunteer("孙志愿", &id_a, "13511112222", "420111001001");
-    v["organization_id"] = json!(org_b); // ignored: staff always act for their own organization
+    // staff always act for their own organization: naming another is refused, not ignored
+    v["organization_id"] = json!(org_b);
+    let r = org_a.json(Method::POST, "/api/v1/volunteers", &v).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.error_message().contains("本组织"), "{}", r.body);
+    v["organization_id"] = json!(cast.org);
     let r = org_a.json(Method::POST, "/api/v1/volunteers", &v).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let pid_a = r.json()["id"].as_i64().unwrap();
@@ -308,6 +313,35 @@ db_test!(import_reports_every_kind_of_problem, |db| async move {
     let r = c.upload("/api/v1/imports/volunteers", "t.csv", filled.as_bytes()).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.json()["created"], 1);
+});
+
+db_test!(the_template_says_of_the_phone_what_the_import_checks, |db| async move {
+    use wushe_web::service::import::{template, ImportKind};
+    seed_cast(&db).await;
+    let app = TestApp::new(db.clone());
+    let mut c = app.api("county").await;
+    let on = today();
+    // volunteers and social workers keep a phone, as when registered one by one; beneficiaries need not
+    let kinds = [
+        (ImportKind::Volunteers, "", String::new(), true),
+        (ImportKind::SocialWorkers, ",资格等级,登记日期", format!(",社会工作师,{on}"), true),
+        (ImportKind::Beneficiaries, ",对象类别,同意人,同意日期", format!(",低保,无电话,{on}"), false),
+    ];
+    for (n, (kind, headers, cells, required)) in kinds.into_iter().enumerate() {
+        let t = template(kind);
+        let hint = &t.rows[0][t.headers.iter().position(|h| *h == "联系电话").unwrap()];
+        let csv = format!(
+            "姓名,身份证号,联系电话,所在区划{headers}\n无电话,{},,420106001001{cells}\n",
+            citizen_id(&format!("4201061990010120{n}"))
+        );
+        let r = c.upload(&format!("/api/v1/imports/{}", kind.as_str()), "p.csv", csv.as_bytes()).await;
+        let refused = r.json()["errors"].as_array().is_some_and(|e| e.iter().any(|e| e["column"] == "联系电话"));
+        assert_eq!(refused, required, "{}: {}", kind.as_str(), r.body);
+        assert_eq!(hint.starts_with("必填。"), refused, "{}: the template says {hint}", kind.as_str());
+        if !required {
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        }
+    }
 });
 
 fn today() -> String {

@@ -19,6 +19,7 @@ use wushe_web::{AppState, WebConfig};
 use crate::progress;
 use crate::synth::Synth;
 
+pub mod database;
 mod officials;
 mod timebank;
 mod volunteering;
@@ -216,7 +217,12 @@ pub async fn seed(db: &Db, keys: &wushe_store::crypto::KeyRing) -> anyhow::Resul
         anyhow::bail!("演示数据上次没有生成完（可能被中断），请加 --reset 重新生成");
     }
     let hash = tokio::task::spawn_blocking(|| password::hash(DEMO_PASSWORD)).await?;
-    let system = Actor { username: Some("demo".into()), role: Some("system".into()), ..Default::default() };
+    // `database::classify` recognizes the demo's accounts by this actor.
+    let system = Actor {
+        username: Some(database::SEEDER.0.into()),
+        role: Some(database::SEEDER.1.into()),
+        ..Default::default()
+    };
     let state = AppState::new(db.clone(), keys.clone(), WebConfig::default());
 
     // Accounts first (the admin acts for the seeding), the org account after its organization.

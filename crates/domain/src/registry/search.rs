@@ -98,12 +98,62 @@ pub fn contains(name: &str, q: &str) -> bool {
     fold(name).contains(&fold(q))
 }
 
+/// How a people search term is matched, decided by its shape.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SearchTerm {
+    /// 18 characters: 17 digits and a digit or `X` (exact, through the blind index).
+    CitizenId(String),
+    /// A mainland phone number, normalized (exact, through the blind index).
+    Phone(String),
+    /// A volunteer number, or another code of letters, digits and dashes.
+    Number(String),
+    /// A name fragment.
+    Name(String),
+}
+
+/// Classify a search term by its shape. Works on characters, never byte offsets: any text,
+/// of any script, is a valid query (six CJK characters are 18 bytes, the length of an ID
+/// number, and byte slicing them panicked).
+pub fn classify_term(q: &str) -> SearchTerm {
+    let upper: String = q.chars().filter(|c| !c.is_whitespace()).map(|c| c.to_ascii_uppercase()).collect();
+    let chars: Vec<char> = upper.chars().collect();
+    if chars.len() == 18
+        && chars[..17].iter().all(char::is_ascii_digit)
+        && (chars[17].is_ascii_digit() || chars[17] == 'X')
+    {
+        return SearchTerm::CitizenId(upper);
+    }
+    if let Some(v) = super::person::parse_volunteer_number(&upper) {
+        return SearchTerm::Number(v);
+    }
+    if upper.chars().any(|c| c.is_ascii_digit()) {
+        if let Ok(phone) = super::person::normalize_phone(q) {
+            return SearchTerm::Phone(phone);
+        }
+        if upper.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+            return SearchTerm::Number(upper);
+        }
+    }
+    SearchTerm::Name(q.trim().to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn strs(v: &[&str]) -> Vec<String> {
         v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn terms_classified_by_shape_on_characters() {
+        assert_eq!(classify_term("社会工作服务"), SearchTerm::Name("社会工作服务".into()));
+        assert_eq!(classify_term("１２３４５６"), SearchTerm::Name("１２３４５６".into()));
+        assert_eq!(classify_term("420106199001010015"), SearchTerm::CitizenId("420106199001010015".into()));
+        assert_eq!(classify_term("42010619900101001x"), SearchTerm::CitizenId("42010619900101001X".into()));
+        assert_eq!(classify_term("138 1234 5678"), SearchTerm::Phone("13812345678".into()));
+        assert_eq!(classify_term("AB-12"), SearchTerm::Number("AB-12".into()));
+        assert_eq!(classify_term(" 张三 "), SearchTerm::Name("张三".into()));
     }
 
     #[test]

@@ -277,3 +277,24 @@ pub async fn link_person(tx: &mut Tx, user_id: i64, person_id: i64) -> Result<()
         .map(|r| r.rows_affected()))?;
     Ok(())
 }
+
+/// Active accounts with the system administrator's role (`wushe admin create` refuses a
+/// second one unless asked).
+pub async fn count_active_admins(db: &Db) -> Result<i64, StoreError> {
+    let (n,): (i64,) = on_db!(db, |c| sqlx::query_as("SELECT COUNT(*) FROM users WHERE role = $1 AND active = TRUE")
+        .bind(Role::Admin.as_str())
+        .fetch_one(c)
+        .await)?;
+    Ok(n)
+}
+
+/// Accounts whose creation the audit log does not attribute to `actor` (an audit entry
+/// `create user` by that username and role): how `wushe demo` tells its own accounts from
+/// anybody else's.
+pub async fn count_not_created_by(db: &Db, actor_username: &str, actor_role: &str) -> Result<i64, StoreError> {
+    let sql = "SELECT COUNT(*) FROM users u WHERE NOT EXISTS (SELECT 1 FROM audit_log a \
+               WHERE a.entity = 'user' AND a.action = 'create' AND a.entity_id = CAST(u.id AS TEXT) \
+               AND a.username = $1 AND a.role = $2)";
+    let (n,): (i64,) = on_db!(db, |c| sqlx::query_as(sql).bind(actor_username).bind(actor_role).fetch_one(c).await)?;
+    Ok(n)
+}

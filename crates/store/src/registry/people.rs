@@ -13,7 +13,7 @@ use wushe_domain::accounts::Scope;
 use wushe_domain::codes::citizen_id::CitizenId;
 use wushe_domain::privacy::mask;
 use wushe_domain::registry::person::PersonRole;
-use wushe_domain::registry::search;
+use wushe_domain::registry::search::{self, classify_term, SearchTerm};
 
 use super::grams;
 use crate::crypto::{Aad, KeyRing};
@@ -604,37 +604,6 @@ fn role_alias(role: PersonRole) -> &'static str {
     }
 }
 
-/// How a search term is matched, decided by its shape.
-enum Term {
-    CitizenId(String),
-    Phone(String),
-    Number(String),
-    Name(String),
-}
-
-fn classify(q: &str) -> Term {
-    let compact: String = q.chars().filter(|c| !c.is_whitespace()).collect();
-    let upper = compact.to_ascii_uppercase();
-    if upper.len() == 18
-        && upper[..17].bytes().all(|b| b.is_ascii_digit())
-        && upper[17..].chars().all(|c| c.is_ascii_digit() || c == 'X')
-    {
-        return Term::CitizenId(upper);
-    }
-    if let Some(v) = wushe_domain::registry::person::parse_volunteer_number(&upper) {
-        return Term::Number(v);
-    }
-    if upper.chars().any(|c| c.is_ascii_digit()) {
-        if let Ok(phone) = wushe_domain::registry::person::normalize_phone(q) {
-            return Term::Phone(phone);
-        }
-        if upper.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-            return Term::Number(upper);
-        }
-    }
-    Term::Name(q.trim().to_string())
-}
-
 /// The WHERE clause of a list and the FROM prefix of the table driving it: the gram index
 /// for a name search, a volunteer organization's member index for its volunteers (walked
 /// newest first, so a page or a capped count stops early), or nothing.
@@ -651,9 +620,9 @@ async fn list_filter(
         PersonRole::Volunteer => scope.organization_id.or(f.organization_id),
         _ => None,
     };
-    let name_search = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()).map(classify);
-    let gram_driven = matches!(name_search, Some(Term::Name(_)))
-        || matches!((&name_search, role), (Some(Term::Number(_)), PersonRole::Beneficiary));
+    let name_search = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()).map(classify_term);
+    let gram_driven = matches!(name_search, Some(SearchTerm::Name(_)))
+        || matches!((&name_search, role), (Some(SearchTerm::Number(_)), PersonRole::Beneficiary));
     let mut driven_by = None;
     if let (Some(org), false) = (member_of, gram_driven) {
         from = "volunteer_organizations vo CROSS JOIN ";
@@ -708,19 +677,19 @@ async fn list_filter(
     }
     if let Some(term) = name_search {
         match term {
-            Term::CitizenId(id) => {
+            SearchTerm::CitizenId(id) => {
                 w.and("p.id_index = {}", vec![Param::Text(keys.blind_index(ID_KIND, &id))]);
             }
-            Term::Phone(ph) => {
+            SearchTerm::Phone(ph) => {
                 w.and("p.phone_index = {}", vec![Param::Text(phone_index(keys, &ph))]);
             }
-            Term::Number(n) if role == PersonRole::Volunteer => {
+            SearchTerm::Number(n) if role == PersonRole::Volunteer => {
                 w.and("v.volunteer_number = {}", vec![Param::Text(n)]);
             }
-            Term::Number(n) if role == PersonRole::SocialWorker => {
+            SearchTerm::Number(n) if role == PersonRole::SocialWorker => {
                 w.and("s.certificate_number = {}", vec![Param::Text(n)]);
             }
-            Term::Number(name) | Term::Name(name) => {
+            SearchTerm::Number(name) | SearchTerm::Name(name) => {
                 let gq = grams::rank(db, GRAM_KIND, &name).await?;
                 from = grams::restrict(&mut w, GRAM_KIND, "p.id", "p.name_folded", &gq);
             }

@@ -3,7 +3,6 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use wushe_store::accounts::audit::{self, AuditFilter, AuditRow};
-use wushe_store::Page;
 
 use super::ApiQuery;
 use crate::auth::CurrentUser;
@@ -60,16 +59,26 @@ pub struct AuditPage {
 #[into_params(parameter_in = Query)]
 pub struct AuditParams {
     pub user_id: Option<i64>,
+    #[serde(default, deserialize_with = "crate::text::label::opt")]
+    #[param(max_length = 50)]
     pub username: Option<String>,
     /// Record type, e.g. `user`.
+    #[serde(default, deserialize_with = "crate::text::label::opt")]
+    #[param(max_length = 50)]
     pub entity: Option<String>,
+    #[serde(default, deserialize_with = "crate::text::label::opt")]
+    #[param(max_length = 50)]
     pub entity_id: Option<String>,
+    #[serde(default, deserialize_with = "crate::text::label::opt")]
+    #[param(max_length = 50)]
     pub action: Option<String>,
     /// RFC 3339 timestamp, inclusive.
     pub from: Option<chrono::DateTime<chrono::Utc>>,
     /// RFC 3339 timestamp, exclusive.
     pub to: Option<chrono::DateTime<chrono::Utc>>,
+    #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<u32>,
+    #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u32>,
 }
 
@@ -98,7 +107,7 @@ pub async fn list(
     ApiQuery(p): ApiQuery<AuditParams>,
 ) -> Result<Json<AuditPage>, AppError> {
     user.require(user.role.reads_audit())?;
-    let page = Page::new(p.page, p.per_page);
+    let page = crate::service::page(p.page, p.per_page)?;
     let res = audit::list(&state.db, &user.scope(), &p.filter(), &page).await?;
     Ok(Json(AuditPage {
         total: res.total,

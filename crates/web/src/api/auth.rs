@@ -13,10 +13,13 @@ use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct TokenRequest {
+    #[serde(deserialize_with = "crate::text::label::one")]
+    #[schema(max_length = 50)]
     pub username: String,
     pub password: String,
     /// Name shown in the user's token list.
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::line::opt", default)]
+    #[schema(max_length = 200)]
     pub name: Option<String>,
 }
 
@@ -79,6 +82,8 @@ pub async fn list_tokens(State(state): State<AppState>, user: CurrentUser) -> Re
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct NewToken {
+    #[serde(deserialize_with = "crate::text::line::one")]
+    #[schema(max_length = 200)]
     pub name: String,
 }
 

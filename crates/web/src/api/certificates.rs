@@ -8,7 +8,6 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use wushe_domain::volunteering::certificate::CertificateAction;
-use wushe_store::Page;
 
 use super::registry::Created;
 use super::{ApiJson, ApiQuery};
@@ -23,9 +22,13 @@ use crate::state::AppState;
 #[into_params(parameter_in = Query)]
 pub struct CertificateParams {
     /// requested | publicity | issued | declined | revoked
+    #[serde(default, deserialize_with = "crate::text::label::opt")]
+    #[param(max_length = 50)]
     pub status: Option<String>,
     pub organization_id: Option<i64>,
+    #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<u32>,
+    #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u32>,
 }
 
@@ -48,7 +51,7 @@ pub async fn list(
     user: CurrentUser,
     ApiQuery(p): ApiQuery<CertificateParams>,
 ) -> Result<Json<CertificatePage>, AppError> {
-    let page = Page::new(p.page, p.per_page);
+    let page = crate::service::page(p.page, p.per_page)?;
     let f = svc::ListFilter { status: p.status, organization_id: p.organization_id };
     let res = svc::list(&state, &user, &f, &page).await?;
     Ok(Json(CertificatePage {
@@ -107,8 +110,12 @@ pub async fn get_certificate(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CertificateDecision {
     /// issue (starts the publicity first when that setting is on) | decline | revoke
+    #[serde(deserialize_with = "crate::text::label::one")]
+    #[schema(max_length = 50)]
     pub action: String,
     /// Required to decline or revoke (2–200 characters).
+    #[serde(default, deserialize_with = "crate::text::note::opt")]
+    #[schema(max_length = 2000)]
     pub reason: Option<String>,
 }
 
@@ -144,7 +151,7 @@ pub fn parse_action(s: &str) -> Result<CertificateAction, AppError> {
 /// audited).
 #[utoipa::path(operation_id = "getCertificatePdf", get, path = "/api/v1/certificates/{id}/pdf", tag = "volunteering",
     params(("id" = i64, Path)),
-    responses((status = 200, content_type = "application/pdf", body = Vec<u8>), (status = 404, body = ErrorBody),
+    responses((status = 200, content_type = "application/pdf", body = crate::api::Binary), (status = 404, body = ErrorBody),
               (status = 409, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]
 pub async fn pdf(
@@ -169,7 +176,7 @@ pub async fn pdf(
 /// Verify a certificate (no login): valid or revoked, the issuer and its credit code, the
 /// masked holder, the volunteer number, the hours and the issue date. Rate-limited.
 #[utoipa::path(operation_id = "verifyCertificate", get, path = "/api/v1/public/certificates/{number}", tag = "public",
-    params(("number" = String, Path, description = "certificate number, with or without dashes")),
+    params(("number" = String, Path, max_length = 40, description = "certificate number, with or without dashes")),
     responses((status = 200, body = PublicCertificate), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
               (status = 429, body = ErrorBody)))]
 pub async fn verify(

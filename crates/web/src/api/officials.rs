@@ -6,7 +6,6 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use wushe_store::Page;
 
 use super::registry::Created;
 use super::{ApiJson, ApiQuery};
@@ -36,6 +35,8 @@ pub async fn list_star_awards(
 pub struct StarDecisionInput {
     pub approve: bool,
     /// Required when rejecting: the reason (shown on the volunteer's record).
+    #[serde(default, deserialize_with = "crate::text::note::opt")]
+    #[schema(max_length = 2000)]
     pub note: Option<String>,
 }
 
@@ -133,6 +134,8 @@ pub async fn set_finding(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CompleteInput {
     /// The conclusion to publish (4–2000 characters).
+    #[serde(deserialize_with = "crate::text::note::one")]
+    #[schema(max_length = 2000)]
     pub conclusion: String,
 }
 
@@ -183,7 +186,9 @@ pub async fn verify_spot_check(
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct FlaggedParams {
+    #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<u32>,
+    #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u32>,
 }
 
@@ -206,7 +211,7 @@ pub async fn flagged_records(
     user: CurrentUser,
     ApiQuery(p): ApiQuery<FlaggedParams>,
 ) -> Result<Json<FlaggedPage>, AppError> {
-    let r = checks::flagged(&state, &user, &Page::new(p.page, p.per_page)).await?;
+    let r = checks::flagged(&state, &user, &crate::service::page(p.page, p.per_page)?).await?;
     Ok(Json(FlaggedPage {
         total: r.total,
         total_capped: r.capped,
@@ -229,8 +234,12 @@ pub struct PublicSpotCheckPage {
 #[into_params(parameter_in = Query)]
 pub struct PublicSpotCheckParams {
     /// Checks of this region (or inside it), as a division code prefix.
+    #[serde(default, deserialize_with = "crate::text::label::opt")]
+    #[param(max_length = 50)]
     pub region: Option<String>,
+    #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<u32>,
+    #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u32>,
 }
 

@@ -10,7 +10,6 @@ use utoipa::{IntoParams, ToSchema};
 use wushe_domain::registry::person::{BeneficiaryCategory, CredentialLevel, PersonRole};
 use wushe_domain::registry::OrgType;
 use wushe_store::registry::people::{FullPersonalData, PeopleFilter, PeopleSort, RoleStatus};
-use wushe_store::Page;
 
 use super::registry::Created;
 use super::{ApiJson, ApiQuery};
@@ -41,24 +40,41 @@ pub struct PersonPage {
 pub struct PeopleParams {
     /// Name fragment (two characters work), citizen ID (exact), phone number (exact),
     /// volunteer number or certificate number.
+    #[serde(default, deserialize_with = "crate::text::line::opt")]
+    #[param(max_length = 200)]
     pub q: Option<String>,
     /// Home region subtree (code prefix) inside your scope.
+    #[serde(default, deserialize_with = "crate::text::label::opt")]
+    #[param(max_length = 50)]
     pub region: Option<String>,
     /// Volunteers: skill key or label (deactivated skills too: volunteers keep them).
+    #[serde(default, deserialize_with = "crate::text::label::opt")]
+    #[param(max_length = 50)]
     pub skill: Option<String>,
     /// Social workers: credential level key.
+    #[serde(default, deserialize_with = "crate::text::label::opt")]
+    #[param(max_length = 50)]
     pub credential_level: Option<String>,
     /// Beneficiaries: category key.
+    #[serde(default, deserialize_with = "crate::text::label::opt")]
+    #[param(max_length = 50)]
     pub category: Option<String>,
     /// Volunteers of / social workers employed by / beneficiaries served by this organization.
     pub organization_id: Option<i64>,
     /// newest (default) | name | region
+    #[serde(default, deserialize_with = "crate::text::label::opt")]
+    #[param(max_length = 50)]
     pub sort: Option<String>,
     /// current (default): roles that go on | ended | all
+    #[serde(default, deserialize_with = "crate::text::label::opt")]
+    #[param(max_length = 50)]
     pub status: Option<String>,
+    #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<u32>,
+    #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u32>,
     /// `csv` or `xlsx` to download every row the filter selects.
+    #[param(max_length = 4, pattern = "^(csv|xlsx)?$")]
     pub format: Option<String>,
 }
 
@@ -119,7 +135,7 @@ pub async fn list_role(
         let table = svc::export(state, user, meta, role, &filter).await?;
         return export::download(&table, format);
     }
-    let page = Page::new(p.page, p.per_page);
+    let page = crate::service::page(p.page, p.per_page)?;
     let res = svc::list(state, user, role, &filter, &page).await?;
     Ok(Json(PersonPage {
         total: res.total,
@@ -136,7 +152,7 @@ pub async fn list_role(
 #[utoipa::path(operation_id = "listVolunteers", get, path = "/api/v1/volunteers", tag = "people", params(PeopleParams),
     responses((status = 200, description = "JSON page, or a CSV / xlsx file with format=", content(
         (PersonPage = "application/json"), (String = "text/csv"),
-        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        (crate::api::Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]
 pub async fn list_volunteers(
@@ -224,6 +240,8 @@ pub async fn update_volunteer(
 #[into_params(parameter_in = Query)]
 pub struct LeaveParams {
     /// Why the volunteer left (optional).
+    #[serde(default, deserialize_with = "crate::text::note::opt")]
+    #[param(max_length = 2000)]
     pub reason: Option<String>,
 }
 
@@ -248,7 +266,7 @@ pub async fn leave_organization(
 #[utoipa::path(operation_id = "listSocialWorkers", get, path = "/api/v1/social-workers", tag = "people", params(PeopleParams),
     responses((status = 200, description = "JSON page, or a CSV / xlsx file with format=", content(
         (PersonPage = "application/json"), (String = "text/csv"),
-        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        (crate::api::Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]
 pub async fn list_social_workers(
@@ -323,7 +341,7 @@ pub async fn update_social_worker(
 #[utoipa::path(operation_id = "listBeneficiaries", get, path = "/api/v1/beneficiaries", tag = "people", params(PeopleParams),
     responses((status = 200, description = "JSON page, or a CSV / xlsx file with format=", content(
         (PersonPage = "application/json"), (String = "text/csv"),
-        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        (crate::api::Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]
 pub async fn list_beneficiaries(
@@ -446,7 +464,7 @@ pub async fn create_skill(
 
 /// Rename a skill, change its order, or deactivate / reactivate it (administrators). Keys
 /// are never deleted: volunteers keep a deactivated skill. Audited.
-#[utoipa::path(operation_id = "updateSkill", patch, path = "/api/v1/dictionaries/skills/{key}", tag = "people", params(("key" = String, Path)),
+#[utoipa::path(operation_id = "updateSkill", patch, path = "/api/v1/dictionaries/skills/{key}", tag = "people", params(("key" = String, Path, max_length = 50)),
     request_body = SkillPatch,
     responses((status = 200, body = SkillView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
@@ -473,14 +491,15 @@ pub fn parse_kind(kind: &str) -> Result<ImportKind, AppError> {
 #[into_params(parameter_in = Query)]
 pub struct TemplateParams {
     /// xlsx (default) or csv
+    #[param(max_length = 4, pattern = "^(csv|xlsx)?$")]
     pub format: Option<String>,
 }
 
 /// The import template of a kind (organizations | volunteers | social_workers | beneficiaries).
 #[utoipa::path(operation_id = "importTemplate", get, path = "/api/v1/imports/{kind}/template", tag = "people",
-    params(("kind" = String, Path), TemplateParams),
+    params(("kind" = String, Path, max_length = 30), TemplateParams),
     responses((status = 200, description = "The template", content(
-        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (String = "text/csv"))),
+        (crate::api::Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (String = "text/csv"))),
         (status = 404, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]
 pub async fn template(
@@ -520,7 +539,7 @@ pub struct UploadForm {
 /// Import a file (multipart field `file`): every row is checked first; with any problem
 /// nothing is written and the report lists every problem by row and column (422); a clean
 /// file is written in one transaction (200). Rows already registered are skipped.
-#[utoipa::path(operation_id = "importFile", post, path = "/api/v1/imports/{kind}", tag = "people", params(("kind" = String, Path)),
+#[utoipa::path(operation_id = "importFile", post, path = "/api/v1/imports/{kind}", tag = "people", params(("kind" = String, Path, max_length = 30)),
     request_body(content = UploadForm, content_type = "multipart/form-data"),
     responses((status = 200, body = ImportReport), (status = 422, body = ImportReport), (status = 403, body = ErrorBody),
         (status = 413, body = ErrorBody)),
@@ -540,7 +559,7 @@ pub async fn import_file(
 }
 
 /// Progress of an import started from the web UI (only its own user sees it).
-#[utoipa::path(operation_id = "importProgress", get, path = "/api/v1/imports/jobs/{id}", tag = "people", params(("id" = String, Path)),
+#[utoipa::path(operation_id = "importProgress", get, path = "/api/v1/imports/jobs/{id}", tag = "people", params(("id" = String, Path, max_length = 64)),
     responses((status = 200, body = Progress), (status = 404, body = ErrorBody)), security(("bearer" = []), ("session" = [])))]
 pub async fn import_progress(
     State(state): State<AppState>,

@@ -88,6 +88,8 @@ impl From<&RegionView> for RegionDetail {
 #[into_params(parameter_in = Query)]
 pub struct SearchParams {
     /// Name fragment (e.g. 武昌) or code prefix (e.g. 420106).
+    #[serde(deserialize_with = "crate::text::line::one")]
+    #[param(max_length = 200)]
     pub q: String,
     /// At most this many results (default 50, max 200).
     pub limit: Option<i64>,
@@ -106,7 +108,7 @@ pub async fn search(
 }
 
 /// One region with its parents, children and counts at every level below.
-#[utoipa::path(operation_id = "getRegion", get, path = "/api/v1/regions/{code}", tag = "regions", params(("code" = String, Path, description = "2/4/6/9/12-digit code")),
+#[utoipa::path(operation_id = "getRegion", get, path = "/api/v1/regions/{code}", tag = "regions", params(("code" = String, Path, max_length = 12, description = "2/4/6/9/12-digit code")),
     responses((status = 200, body = RegionDetail), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]
 pub async fn get_region(
@@ -120,7 +122,7 @@ pub async fn get_region(
 }
 
 /// The regions directly below a region.
-#[utoipa::path(operation_id = "listRegionChildren", get, path = "/api/v1/regions/{code}/children", tag = "regions", params(("code" = String, Path)),
+#[utoipa::path(operation_id = "listRegionChildren", get, path = "/api/v1/regions/{code}/children", tag = "regions", params(("code" = String, Path, max_length = 12)),
     responses((status = 200, body = Vec<RegionDto>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]
 pub async fn children(

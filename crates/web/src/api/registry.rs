@@ -6,13 +6,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use wushe_store::registry::banned;
 use wushe_store::registry::organizations::{self as orgs, OrgFilter, OrgSort, OrganizationRow, StatusRow};
-use wushe_store::Page;
 
 use super::{ApiJson, ApiQuery};
 use crate::auth::{CurrentUser, RequestMeta};
 use crate::error::{AppError, ErrorBody};
 use crate::export;
-use crate::service::registry::{self as svc, BannedInput, NewOrgInput, OrgDetail, PublicOrg, StatusInput};
+use crate::service::registry::{self as svc, BannedInput, NewOrgInput, OrgDetail, OrgStatusInput, PublicOrg};
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -122,16 +121,29 @@ pub struct OrgPage {
 #[into_params(parameter_in = Query)]
 pub struct OrgListParams {
     /// Name fragment (two characters work: 社工, 慈善) or a full credit code.
+    #[serde(default, deserialize_with = "crate::text::line::opt")]
+    #[param(max_length = 200)]
     pub q: Option<String>,
     /// Region subtree (code prefix) inside your scope.
+    #[serde(default, deserialize_with = "crate::text::label::opt")]
+    #[param(max_length = 50)]
     pub region: Option<String>,
+    #[serde(default, deserialize_with = "crate::text::label::opt")]
+    #[param(max_length = 50)]
     pub org_type: Option<String>,
+    #[serde(default, deserialize_with = "crate::text::label::opt")]
+    #[param(max_length = 50)]
     pub status: Option<String>,
     /// newest (default) | name | code
+    #[serde(default, deserialize_with = "crate::text::label::opt")]
+    #[param(max_length = 50)]
     pub sort: Option<String>,
+    #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<u32>,
+    #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u32>,
     /// `csv` or `xlsx` to download every row the filter selects (not just one page).
+    #[param(max_length = 4, pattern = "^(csv|xlsx)?$")]
     pub format: Option<String>,
 }
 
@@ -163,7 +175,7 @@ impl OrgListParams {
     responses((status = 200, description = "JSON page, or a CSV / xlsx file with format=", content(
         (OrgPage = "application/json"),
         (String = "text/csv"),
-        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        (crate::api::Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]
 pub async fn list(
@@ -177,7 +189,7 @@ pub async fn list(
         let table = svc::export_organizations(&state, &user, &meta, &filter).await?;
         return export::download(&table, format);
     }
-    let page = Page::new(p.page, p.per_page);
+    let page = crate::service::page(p.page, p.per_page)?;
     let res = orgs::list(&state.db, &user.scope(), &filter, &page).await?;
     Ok(Json(OrgPage {
         total: res.total,
@@ -216,7 +228,7 @@ pub async fn get_org(
 
 /// Record a status decision (recognition, fundraising qualification, suspension, revocation…).
 #[utoipa::path(operation_id = "changeOrganizationStatus", post, path = "/api/v1/organizations/{id}/status", tag = "registry", params(("id" = i64, Path)),
-    request_body = StatusInput,
+    request_body = OrgStatusInput,
     responses((status = 200, body = OrgDetailDto), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]
 pub async fn change_status(
@@ -224,7 +236,7 @@ pub async fn change_status(
     user: CurrentUser,
     meta: RequestMeta,
     Path(id): Path<i64>,
-    ApiJson(input): ApiJson<StatusInput>,
+    ApiJson(input): ApiJson<OrgStatusInput>,
 ) -> Result<Json<OrgDetailDto>, AppError> {
     Ok(Json(svc::change_status(&state, &user, &meta, id, input).await?.into()))
 }
@@ -233,6 +245,8 @@ pub async fn change_status(
 #[into_params(parameter_in = Query)]
 pub struct PublicParams {
     /// Name fragment (at least 2 characters) or full credit code.
+    #[serde(deserialize_with = "crate::text::line::one")]
+    #[param(max_length = 200)]
     pub q: String,
 }
 
@@ -259,8 +273,12 @@ pub struct BannedDto {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct BannedParams {
+    #[serde(default, deserialize_with = "crate::text::line::opt")]
+    #[param(max_length = 200)]
     pub q: Option<String>,
+    #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<u32>,
+    #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u32>,
 }
 
@@ -271,7 +289,7 @@ pub async fn list_banned(
     State(state): State<AppState>,
     ApiQuery(p): ApiQuery<BannedParams>,
 ) -> Result<Json<Vec<BannedDto>>, AppError> {
-    let res = banned::list(&state.db, p.q.as_deref(), &Page::new(p.page, p.per_page)).await?;
+    let res = banned::list(&state.db, p.q.as_deref(), &crate::service::page(p.page, p.per_page)?).await?;
     Ok(Json(
         res.items
             .into_iter()

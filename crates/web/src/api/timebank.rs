@@ -18,16 +18,21 @@ use crate::state::AppState;
 use wushe_domain::registry::person::PersonRole;
 use wushe_domain::timebank::ledger::Ledger;
 use wushe_store::timebank::supermarket::{GoodsRow, OutletRow, RedemptionRow};
-use wushe_store::Page;
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct HolderParams {
     /// volunteer (default) | beneficiary
+    #[serde(default, deserialize_with = "crate::text::label::opt")]
+    #[param(max_length = 50)]
     pub role: Option<String>,
     /// Name fragment, citizen ID (exact), phone number (exact) or volunteer number.
+    #[serde(default, deserialize_with = "crate::text::line::opt")]
+    #[param(max_length = 200)]
     pub q: Option<String>,
+    #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<u32>,
+    #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u32>,
 }
 
@@ -62,7 +67,7 @@ pub async fn holders(
     user: CurrentUser,
     ApiQuery(p): ApiQuery<HolderParams>,
 ) -> Result<Json<HolderPage>, AppError> {
-    let page = Page::new(p.page, p.per_page);
+    let page = crate::service::page(p.page, p.per_page)?;
     let res = svc::holders(&state, &user, p.role()?, p.q.as_deref(), &page).await?;
     Ok(Json(HolderPage {
         items: res.items,
@@ -77,8 +82,12 @@ pub async fn holders(
 #[into_params(parameter_in = Query)]
 pub struct StatementParams {
     /// coins (default) | points
+    #[serde(default, deserialize_with = "crate::text::label::opt")]
+    #[param(max_length = 50)]
     pub ledger: Option<String>,
+    #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<u32>,
+    #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u32>,
 }
 
@@ -111,7 +120,7 @@ pub async fn statement(
     Path(id): Path<i64>,
     ApiQuery(p): ApiQuery<StatementParams>,
 ) -> Result<Json<StatementPage>, AppError> {
-    let page = Page::new(p.page, p.per_page);
+    let page = crate::service::page(p.page, p.per_page)?;
     let res = svc::statement(&state, &user, id, parse_ledger(p.ledger.as_deref())?, &page).await?;
     Ok(Json(StatementPage { items: res.items, total: res.total, page: page.page, per_page: page.per_page }))
 }
@@ -189,6 +198,8 @@ pub async fn remove_relation(
 #[into_params(parameter_in = Query)]
 pub struct OutletParams {
     /// Region code prefix.
+    #[serde(default, deserialize_with = "crate::text::label::opt")]
+    #[param(max_length = 50)]
     pub region: Option<String>,
 }
 

@@ -5,7 +5,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use wushe_domain::accounts::Role;
 use wushe_store::accounts::users::{self, UserFilter, UserRow};
-use wushe_store::Page;
 
 use super::{ApiJson, ApiQuery};
 use crate::auth::{CurrentUser, RequestMeta};
@@ -57,9 +56,15 @@ pub struct UserPage {
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// Fragment of username or name.
+    #[serde(default, deserialize_with = "crate::text::line::opt")]
+    #[param(max_length = 200)]
     pub q: Option<String>,
+    #[serde(default, deserialize_with = "crate::text::label::opt")]
+    #[param(max_length = 50)]
     pub role: Option<String>,
+    #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<u32>,
+    #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u32>,
 }
 
@@ -77,7 +82,7 @@ pub async fn list(
         None => None,
     };
     let filter = UserFilter { q: p.q.filter(|q| !q.trim().is_empty()), role };
-    let page = Page::new(p.page, p.per_page);
+    let page = crate::service::page(p.page, p.per_page)?;
     let res = users::list(&state.db, &user.scope(), &filter, &page).await?;
     Ok(Json(UserPage {
         total: res.total,

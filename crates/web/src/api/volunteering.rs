@@ -10,7 +10,6 @@ use utoipa::{IntoParams, ToSchema};
 use wushe_domain::volunteering::activity::{ActivityStatus, ServiceCategory};
 use wushe_domain::volunteering::signup::SignupAction;
 use wushe_store::volunteering::activities::ActivityFilter;
-use wushe_store::Page;
 
 use super::registry::Created;
 use super::{ApiJson, ApiQuery};
@@ -26,12 +25,20 @@ use crate::state::AppState;
 #[into_params(parameter_in = Query)]
 pub struct ActivityParams {
     /// Title fragment.
+    #[serde(default, deserialize_with = "crate::text::line::opt")]
+    #[param(max_length = 200)]
     pub q: Option<String>,
     /// Region subtree (code prefix).
+    #[serde(default, deserialize_with = "crate::text::label::opt")]
+    #[param(max_length = 50)]
     pub region: Option<String>,
     /// Service category key.
+    #[serde(default, deserialize_with = "crate::text::label::opt")]
+    #[param(max_length = 50)]
     pub category: Option<String>,
     /// draft | published | closed | cancelled
+    #[serde(default, deserialize_with = "crate::text::label::opt")]
+    #[param(max_length = 50)]
     pub status: Option<String>,
     pub organization_id: Option<i64>,
     /// Only activities that have not ended yet, soonest first.
@@ -40,7 +47,9 @@ pub struct ActivityParams {
     pub lat: Option<f64>,
     pub lng: Option<f64>,
     pub km: Option<f64>,
+    #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<u32>,
+    #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u32>,
 }
 
@@ -107,7 +116,7 @@ pub async fn list(
     MaybeUser(user): MaybeUser,
     ApiQuery(p): ApiQuery<ActivityParams>,
 ) -> Result<Json<ActivityPage>, AppError> {
-    let page = Page::new(p.page, p.per_page);
+    let page = crate::service::page(p.page, p.per_page)?;
     let res = svc::list_activities(&state, user.as_ref(), &p.filter()?, &page).await?;
     Ok(Json(ActivityPage {
         total: res.total,
@@ -144,14 +153,16 @@ pub async fn get_activity(
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
-pub struct StatusInput {
+pub struct ActivityStatusInput {
     /// published | closed | cancelled
+    #[serde(deserialize_with = "crate::text::label::one")]
+    #[schema(max_length = 50)]
     pub status: String,
 }
 
 /// Publish, close or cancel an activity.
 #[utoipa::path(operation_id = "setActivityStatus", post, path = "/api/v1/activities/{id}/status", tag = "volunteering",
-    params(("id" = i64, Path)), request_body = StatusInput,
+    params(("id" = i64, Path)), request_body = ActivityStatusInput,
     responses((status = 204), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]
 pub async fn set_status(
@@ -159,7 +170,7 @@ pub async fn set_status(
     user: CurrentUser,
     meta: RequestMeta,
     Path(id): Path<i64>,
-    ApiJson(input): ApiJson<StatusInput>,
+    ApiJson(input): ApiJson<ActivityStatusInput>,
 ) -> Result<StatusCode, AppError> {
     let to = ActivityStatus::parse(&input.status)
         .ok_or_else(|| AppError::validation("status", format!("未知的活动状态「{}」", input.status)))?;
@@ -212,6 +223,8 @@ pub async fn roster(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct SignupInput {
     pub slot_id: i64,
+    #[serde(default, deserialize_with = "crate::text::note::opt")]
+    #[schema(max_length = 2000)]
     pub note: Option<String>,
 }
 
@@ -235,6 +248,8 @@ pub async fn sign_up(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct DecisionInput {
     /// approve | decline | cancel
+    #[serde(deserialize_with = "crate::text::label::one")]
+    #[schema(max_length = 50)]
     pub action: String,
 }
 
@@ -323,6 +338,8 @@ pub async fn request_correction(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ReviewInput {
     pub approve: bool,
+    #[serde(default, deserialize_with = "crate::text::note::opt")]
+    #[schema(max_length = 2000)]
     pub note: Option<String>,
 }
 
@@ -352,7 +369,9 @@ pub async fn review_correction(
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct RecordParams {
+    #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<u32>,
+    #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u32>,
 }
 
@@ -368,7 +387,7 @@ pub async fn record(
     Path(id): Path<i64>,
     ApiQuery(p): ApiQuery<RecordParams>,
 ) -> Result<Json<VolunteerRecord>, AppError> {
-    Ok(Json(svc::volunteer_record(&state, &user, id, &Page::new(p.page, p.per_page)).await?))
+    Ok(Json(svc::volunteer_record(&state, &user, id, &crate::service::page(p.page, p.per_page)?).await?))
 }
 
 /// Record an accident-insurance policy covering the organization's volunteers (risky
@@ -440,6 +459,8 @@ pub async fn put_settings(
 #[into_params(parameter_in = Query)]
 pub struct StatsParams {
     /// Region code prefix inside your scope (default: your scope).
+    #[serde(default, deserialize_with = "crate::text::label::opt")]
+    #[param(max_length = 50)]
     pub region: Option<String>,
     /// Calendar year (default: this year).
     pub year: Option<i32>,

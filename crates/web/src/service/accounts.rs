@@ -48,10 +48,13 @@ pub async fn login(state: &AppState, meta: &RequestMeta, username: &str, pw: &st
             "密码错误次数过多，账户已锁定，请在 {minutes} 分钟后再试或联系管理员解锁"
         )));
     }
+    let right = verify_password(pw.to_string(), user.password_hash.clone()).await?;
+    // Only the right password learns that the account is disabled: a wrong one gets the
+    // answer an unknown username gets, so the refusal tells nobody which accounts exist.
     if !user.active {
-        return Err(AppError::Forbidden("账户已停用，请联系管理员".into()));
+        return Err(if right { AppError::Forbidden("账户已停用，请联系管理员".into()) } else { bad() });
     }
-    if !verify_password(pw.to_string(), user.password_hash.clone()).await? {
+    if !right {
         let (failed, locked) = rules::after_failed_login(user.failed_logins);
         let until = locked.then(|| now + Duration::minutes(rules::LOCK_MINUTES));
         users::record_login_failure(&state.db, user.id, failed, until).await?;
@@ -87,13 +90,20 @@ pub async fn login(state: &AppState, meta: &RequestMeta, username: &str, pw: &st
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct NewUserInput {
+    #[serde(deserialize_with = "crate::text::label::one")]
+    #[schema(max_length = 50)]
     pub username: String,
+    #[serde(deserialize_with = "crate::text::label::one")]
+    #[schema(max_length = 50)]
     pub display_name: String,
     pub password: String,
     /// admin | official | social_worker | org_staff | volunteer | resident
+    #[serde(deserialize_with = "crate::text::label::one")]
+    #[schema(max_length = 50)]
     pub role: String,
     /// Division code of the scope (2/4/6/9/12 digits); empty = the whole deployment.
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
+    #[schema(max_length = 50)]
     pub scope_division: String,
     #[serde(default)]
     pub organization_id: Option<i64>,

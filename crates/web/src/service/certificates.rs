@@ -164,6 +164,8 @@ pub struct RequestInput {
     /// The organization that recorded the hours.
     pub organization_id: i64,
     /// What the certificate is for (optional, up to 100 characters).
+    #[serde(default, deserialize_with = "crate::text::line::opt")]
+    #[schema(max_length = 200)]
     pub purpose: Option<String>,
 }
 

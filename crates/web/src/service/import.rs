@@ -59,10 +59,14 @@ const fn col(header: &'static str, required: bool, example: &'static str, hint: 
 const PERSON: [Column; 5] = [
     col("姓名", true, "张晓明", "2–30 个字"),
     col("身份证号", true, "420106199001011234", "18 位，末位校验码；请以文本格式填写"),
-    col("联系电话", false, "13812345678", "手机或带区号的固定电话"),
+    col("联系电话", true, "13812345678", "手机或带区号的固定电话"),
     col("所在区划", true, "420106001001", "区县或以下的统计用区划代码（6/9/12 位）"),
     col("住址", false, "积玉桥街道和平大道 1 号", ""),
 ];
+
+/// Only a beneficiary may have no phone (as `people::Checker` checks it; volunteers and social
+/// workers must keep one). The template, the UI's `*` and the header check all read `required`.
+static BENEFICIARY_PHONE: Column = col("联系电话", false, "13812345678", "手机或带区号的固定电话");
 
 const VOLUNTEER: [Column; 8] = [
     col("技能", false, "助老服务、心理疏导", "多个用顿号分隔，取值见技能字典"),
@@ -154,7 +158,10 @@ impl ImportKind {
         };
         let mut out: Vec<&'static Column> = Vec::new();
         if person {
-            out.extend(PERSON.iter());
+            out.extend(PERSON.iter().map(|c| match self {
+                ImportKind::Beneficiaries if c.header == BENEFICIARY_PHONE.header => &BENEFICIARY_PHONE,
+                _ => c,
+            }));
         }
         out.extend(own.iter());
         out

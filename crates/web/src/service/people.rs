@@ -55,15 +55,23 @@ pub fn require_role(user: &CurrentUser, role: PersonRole, writing: bool) -> Resu
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct PersonInput {
     /// 姓名 (2–30 characters; Chinese, Latin letters, `·`).
+    #[serde(deserialize_with = "crate::text::line::one")]
+    #[schema(max_length = 200)]
     pub name: String,
     /// 公民身份号码 (18 characters, check digit verified). Gender and birth date come from it.
+    #[serde(deserialize_with = "crate::text::label::one")]
+    #[schema(max_length = 50)]
     pub citizen_id: String,
     /// 联系电话: mobile or landline with area code.
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::opt", default)]
+    #[schema(max_length = 50)]
     pub phone: Option<String>,
     /// Home region: a current division code, county level or below (down to village).
+    #[serde(deserialize_with = "crate::text::label::one")]
+    #[schema(max_length = 50)]
     pub division_code: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::line::opt", default)]
+    #[schema(max_length = 200)]
     pub address: Option<String>,
 }
 
@@ -72,22 +80,26 @@ pub struct VolunteerInput {
     #[serde(flatten)]
     pub person: PersonInput,
     /// Skill keys or labels from the dictionary (`GET /api/v1/dictionaries/skills`).
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::many", default)]
     pub skills: Vec<String>,
     /// e.g. 周末上午, 工作日晚上.
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::line::opt", default)]
+    #[schema(max_length = 200)]
     pub availability: Option<String>,
     #[serde(default)]
     pub latitude: Option<f64>,
     #[serde(default)]
     pub longitude: Option<f64>,
     /// Required for minors (under 18): guardian's name, phone and date of consent.
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::opt", default)]
+    #[schema(max_length = 50)]
     pub guardian_name: Option<String>,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::opt", default)]
+    #[schema(max_length = 50)]
     pub guardian_phone: Option<String>,
     /// YYYY-MM-DD
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::opt", default)]
+    #[schema(max_length = 50)]
     pub guardian_consent_on: Option<String>,
     /// Organization the volunteer joins (organization staff: always their own).
     #[serde(default)]
@@ -99,10 +111,15 @@ pub struct SocialWorkerInput {
     #[serde(flatten)]
     pub person: PersonInput,
     /// assistant | intermediate | senior (or 助理社会工作师 / 社会工作师 / 高级社会工作师).
+    #[serde(deserialize_with = "crate::text::label::one")]
+    #[schema(max_length = 50)]
     pub credential_level: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::opt", default)]
+    #[schema(max_length = 50)]
     pub certificate_number: Option<String>,
     /// Registration date (YYYY-MM-DD); valid for 3 years.
+    #[serde(deserialize_with = "crate::text::label::one")]
+    #[schema(max_length = 50)]
     pub registered_on: String,
     /// Continuing-education hours in the current cycle.
     #[serde(default)]
@@ -111,7 +128,8 @@ pub struct SocialWorkerInput {
     #[serde(default)]
     pub employer_org_id: Option<i64>,
     /// Township (街道/乡镇) code of the social-work station.
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::opt", default)]
+    #[schema(max_length = 50)]
     pub station_code: Option<String>,
 }
 
@@ -120,17 +138,25 @@ pub struct BeneficiaryInput {
     #[serde(flatten)]
     pub person: PersonInput,
     /// Category keys or labels, at least one (低保, 特困, 留守老人 …).
+    #[serde(default, deserialize_with = "crate::text::label::many")]
     pub categories: Vec<String>,
     /// Required for minors.
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::opt", default)]
+    #[schema(max_length = 50)]
     pub guardian_name: Option<String>,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::opt", default)]
+    #[schema(max_length = 50)]
     pub guardian_relation: Option<String>,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::opt", default)]
+    #[schema(max_length = 50)]
     pub guardian_phone: Option<String>,
     /// Who consented to the processing of the data (the person, or the guardian of a minor).
+    #[serde(deserialize_with = "crate::text::label::one")]
+    #[schema(max_length = 50)]
     pub consent_given_by: String,
     /// YYYY-MM-DD
+    #[serde(deserialize_with = "crate::text::label::one")]
+    #[schema(max_length = 50)]
     pub consent_on: String,
     /// Serving organization (organization staff: always their own).
     #[serde(default)]
@@ -278,6 +304,9 @@ impl<'a> Checker<'a> {
         given: Option<i64>,
     ) -> Result<Option<i64>, AppError> {
         if let Some(own) = self.user.organization_id {
+            if given.is_some_and(|g| g != own) {
+                errs.push(ferr(field, "组织工作人员只能填写本组织，不能指定其他组织"));
+            }
             return Ok(Some(own));
         }
         match given {
@@ -1287,22 +1316,24 @@ fn patch<'de, T: Deserialize<'de>, D: serde::Deserializer<'de>>(d: D) -> Result<
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct PersonPatch {
     /// 联系电话; volunteers and social workers must keep one.
-    #[serde(default, deserialize_with = "patch")]
-    #[schema(value_type = Option<String>)]
+    #[serde(default, deserialize_with = "crate::text::label::patch")]
+    #[schema(max_length = 50, value_type = Option<String>)]
     pub phone: Option<Option<String>>,
-    #[serde(default, deserialize_with = "patch")]
-    #[schema(value_type = Option<String>)]
+    #[serde(default, deserialize_with = "crate::text::line::patch")]
+    #[schema(max_length = 200, value_type = Option<String>)]
     pub address: Option<Option<String>>,
     /// New home region: a current division code inside your scope, county level or below.
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::opt", default)]
+    #[schema(max_length = 50)]
     pub division_code: Option<String>,
     /// End this role on the given day (YYYY-MM-DD), e.g. a beneficiary no longer served;
     /// `null` resumes it. The record is kept.
-    #[serde(default, deserialize_with = "patch")]
-    #[schema(value_type = Option<String>)]
+    #[serde(default, deserialize_with = "crate::text::label::patch")]
+    #[schema(max_length = 50, value_type = Option<String>)]
     pub ended_on: Option<Option<String>>,
     /// Why the role ended.
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::note::opt", default)]
+    #[schema(max_length = 2000)]
     pub end_reason: Option<String>,
     // Present only to refuse them with a clear message.
     #[serde(default)]
@@ -1325,10 +1356,10 @@ pub struct VolunteerPatch {
     pub person: PersonPatch,
     /// The whole new list of skill keys or labels (active skills; those already held are kept
     /// even if retired since).
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::opt_many", default)]
     pub skills: Option<Vec<String>>,
-    #[serde(default, deserialize_with = "patch")]
-    #[schema(value_type = Option<String>)]
+    #[serde(default, deserialize_with = "crate::text::line::patch")]
+    #[schema(max_length = 200, value_type = Option<String>)]
     pub availability: Option<Option<String>>,
     /// Latitude and longitude are given (or cleared with `null`) together.
     #[serde(default, deserialize_with = "patch")]
@@ -1344,13 +1375,15 @@ pub struct SocialWorkerPatch {
     #[serde(flatten)]
     pub person: PersonPatch,
     /// assistant | intermediate | senior (or the Chinese label).
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::opt", default)]
+    #[schema(max_length = 50)]
     pub credential_level: Option<String>,
-    #[serde(default, deserialize_with = "patch")]
-    #[schema(value_type = Option<String>)]
+    #[serde(default, deserialize_with = "crate::text::label::patch")]
+    #[schema(max_length = 50, value_type = Option<String>)]
     pub certificate_number: Option<Option<String>>,
     /// YYYY-MM-DD
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::opt", default)]
+    #[schema(max_length = 50)]
     pub registered_on: Option<String>,
     #[serde(default)]
     pub ce_hours: Option<i64>,
@@ -1358,8 +1391,8 @@ pub struct SocialWorkerPatch {
     #[serde(default, deserialize_with = "patch")]
     #[schema(value_type = Option<i64>)]
     pub employer_org_id: Option<Option<i64>>,
-    #[serde(default, deserialize_with = "patch")]
-    #[schema(value_type = Option<String>)]
+    #[serde(default, deserialize_with = "crate::text::label::patch")]
+    #[schema(max_length = 50, value_type = Option<String>)]
     pub station_code: Option<Option<String>>,
 }
 
@@ -1368,17 +1401,17 @@ pub struct BeneficiaryPatch {
     #[serde(flatten)]
     pub person: PersonPatch,
     /// The whole new list of categories, at least one.
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::opt_many", default)]
     pub categories: Option<Vec<String>>,
-    #[serde(default, deserialize_with = "patch")]
-    #[schema(value_type = Option<String>)]
+    #[serde(default, deserialize_with = "crate::text::label::patch")]
+    #[schema(max_length = 50, value_type = Option<String>)]
     pub guardian_name: Option<Option<String>>,
-    #[serde(default, deserialize_with = "patch")]
-    #[schema(value_type = Option<String>)]
+    #[serde(default, deserialize_with = "crate::text::label::patch")]
+    #[schema(max_length = 50, value_type = Option<String>)]
     pub guardian_relation: Option<Option<String>>,
     /// Send only to change it (the current number is shown masked).
-    #[serde(default, deserialize_with = "patch")]
-    #[schema(value_type = Option<String>)]
+    #[serde(default, deserialize_with = "crate::text::label::patch")]
+    #[schema(max_length = 50, value_type = Option<String>)]
     pub guardian_phone: Option<Option<String>>,
     /// Serving organization (organization staff cannot move a beneficiary to another one).
     #[serde(default, deserialize_with = "patch")]
@@ -1613,7 +1646,13 @@ impl Checker<'_> {
                 edit.role.ce_hours = Some(h);
             }
         }
-        // Organization staff keep their employees: the employer is not theirs to change.
+        // Organization staff keep their employees: the employer is not theirs to change, and
+        // asking to is refused rather than ignored.
+        if let (Some(given), Some(_)) = (v.employer_org_id, self.user.organization_id) {
+            if given != current.employer_org_id {
+                errs.push(ferr("所在机构", "组织工作人员不能更改所在机构"));
+            }
+        }
         if let (Some(given), None) = (v.employer_org_id, self.user.organization_id) {
             let before = errs.len();
             let org = self.organization(errs, "所在机构", given).await?;
@@ -1683,6 +1722,11 @@ impl Checker<'_> {
         if let Some(p) = phone.filter(|p| p.is_some() || current.guardian_phone_masked.is_some()) {
             edit.note("guardian_phone", &current.guardian_phone_masked, p.as_deref().map(mask::mask_phone));
             edit.role.guardian_phone = Some(p);
+        }
+        if let (Some(given), Some(_)) = (v.serving_org_id, self.user.organization_id) {
+            if given != current.serving_org_id {
+                errs.push(ferr("服务机构", "组织工作人员不能更改服务机构"));
+            }
         }
         if let (Some(given), None) = (v.serving_org_id, self.user.organization_id) {
             let before = errs.len();

@@ -35,29 +35,45 @@ fn opt_text(field: &str, s: &Option<String>, max: usize) -> Result<Option<String
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct NewOrgInput {
+    #[serde(deserialize_with = "crate::text::line::one")]
+    #[schema(max_length = 200)]
     pub name: String,
     /// 统一社会信用代码 (18 characters, check digit verified).
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::opt", default)]
+    #[schema(max_length = 50)]
     pub credit_code: Option<String>,
     /// Main type key, e.g. `social_work_agency`.
+    #[serde(deserialize_with = "crate::text::label::one")]
+    #[schema(max_length = 50)]
     pub org_type: String,
     /// Further types or recognitions the organization holds.
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::many", default)]
     pub other_types: Vec<String>,
     /// Region of activity: a current division code (2–12 digits) inside your scope.
+    #[serde(deserialize_with = "crate::text::label::one")]
+    #[schema(max_length = 50)]
     pub division_code: String,
+    #[serde(deserialize_with = "crate::text::line::one")]
+    #[schema(max_length = 200)]
     pub registration_authority: String,
     /// YYYY-MM-DD
+    #[serde(deserialize_with = "crate::text::label::one")]
+    #[schema(max_length = 50)]
     pub registered_on: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::opt", default)]
+    #[schema(max_length = 50)]
     pub legal_representative: Option<String>,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::opt", default)]
+    #[schema(max_length = 50)]
     pub contact_person: Option<String>,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::opt", default)]
+    #[schema(max_length = 50)]
     pub contact_phone: Option<String>,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::line::opt", default)]
+    #[schema(max_length = 200)]
     pub address: Option<String>,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::line::opt", default)]
+    #[schema(max_length = 200)]
     pub document_number: Option<String>,
 }
 
@@ -237,16 +253,24 @@ pub async fn detail(state: &AppState, user: &CurrentUser, id: i64) -> Result<Org
 }
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
-pub struct StatusInput {
+pub struct OrgStatusInput {
     /// registered | recognized_charity | fundraising_qualified | suspended | revoked | deregistered
+    #[serde(deserialize_with = "crate::text::label::one")]
+    #[schema(max_length = 50)]
     pub status: String,
     /// YYYY-MM-DD
+    #[serde(deserialize_with = "crate::text::label::one")]
+    #[schema(max_length = 50)]
     pub effective_on: String,
     /// 决定机关
+    #[serde(deserialize_with = "crate::text::line::one")]
+    #[schema(max_length = 200)]
     pub authority: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::line::opt", default)]
+    #[schema(max_length = 200)]
     pub document_number: Option<String>,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::note::opt", default)]
+    #[schema(max_length = 2000)]
     pub note: Option<String>,
 }
 
@@ -263,7 +287,7 @@ pub async fn change_status(
     user: &CurrentUser,
     meta: &RequestMeta,
     id: i64,
-    input: StatusInput,
+    input: OrgStatusInput,
 ) -> Result<OrgDetail, AppError> {
     user.require(user.role.manages_registry())?;
     let before = detail(state, user, id).await?;
@@ -319,13 +343,21 @@ pub async fn change_status(
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct BannedInput {
+    #[serde(deserialize_with = "crate::text::line::one")]
+    #[schema(max_length = 200)]
     pub name: String,
     /// YYYY-MM-DD
+    #[serde(deserialize_with = "crate::text::label::one")]
+    #[schema(max_length = 50)]
     pub banned_on: String,
+    #[serde(deserialize_with = "crate::text::line::one")]
+    #[schema(max_length = 200)]
     pub authority: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::line::opt", default)]
+    #[schema(max_length = 200)]
     pub document_number: Option<String>,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::note::opt", default)]
+    #[schema(max_length = 2000)]
     pub note: Option<String>,
 }
 
@@ -521,15 +553,23 @@ pub async fn export_organizations(
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct PairingInput {
     /// Programme name, e.g. 牵手计划 2026.
+    #[serde(deserialize_with = "crate::text::label::one")]
+    #[schema(max_length = 50)]
     pub programme: String,
     /// The organization that helps.
     pub helper_org_id: i64,
     /// The organization (in a weaker area) that is helped.
     pub helped_org_id: i64,
     /// YYYY-MM-DD
+    #[serde(deserialize_with = "crate::text::label::one")]
+    #[schema(max_length = 50)]
     pub starts_on: String,
     /// YYYY-MM-DD
+    #[serde(deserialize_with = "crate::text::label::one")]
+    #[schema(max_length = 50)]
     pub ends_on: String,
+    #[serde(deserialize_with = "crate::text::note::one")]
+    #[schema(max_length = 2000)]
     pub goals: String,
 }
 

@@ -29,8 +29,12 @@ impl From<SkillEntry> for SkillView {
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct NewSkillInput {
     /// Stable key: 2–32 lower-case letters, digits or `_`, starting with a letter.
+    #[serde(deserialize_with = "crate::text::label::one")]
+    #[schema(max_length = 50)]
     pub key: String,
     /// Chinese label shown to people (at most 20 characters, no list separators).
+    #[serde(deserialize_with = "crate::text::label::one")]
+    #[schema(max_length = 50)]
     pub label: String,
     /// Position in lists; default: after the last skill.
     #[serde(default)]
@@ -39,7 +43,8 @@ pub struct NewSkillInput {
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct SkillPatch {
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::opt", default)]
+    #[schema(max_length = 50)]
     pub label: Option<String>,
     #[serde(default)]
     pub sort_order: Option<i64>,

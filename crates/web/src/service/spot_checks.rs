@@ -47,8 +47,12 @@ pub async fn region_name(state: &AppState, region: &str) -> Result<String, AppEr
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct SpotCheckInput {
     /// Region to check (code prefix inside your scope; default: your whole scope).
+    #[serde(default, deserialize_with = "crate::text::label::opt")]
+    #[schema(max_length = 50)]
     pub region: Option<String>,
     /// Title (default: region and period).
+    #[serde(default, deserialize_with = "crate::text::line::opt")]
+    #[schema(max_length = 200)]
     pub title: Option<String>,
     /// First service day checked (YYYY-MM-DD).
     pub period_from: NaiveDate,
@@ -61,6 +65,8 @@ pub struct SpotCheckInput {
     /// Seed of the draw (4–64 visible ASCII characters, e.g. a published lottery number);
     /// default: 16 random bytes in hex. Recorded with the check: the same seed over the same
     /// records draws the same sample.
+    #[serde(default, deserialize_with = "crate::text::label::opt")]
+    #[schema(max_length = 50)]
     pub seed: Option<String>,
 }
 
@@ -298,10 +304,16 @@ fn viewer(user: &CurrentUser) -> Result<CheckViewer, AppError> {
 #[into_params(parameter_in = Query)]
 pub struct SpotCheckParams {
     /// in_progress | completed | published
+    #[serde(default, deserialize_with = "crate::text::label::opt")]
+    #[param(max_length = 50)]
     pub status: Option<String>,
     /// Checks of this region (or inside it).
+    #[serde(default, deserialize_with = "crate::text::label::opt")]
+    #[param(max_length = 50)]
     pub region: Option<String>,
+    #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<u32>,
+    #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u32>,
 }
 
@@ -335,7 +347,7 @@ async fn views(state: &AppState, p: Paged<CheckRow>) -> Result<Paged<SpotCheckVi
 /// Checks of regions inside the caller's scope, in any stage.
 pub async fn list(state: &AppState, user: &CurrentUser, p: &SpotCheckParams) -> Result<Paged<SpotCheckView>, AppError> {
     let v = viewer(user)?;
-    let res = store::list(&state.db, &v, &p.filter()?, &Page::new(p.page, p.per_page)).await?;
+    let res = store::list(&state.db, &v, &p.filter()?, &crate::service::page(p.page, p.per_page)?).await?;
     views(state, res).await
 }
 
@@ -363,8 +375,12 @@ async fn acting_on(tx: &mut wushe_store::Tx, user: &CurrentUser, id: i64) -> Res
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct FindingInput {
     /// genuine (属实) | untrue (不属实) | doubtful (存疑); the Chinese labels are accepted too.
+    #[serde(deserialize_with = "crate::text::label::one")]
+    #[schema(max_length = 50)]
     pub finding: String,
     /// Required for untrue and doubtful: what was found.
+    #[serde(default, deserialize_with = "crate::text::note::opt")]
+    #[schema(max_length = 2000)]
     pub note: Option<String>,
 }
 
@@ -573,7 +589,7 @@ pub struct PublicSpotCheckDetail {
 pub async fn public_list(state: &AppState, p: &SpotCheckParams) -> Result<Paged<PublicSpotCheck>, AppError> {
     let mut f = p.filter()?;
     f.status = None;
-    let res = store::list(&state.db, &CheckViewer::Public, &f, &Page::new(p.page, p.per_page)).await?;
+    let res = store::list(&state.db, &CheckViewer::Public, &f, &crate::service::page(p.page, p.per_page)?).await?;
     let v = views(state, res).await?;
     Ok(Paged { items: v.items.into_iter().map(public_view).collect(), total: v.total, capped: v.capped, page: v.page })
 }

@@ -15,7 +15,7 @@ use wushe_store::accounts::audit::{self, Event};
 use wushe_store::stats::{self, Delta};
 use wushe_store::volunteering::counts;
 use wushe_store::volunteering::stars::{self as store, AwardRow, QueueFilter, QueueRow};
-use wushe_store::{settings, Db, Page, Paged, Tx};
+use wushe_store::{settings, Db, Paged, Tx};
 
 use crate::auth::{CurrentUser, RequestMeta};
 use crate::error::AppError;
@@ -289,15 +289,22 @@ fn queue_item(user: &CurrentUser, rules: &StarRules, q: QueueRow, today: NaiveDa
 #[into_params(parameter_in = Query)]
 pub struct QueueParams {
     /// pending (default) | approved | rejected | lapsed | all
+    #[serde(default, deserialize_with = "crate::text::label::opt")]
+    #[param(max_length = 50)]
     pub status: Option<String>,
     /// One star (1–5); default: the stars your level approves (all stars for administrators
     /// and officials whose level approves none).
+    #[param(minimum = 1, maximum = 5)]
     pub star: Option<u8>,
     /// Also list stars other levels approve (read only).
     pub all_levels: Option<bool>,
     /// A sub-region of your scope.
+    #[serde(default, deserialize_with = "crate::text::label::opt")]
+    #[param(max_length = 50)]
     pub region: Option<String>,
+    #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<u32>,
+    #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u32>,
 }
 
@@ -351,7 +358,7 @@ pub async fn queue(state: &AppState, user: &CurrentUser, p: &QueueParams) -> Res
         }
         None => None,
     };
-    let page = Page::new(p.page, p.per_page);
+    let page = crate::service::page(p.page, p.per_page)?;
     let res: Paged<QueueRow> =
         store::queue(&state.db, &user.scope_division, &QueueFilter { statuses, stars, region }, &page).await?;
     let today = crate::service::registry::today();

@@ -714,6 +714,8 @@ pub struct SpendInput {
     pub person_id: i64,
     pub coins: f64,
     /// What service was received.
+    #[serde(deserialize_with = "crate::text::line::one")]
+    #[schema(max_length = 200)]
     pub memo: String,
     /// Whose coins pay, when not the elder's own: a recorded direct relative paying on the
     /// elder's behalf (by the rules for gifts to relatives).
@@ -807,6 +809,8 @@ pub struct RelationInput {
     pub person_id: i64,
     pub relative_id: i64,
     /// How the relative is related to the person: 父母 / 配偶 / 子女.
+    #[serde(deserialize_with = "crate::text::label::one")]
+    #[schema(max_length = 50)]
     pub relation: String,
 }
 
@@ -903,8 +907,14 @@ pub async fn remove_relation(
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct OutletInput {
+    #[serde(deserialize_with = "crate::text::line::one")]
+    #[schema(max_length = 200)]
     pub name: String,
+    #[serde(deserialize_with = "crate::text::label::one")]
+    #[schema(max_length = 50)]
     pub division_code: String,
+    #[serde(deserialize_with = "crate::text::line::one")]
+    #[schema(max_length = 200)]
     pub address: String,
 }
 
@@ -999,6 +1009,8 @@ pub async fn person_redemptions(
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct GoodsInput {
+    #[serde(deserialize_with = "crate::text::line::one")]
+    #[schema(max_length = 200)]
     pub name: String,
     pub points: i64,
     pub stock: i64,
@@ -1125,7 +1137,8 @@ pub struct RestockInput {
     /// Items added (negative to correct the count down, e.g. after a stocktake).
     pub quantity: i64,
     /// Why (donor, stocktake …).
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::note::opt", default)]
+    #[schema(max_length = 2000)]
     pub note: Option<String>,
 }
 
@@ -1137,7 +1150,7 @@ pub async fn restock(
     goods_id: i64,
     input: RestockInput,
 ) -> Result<GoodsRow, AppError> {
-    if input.quantity == 0 || input.quantity.abs() > 1_000_000 {
+    if input.quantity == 0 || input.quantity.unsigned_abs() > 1_000_000 {
         return Err(AppError::validation("数量", "应为非零整数，绝对值不超过 1,000,000"));
     }
     let note = input.note.as_deref().map(str::trim).filter(|n| !n.is_empty());

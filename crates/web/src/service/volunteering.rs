@@ -39,18 +39,28 @@ pub struct SlotInput {
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct ActivityInput {
+    #[serde(deserialize_with = "crate::text::line::one")]
+    #[schema(max_length = 200)]
     pub title: String,
+    #[serde(deserialize_with = "crate::text::long_text::one")]
+    #[schema(max_length = 10000)]
     pub content: String,
     /// Service category key (see `GET /api/v1/activities/dictionaries`) or its Chinese label.
+    #[serde(deserialize_with = "crate::text::label::one")]
+    #[schema(max_length = 50)]
     pub category: String,
     /// Division code of the place (down to village).
+    #[serde(deserialize_with = "crate::text::label::one")]
+    #[schema(max_length = 50)]
     pub division_code: String,
+    #[serde(deserialize_with = "crate::text::line::one")]
+    #[schema(max_length = 200)]
     pub address: String,
     pub latitude: Option<f64>,
     pub longitude: Option<f64>,
     /// Check-in radius in metres (needs the coordinates).
     pub checkin_radius_m: Option<i64>,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::many", default)]
     pub required_skills: Vec<String>,
     pub min_age: Option<i64>,
     #[serde(default)]
@@ -155,12 +165,25 @@ pub fn viewer(user: Option<&CurrentUser>) -> Viewer {
     }
 }
 
-/// The organization a user runs activities for.
-fn own_org(user: &CurrentUser, requested: Option<i64>) -> Result<i64, AppError> {
+/// The organization a user runs activities (and insurance) for: staff their own, an
+/// administrator the one named, which must exist in their scope. Staff naming another
+/// organization are refused, not silently given their own.
+async fn own_org(state: &AppState, user: &CurrentUser, requested: Option<i64>) -> Result<i64, AppError> {
     user.require(user.role.runs_activities())?;
     match (user.organization_id, requested, user.role) {
+        (Some(o), Some(r), _) if r != o => {
+            Err(AppError::Forbidden("只能为本组织进行此操作，不能指定其他组织（organization_id）".into()))
+        }
         (Some(o), _, _) => Ok(o),
-        (None, Some(o), Role::Admin) => Ok(o),
+        (None, Some(o), Role::Admin) => {
+            match wushe_store::registry::organizations::get_organization(&state.db, &user.scope(), o).await {
+                Ok(_) => Ok(o),
+                Err(wushe_store::StoreError::NotFound) => {
+                    Err(AppError::validation("organization_id", format!("组织 {o} 不存在或不在您的管辖范围内")))
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
         _ => Err(AppError::validation("organization_id", "请指定举办活动的组织")),
     }
 }
@@ -184,7 +207,7 @@ pub async fn create_activity(
     meta: &RequestMeta,
     input: ActivityInput,
 ) -> Result<i64, AppError> {
-    let org = own_org(user, input.organization_id)?;
+    let org = own_org(state, user, input.organization_id).await?;
     let title = input.title.trim();
     if title.chars().count() < 2 || title.chars().count() > 100 {
         return Err(AppError::validation("活动名称", "应为 2–100 个字符"));
@@ -477,6 +500,8 @@ pub async fn roster(
 pub struct CheckInput {
     pub activity_id: i64,
     /// The 6-digit code from the activity's QR (volunteers scanning it themselves).
+    #[serde(default, deserialize_with = "crate::text::label::opt")]
+    #[schema(max_length = 50)]
     pub code: Option<String>,
     pub latitude: Option<f64>,
     pub longitude: Option<f64>,
@@ -484,6 +509,8 @@ pub struct CheckInput {
     pub signup_id: Option<i64>,
     /// Organizers resolving a missing check-out: when the service ended.
     pub checked_out_at: Option<DateTime<Utc>>,
+    #[serde(default, deserialize_with = "crate::text::note::opt")]
+    #[schema(max_length = 2000)]
     pub note: Option<String>,
 }
 
@@ -827,6 +854,8 @@ pub struct ConfirmItem {
     #[serde(default)]
     pub travel_minutes: i64,
     /// Quality evaluation (优秀 / 良好 / 合格 …).
+    #[serde(default, deserialize_with = "crate::text::note::opt")]
+    #[schema(max_length = 2000)]
     pub evaluation: Option<String>,
 }
 
@@ -1120,6 +1149,8 @@ fn record_deltas(code: &str, category: &str, day: chrono::NaiveDate, minutes: i6
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct CorrectionInput {
     /// Why (4–500 characters).
+    #[serde(deserialize_with = "crate::text::note::one")]
+    #[schema(max_length = 2000)]
     pub reason: String,
     /// Void the record (作废): the service did not happen (entered by mistake, a duplicate,
     /// the wrong person). Approval withdraws it and writes no new record; no times are asked.
@@ -1351,11 +1382,17 @@ async fn write_successor(
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct PolicyInput {
+    #[serde(deserialize_with = "crate::text::line::one")]
+    #[schema(max_length = 200)]
     pub insurer: String,
+    #[serde(deserialize_with = "crate::text::label::one")]
+    #[schema(max_length = 50)]
     pub policy_number: String,
     /// YYYY-MM-DD
     pub starts_on: chrono::NaiveDate,
     pub ends_on: chrono::NaiveDate,
+    #[serde(default, deserialize_with = "crate::text::note::opt")]
+    #[schema(max_length = 2000)]
     pub note: Option<String>,
     /// Volunteers covered (person ids of the organization's volunteers).
     pub person_ids: Vec<i64>,
@@ -1370,7 +1407,7 @@ pub async fn create_policy(
     meta: &RequestMeta,
     input: PolicyInput,
 ) -> Result<i64, AppError> {
-    let org = own_org(user, input.organization_id)?;
+    let org = own_org(state, user, input.organization_id).await?;
     let insurer = input.insurer.trim();
     let number = input.policy_number.trim();
     if insurer.is_empty() || insurer.chars().count() > 100 {
@@ -1435,7 +1472,7 @@ pub async fn policies(
     user: &CurrentUser,
     organization_id: Option<i64>,
 ) -> Result<Vec<insurance::PolicyRow>, AppError> {
-    let org = own_org(user, organization_id)?;
+    let org = own_org(state, user, organization_id).await?;
     Ok(insurance::for_organization(&state.db, org).await?)
 }
 

@@ -1,7 +1,7 @@
+use crate::ui::Form;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use serde::Deserialize;
 use tower_sessions::Session;
 use wushe_store::accounts::{sessions, tokens};
@@ -89,6 +89,7 @@ pub async fn change_password(
 
 #[derive(Deserialize)]
 pub struct TokenForm {
+    #[serde(deserialize_with = "crate::text::line::one")]
     name: String,
 }
 

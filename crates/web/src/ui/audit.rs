@@ -19,15 +19,15 @@ pub fn beijing() -> FixedOffset {
 
 #[derive(Deserialize, Default)]
 pub struct AuditQuery {
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     username: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     entity: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     entity_id: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     from: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     to: String,
     page: Option<u32>,
 }

@@ -1,7 +1,7 @@
+use crate::ui::Form;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use serde::Deserialize;
 use tower_sessions::Session;
 
@@ -24,6 +24,7 @@ struct LoginPage {
 #[derive(Deserialize)]
 pub struct LoginQuery {
     next: Option<String>,
+    #[serde(default, deserialize_with = "crate::text::note::opt")]
     reason: Option<String>,
 }
 
@@ -47,6 +48,7 @@ pub async fn login_form(session: Session, Query(q): Query<LoginQuery>) -> Result
 
 #[derive(Deserialize)]
 pub struct LoginForm {
+    #[serde(deserialize_with = "crate::text::label::one")]
     username: String,
     password: String,
     next: Option<String>,

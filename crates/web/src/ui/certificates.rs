@@ -3,11 +3,11 @@
 //! issued in their region, and anyone verifies a number at `/verify` (no login; the QR code
 //! printed on a certificate opens `/verify/{number}`).
 
+use crate::ui::Form;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use serde::Deserialize;
 use tower_sessions::Session;
 use wushe_domain::accounts::Role;
@@ -98,7 +98,7 @@ struct ListPage {
 
 #[derive(Deserialize, Default)]
 pub struct ListQuery {
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     status: String,
     page: Option<u32>,
 }
@@ -147,9 +147,9 @@ pub async fn list(
 
 #[derive(Deserialize, Default)]
 pub struct RequestForm {
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     organization_id: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::line::one", default)]
     purpose: String,
 }
 
@@ -184,9 +184,9 @@ pub async fn request(
 
 #[derive(Deserialize, Default)]
 pub struct DecisionForm {
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     action: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::note::one", default)]
     reason: String,
 }
 
@@ -294,7 +294,7 @@ struct VerifyPage {
 
 #[derive(Deserialize, Default)]
 pub struct VerifyQuery {
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     number: String,
 }
 

@@ -2,10 +2,10 @@
 //! state, a form per skill to rename, reorder or (de)activate it, and a form to add one.
 //! Other roles may look at the list.
 
+use crate::ui::Form;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use serde::Deserialize;
 use tower_sessions::Session;
 
@@ -62,11 +62,11 @@ pub async fn index(State(state): State<AppState>, session: Session, user: Curren
 
 #[derive(Deserialize, Default)]
 pub struct NewForm {
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     key: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     label: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     sort_order: String,
 }
 
@@ -107,12 +107,12 @@ pub async fn create(
 
 #[derive(Deserialize, Default)]
 pub struct EditForm {
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     label: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     sort_order: String,
     /// The checkbox: present when checked.
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::opt", default)]
     active: Option<String>,
 }
 

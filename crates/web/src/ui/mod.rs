@@ -292,6 +292,30 @@ pub fn error_page(status: StatusCode, message: &str, request_id: &str) -> Respon
     (status, Html(html)).into_response()
 }
 
+/// A form body whose rejections become Chinese errors: a field refused by the text policy
+/// (too long, a control character) says which rule, instead of axum's English text.
+#[derive(axum::extract::FromRequest)]
+#[from_request(via(axum::Form), rejection(AppError))]
+pub struct Form<T>(pub T);
+
+impl From<axum::extract::rejection::FormRejection> for AppError {
+    fn from(r: axum::extract::rejection::FormRejection) -> Self {
+        use axum::extract::rejection::FormRejection;
+        match r {
+            FormRejection::InvalidFormContentType(_) => {
+                AppError::UnsupportedMediaType("表单内容类型应为 application/x-www-form-urlencoded".into())
+            }
+            FormRejection::BytesRejection(_) => AppError::PayloadTooLarge,
+            other => {
+                // "Failed to deserialize form body: <serde's message>": keep the message.
+                let text = other.body_text();
+                let message = text.split_once(": ").map_or(text.as_str(), |(_, m)| m);
+                AppError::BadRequest(format!("表单内容不符合要求：{message}"))
+            }
+        }
+    }
+}
+
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {

@@ -4,11 +4,11 @@
 //! chart has its table underneath, for screen readers and browsers without JavaScript).
 //! The handlers call the same services as the API.
 
+use crate::ui::Form;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use chrono::NaiveDate;
 use serde::Deserialize;
 use tower_sessions::Session;
@@ -81,9 +81,9 @@ struct StarsPage {
 
 #[derive(Deserialize, Default)]
 pub struct StarsQuery {
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     status: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     all: String,
     page: Option<u32>,
 }
@@ -181,9 +181,9 @@ pub async fn stars_index(
 
 #[derive(Deserialize, Default)]
 pub struct DecisionForm {
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     decision: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::note::one", default)]
     note: String,
 }
 
@@ -263,19 +263,19 @@ impl From<SpotCheckView> for CheckCard {
 /// The new-check form as typed.
 #[derive(Deserialize, Default, Clone)]
 pub struct CheckForm {
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     region: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::line::one", default)]
     title: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     period_from: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     period_to: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     sample_size: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     sample_percent: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     seed: String,
 }
 
@@ -513,9 +513,9 @@ pub async fn check_verify(
 
 #[derive(Deserialize, Default)]
 pub struct FindingForm {
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     finding: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::note::one", default)]
     note: String,
 }
 
@@ -545,7 +545,7 @@ pub async fn set_finding(
 
 #[derive(Deserialize, Default)]
 pub struct CompleteForm {
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::note::one", default)]
     conclusion: String,
 }
 
@@ -702,8 +702,9 @@ struct StatsPage {
 
 #[derive(Deserialize, Default)]
 pub struct StatsQuery {
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     region: String,
+    #[serde(default, deserialize_with = "crate::text::label::opt")]
     year: Option<String>,
 }
 

@@ -4,10 +4,10 @@
 
 use std::collections::HashMap;
 
+use crate::ui::Form;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::Form;
 use serde::Deserialize;
 use tower_sessions::Session;
 use wushe_domain::registry::person::{BeneficiaryCategory, CredentialLevel, PersonRole, SkillDictionary};
@@ -157,19 +157,19 @@ struct ListPage {
 
 #[derive(Deserialize, Default)]
 pub struct ListQuery {
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::line::one", default)]
     q: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     region: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     skill: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     credential_level: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     category: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     sort: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     status: String,
     organization_id: Option<i64>,
     page: Option<u32>,
@@ -806,7 +806,7 @@ async fn edit_again(
 
 #[derive(Deserialize, Default)]
 pub struct LeaveForm {
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::note::one", default)]
     reason: String,
 }
 

@@ -69,7 +69,7 @@ async fn page(session: &Session, user: &CurrentUser, view: RegionView, code: Str
 
 #[derive(Deserialize)]
 pub struct SearchQuery {
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::line::one", default)]
     q: String,
 }
 

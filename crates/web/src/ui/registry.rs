@@ -1,7 +1,7 @@
+use crate::ui::Form;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use serde::Deserialize;
 use tower_sessions::Session;
 use wushe_domain::registry::org::{OrgStatus, OrgType};
@@ -12,7 +12,7 @@ use super::{render, set_flash, take_flash, url_encode, Layout};
 use crate::api::registry::{OrgDetailDto, OrgDto, OrgListParams};
 use crate::auth::{CurrentUser, RequestMeta};
 use crate::error::AppError;
-use crate::service::registry::{self as svc, NewOrgInput, PublicOrg, StatusInput};
+use crate::service::registry::{self as svc, NewOrgInput, OrgStatusInput, PublicOrg};
 use crate::state::AppState;
 
 fn type_options() -> Vec<(&'static str, &'static str)> {
@@ -45,13 +45,13 @@ struct ListPage {
 
 #[derive(Deserialize, Default)]
 pub struct ListQuery {
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::line::one", default)]
     q: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     org_type: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     status: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     region: String,
     page: Option<u32>,
 }
@@ -112,27 +112,27 @@ pub async fn list(
 
 #[derive(Deserialize, Default)]
 pub struct OrgForm {
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::line::one", default)]
     name: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     credit_code: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     org_type: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     division_code: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::line::one", default)]
     registration_authority: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     registered_on: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::line::one", default)]
     document_number: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     legal_representative: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     contact_person: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     contact_phone: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::line::one", default)]
     address: String,
 }
 
@@ -272,12 +272,15 @@ pub async fn show(
 
 #[derive(Deserialize)]
 pub struct StatusForm {
+    #[serde(deserialize_with = "crate::text::label::one")]
     status: String,
+    #[serde(deserialize_with = "crate::text::label::one")]
     effective_on: String,
+    #[serde(deserialize_with = "crate::text::line::one")]
     authority: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::line::one", default)]
     document_number: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::note::one", default)]
     note: String,
 }
 
@@ -289,7 +292,7 @@ pub async fn change_status(
     Path(id): Path<i64>,
     Form(f): Form<StatusForm>,
 ) -> Result<Response, AppError> {
-    let input = StatusInput {
+    let input = OrgStatusInput {
         status: f.status,
         effective_on: f.effective_on,
         authority: f.authority,
@@ -322,7 +325,7 @@ struct LookupPage {
 
 #[derive(Deserialize, Default)]
 pub struct LookupQuery {
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::line::one", default)]
     q: String,
 }
 
@@ -355,10 +358,15 @@ pub async fn public_lookup(
 
 #[derive(Deserialize)]
 pub struct PairingForm {
+    #[serde(deserialize_with = "crate::text::label::one")]
     programme: String,
+    #[serde(deserialize_with = "crate::text::label::one")]
     helped_org_id: String,
+    #[serde(deserialize_with = "crate::text::label::one")]
     starts_on: String,
+    #[serde(deserialize_with = "crate::text::label::one")]
     ends_on: String,
+    #[serde(deserialize_with = "crate::text::note::one")]
     goals: String,
 }
 

@@ -5,11 +5,11 @@
 //! redemption (by the holder, or at the counter by the outlet's keepers) and goods
 //! management. The handlers call the same services as the API.
 
+use crate::ui::Form;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use serde::Deserialize;
 use tower_sessions::Session;
 use wushe_domain::timebank::ledger::{Ledger, DIRECT_RELATIONS};
@@ -139,7 +139,7 @@ struct AccountPage {
 
 #[derive(Deserialize, Default)]
 pub struct AccountQuery {
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     ledger: String,
     page: Option<u32>,
 }
@@ -254,9 +254,9 @@ pub async fn mine(
 
 #[derive(Deserialize, Default)]
 pub struct TransferForm {
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     to_person_id: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     coins: String,
 }
 
@@ -292,17 +292,17 @@ pub async fn transfer(
 #[derive(Deserialize, Default)]
 pub struct SpendForm {
     /// The person served.
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     person_id: String,
     /// Whose coins pay (staff form); the holder's own otherwise.
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     payer_person_id: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     coins: String,
     /// One of the common services, or empty with `memo` typed.
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::line::one", default)]
     service: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::line::one", default)]
     memo: String,
 }
 
@@ -399,9 +399,9 @@ struct PeoplePage {
 
 #[derive(Deserialize, Default)]
 pub struct PeopleQuery {
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::line::one", default)]
     q: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     role: String,
     page: Option<u32>,
 }
@@ -469,9 +469,9 @@ pub async fn person(
 #[derive(Deserialize, Default)]
 pub struct RelationForm {
     /// The relative's ID number, phone or volunteer number.
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     relative: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     relation: String,
 }
 
@@ -590,16 +590,17 @@ struct OutletsPage {
 
 #[derive(Deserialize, Default)]
 pub struct OutletsQuery {
+    #[serde(default, deserialize_with = "crate::text::label::opt")]
     region: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
 pub struct OutletForm {
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::line::one", default)]
     name: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     division_code: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::line::one", default)]
     address: String,
 }
 
@@ -699,12 +700,12 @@ struct OutletPage {
 
 #[derive(Deserialize, Default)]
 pub struct CounterForm {
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     goods_id: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     quantity: String,
     /// At the counter: the person's ID number, phone or volunteer number.
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::line::one", default)]
     q: String,
 }
 
@@ -819,11 +820,11 @@ pub async fn redeem(
 
 #[derive(Deserialize, Default)]
 pub struct GoodsForm {
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::line::one", default)]
     name: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     points: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     stock: String,
 }
 
@@ -851,7 +852,7 @@ pub async fn add_goods(
 
 #[derive(Deserialize, Default)]
 pub struct PriceForm {
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     points: String,
 }
 
@@ -880,7 +881,7 @@ pub async fn set_price(
 
 #[derive(Deserialize, Default)]
 pub struct ActiveForm {
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     active: String,
 }
 
@@ -906,9 +907,9 @@ pub async fn set_active(
 
 #[derive(Deserialize, Default)]
 pub struct RestockForm {
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     quantity: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::note::one", default)]
     note: String,
 }
 

@@ -1,7 +1,7 @@
+use crate::ui::Form;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use serde::Deserialize;
 use tower_sessions::Session;
 use wushe_domain::accounts::Role;
@@ -36,9 +36,9 @@ struct ListPage {
 
 #[derive(Deserialize, Default)]
 pub struct ListQuery {
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::line::one", default)]
     q: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     role: String,
     page: Option<u32>,
 }
@@ -71,17 +71,17 @@ pub async fn list(
 
 #[derive(Deserialize, Default)]
 pub struct UserForm {
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     username: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     display_name: String,
     #[serde(default)]
     password: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     role: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     scope_division: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     organization_id: String,
 }
 

@@ -9,11 +9,11 @@
 
 use std::collections::HashMap;
 
+use crate::ui::Form;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::Form;
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use serde::Deserialize;
 use tower_sessions::Session;
@@ -172,17 +172,17 @@ struct ListPage {
 
 #[derive(Deserialize, Default)]
 pub struct ListQuery {
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::line::one", default)]
     q: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     category: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     region: String,
     /// "1" when "只看未结束" is ticked.
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     upcoming: String,
     /// Set by the filter form: without it (first visit) only upcoming activities are shown.
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     f: String,
     page: Option<u32>,
 }
@@ -795,7 +795,7 @@ async fn after_action(
 
 #[derive(Deserialize, Default)]
 pub struct StatusForm {
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     status: String,
 }
 
@@ -819,9 +819,9 @@ pub async fn set_status(
 
 #[derive(Deserialize, Default)]
 pub struct SignupForm {
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     slot_id: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::note::one", default)]
     note: String,
 }
 
@@ -845,7 +845,7 @@ pub async fn sign_up(
 
 #[derive(Deserialize, Default)]
 pub struct DecisionForm {
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     action: String,
 }
 
@@ -876,12 +876,12 @@ pub async fn decide(
 
 #[derive(Deserialize, Default)]
 pub struct RosterForm {
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     signup_id: String,
     /// Resolving a missing check-out: when the service ended (Beijing time).
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     checked_out_at: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::note::one", default)]
     note: String,
 }
 
@@ -1095,7 +1095,7 @@ async fn checkin_page(
 #[derive(Deserialize, Default)]
 pub struct CheckinQuery {
     a: Option<i64>,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     c: String,
 }
 
@@ -1118,13 +1118,13 @@ pub async fn checkin_form(
 
 #[derive(Deserialize, Default)]
 pub struct CheckForm {
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     activity_id: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     code: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     latitude: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     longitude: String,
 }
 
@@ -1405,15 +1405,15 @@ pub async fn my_record(
 #[derive(Deserialize, Default)]
 pub struct CorrectionRequestForm {
     /// time (the default) | void
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     kind: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::note::one", default)]
     reason: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     started_at: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     ended_at: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     travel_minutes: String,
 }
 
@@ -1568,9 +1568,9 @@ pub async fn corrections(
 
 #[derive(Deserialize, Default)]
 pub struct ReviewForm {
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::label::one", default)]
     decision: String,
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::text::note::one", default)]
     note: String,
 }
 
