@@ -21,9 +21,8 @@ use wushe_store::Db;
 
 use crate::config::Config;
 
-/// glibc's allocator was a quarter of the HTTP threads' time and a third of the writer's under
-/// load (blocks allocated on one thread and freed on another); mimalloc's per-thread heaps
-/// avoid that. SQLite keeps the C allocator.
+/// mimalloc's per-thread heaps for blocks allocated on one thread and freed on another (the
+/// HTTP threads and the writer); SQLite keeps the C allocator. See docs/decisions/0008.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -237,11 +237,6 @@ fn suffixes(t: OrgType) -> &'static [&'static str] {
     }
 }
 
-/// Today in China (UTC+8).
-fn today_in_china() -> NaiveDate {
-    (chrono::Utc::now() + Duration::hours(8)).date_naive()
-}
-
 /// A deterministic generator of synthetic demo data.
 pub struct Synth {
     state: u64,
@@ -328,7 +323,7 @@ impl Synth {
         );
         let (y0, y1) = (birth_year_range.0.min(birth_year_range.1), birth_year_range.0.max(birth_year_range.1));
         let min = NaiveDate::from_ymd_opt(1900, 1, 1).expect("valid date");
-        let today = today_in_china();
+        let today = wushe_domain::time::today();
         let start = NaiveDate::from_ymd_opt(y0, 1, 1).unwrap_or(min).clamp(min, today);
         let end = NaiveDate::from_ymd_opt(y1, 12, 31).unwrap_or(today).clamp(start, today);
         let days = (end - start).num_days() as u64;
@@ -421,7 +416,7 @@ mod tests {
     #[test]
     fn ten_thousand_valid_citizen_ids() {
         let mut s = Synth::new(7);
-        let today = today_in_china();
+        let today = wushe_domain::time::today();
         let mut seen = HashSet::new();
         for i in 0..10_000 {
             let county = COUNTIES[i % COUNTIES.len()];
@@ -438,7 +433,7 @@ mod tests {
     #[test]
     fn citizen_id_ranges_are_clamped() {
         let mut s = Synth::new(1);
-        let today = today_in_china();
+        let today = wushe_domain::time::today();
         for _ in 0..500 {
             let id = s.citizen_id("420106", (today.year(), today.year() + 5));
             let parsed = CitizenId::parse(&id, today).unwrap();

@@ -461,6 +461,33 @@ async fn click_when_ready(driver: &WebDriver, css: &str) -> Result<()> {
     .await
 }
 
+/// Clicks `item` once it shows, opening the menus `toggles` (collapse or dropdown toggles, in
+/// order) that are not open yet while it does not: a toggle clicked while Bootstrap is still
+/// starting, or while the collapsed navigation is animating, is clicked again instead of
+/// leaving the item hidden until the wait times out. A toggle counts as open by its
+/// `aria-expanded`, so an open menu is never clicked shut.
+async fn click_through(driver: &WebDriver, toggles: &[&str], item: &str) -> Result<()> {
+    wait_for(&format!("clickable `{item}` through {toggles:?}"), || async move {
+        for e in driver.find_all(By::Css(item)).await? {
+            if e.is_displayed().await? {
+                driver.execute("arguments[0].scrollIntoView({block: 'center'});", vec![e.to_json()?]).await?;
+                e.click().await?;
+                return Ok(Some(()));
+            }
+        }
+        for css in toggles {
+            for t in driver.find_all(By::Css(*css)).await? {
+                if t.is_displayed().await? && t.attr("aria-expanded").await?.as_deref() != Some("true") {
+                    t.click().await?;
+                    return Ok(None);
+                }
+            }
+        }
+        Ok(None)
+    })
+    .await
+}
+
 /// A volunteer import file (.xlsx) laid out as the template: one row per (name, ID, phone).
 fn volunteer_xlsx(path: &Path, rows: &[(&str, &str, &str)]) -> Result<()> {
     let mut wb = rust_xlsxwriter::Workbook::new();
@@ -527,11 +554,8 @@ async fn import_walk(driver: &WebDriver, env: &Env, pass: &Pass) -> Result<()> {
     login_county(driver, base, pass).await?;
 
     step("navigate to 批量导入 through the menu");
-    if phone {
-        click_when_ready(driver, ".navbar-toggler").await?;
-    }
-    click_when_ready(driver, "#nav-people").await?;
-    click_when_ready(driver, ".dropdown-menu a[href=\"/imports\"]").await?;
+    let toggles: &[&str] = if phone { &[".navbar-toggler", "#nav-people"] } else { &["#nav-people"] };
+    click_through(driver, toggles, ".dropdown-menu a[href=\"/imports\"]").await?;
     wait_for("/imports", || async move { Ok((driver.current_url().await?.path() == "/imports").then_some(())) })
         .await?;
     wait_visible(driver, "#import-volunteers").await?;

@@ -81,7 +81,7 @@ async fn killed_mid_burst_keeps_every_acknowledged_confirmation(backend: Backend
     tx.commit().await.unwrap();
 
     // 400 volunteers, each with a finished three-hour service to confirm
-    let today = wushe_domain::volunteering::local_date(Utc::now());
+    let today = wushe_domain::time::local_date(Utc::now());
     let n = 400;
     let batch: Vec<NewPerson> = (0..n)
         .map(|i| NewPerson {

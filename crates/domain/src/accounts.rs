@@ -152,6 +152,15 @@ pub struct Scope {
     pub organization_id: Option<i64>,
 }
 
+/// Whether `division_code` (12 digits, or a prefix of significant digits) lies within the
+/// scope prefix `scope_division` (empty: the whole deployment). The one test of a region
+/// against a scope: every check that a user may see or act on a region comes here (through
+/// [`Scope::covers_division`] or the web layer's `CurrentUser::covers`), so a change to what
+/// a scope means changes everywhere at once.
+pub fn in_scope(scope_division: &str, division_code: &str) -> bool {
+    division_code.starts_with(scope_division)
+}
+
 impl Scope {
     pub fn national() -> Scope {
         Scope { division: String::new(), organization_id: None }
@@ -163,12 +172,12 @@ impl Scope {
 
     /// Does a record in `division_code` (any length, typically 12 digits) fall in this scope?
     pub fn covers_division(&self, division_code: &str) -> bool {
-        division_code.starts_with(&self.division)
+        in_scope(&self.division, division_code)
     }
 
     /// Is `other` the same as or narrower than this scope?
     pub fn contains(&self, other: &Scope) -> bool {
-        if !other.division.starts_with(&self.division) {
+        if !self.covers_division(&other.division) {
             return false;
         }
         match self.organization_id {

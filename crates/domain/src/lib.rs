@@ -6,5 +6,6 @@ pub mod privacy;
 pub mod registry;
 pub mod stats;
 pub mod text;
+pub mod time;
 pub mod timebank;
 pub mod volunteering;

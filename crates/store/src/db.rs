@@ -34,26 +34,19 @@ impl Backend {
 }
 
 /// Statements the SQLite writer keeps prepared (sqlx's default is 100): every statement of
-/// the program's writes, and up to 11 sizes of each multi-row one (`statement_chunks`).
-/// Evicted, a multi-row statement is parsed and planned again: a 32-row insert costs
-/// four times its run.
+/// the program's writes, and up to 11 sizes of each multi-row one (`statement_chunks`), so
+/// none is evicted and planned again (docs/decisions/0004).
 const WRITER_STATEMENTS: usize = 1024;
 
-/// The SQLite writer's page cache, KiB. Kept small because SQLite (3.46, still so in 3.54)
-/// walks the whole page cache at the end of many write transactions: when a page split
-/// reorders sibling pages, `balance_nonroot` parks a page under the number of the locking
-/// page (1 GiB into the file), and while the file is smaller than that, every commit after
-/// it takes the cache for one holding pages past the end of the file and visits every
-/// cached page to drop them (`pcache1TruncateUnsafe`). With 256 MB that walk was 13 % of
-/// the writer connection's thread during single confirmations (perf), and an 8 MB cache
-/// cut the writer's time per confirmation from 231–253 to 157–188 µs (p10,
-/// `tools/writer_time.py`). Pages not in the cache are read from the operating system's.
+/// The SQLite writer's page cache, KiB. Kept small: SQLite walks the whole page cache at the
+/// end of many write transactions (`pcache1TruncateUnsafe` after a page split parks a page
+/// past the end of the file), so a large cache makes every commit slower; pages not in it
+/// come from the operating system's cache. See docs/decisions/0006.
 const WRITER_CACHE_KIB: u32 = 8_000;
 
 /// The writer's page cache for a bulk transaction ([`Db::begin_bulk`]): a 100,000-row
 /// import touches every index of people, grams, memberships and the audit log in one
-/// transaction, and with 32 MB it spilled pages to the WAL and read them back before the
-/// commit (33.4 s against 22.2 s with this size, `wushe bench registry`).
+/// transaction, which must fit in the cache or spill to the WAL (docs/decisions/0006).
 const BULK_CACHE_KIB: u32 = 262_144;
 
 /// SQLite keeps one writer connection (writes never contend for the lock) and a pool of

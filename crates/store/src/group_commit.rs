@@ -183,9 +183,8 @@ impl GroupCommit {
         let mut builder = tokio::runtime::Builder::new_current_thread();
         match db.backend() {
             // SQLite answers through channels, never sockets: without an I/O driver the
-            // runtime sleeps on a futex, and each answer from the connection's thread
-            // wakes it without an eventfd write and an epoll round (a sixth of that
-            // thread's time under load, by perf)
+            // runtime sleeps on a futex, and an answer wakes it without an eventfd write and
+            // an epoll round (docs/decisions/0005)
             crate::Backend::Sqlite => builder.enable_time(),
             crate::Backend::Postgres => builder.enable_all(),
         };

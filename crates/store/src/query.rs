@@ -44,10 +44,8 @@ impl Filter {
     /// Keep rows whose `column` (a 12-digit division code) lies under `prefix`; an empty
     /// prefix (the whole country) adds no condition. The bounds are written into the
     /// statement, not bound: the generic plan PostgreSQL reuses after five runs of a prepared
-    /// statement guesses one selectivity for a village and a province alike, and for a
-    /// province it scanned the division index over a million people on each name search.
-    /// (Planning every statement afresh, `plan_cache_mode=force_custom_plan`, cost 0.5–1.3 ms
-    /// per statement, more than the lookups themselves.) Only digits reach the SQL text.
+    /// statement guesses one selectivity for a village and a province alike (docs/decisions/
+    /// 0012). Only digits reach the SQL text.
     pub fn within_division(&mut self, column: &str, prefix: &str) -> &mut Filter {
         if prefix.is_empty() {
             return self;

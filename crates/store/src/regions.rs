@@ -308,7 +308,7 @@ pub async fn search(db: &Db, scope: &Scope, q: &str, limit: i64) -> Result<Vec<D
     }
     let (lo, hi) = if q.chars().all(|c| c.is_ascii_digit()) {
         // A code prefix: the narrower of it and the scope, or nothing when they are disjoint.
-        if q.starts_with(&scope.division) {
+        if scope.covers_division(q) {
             prefix_bounds(q)
         } else if scope.division.starts_with(q) {
             prefix_bounds(&scope.division)

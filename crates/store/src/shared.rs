@@ -1,8 +1,7 @@
 //! What a database's transactions share beyond one transaction: values nearly every
 //! group-commit batch reads and that change only through this program's own transactions
-//! (settings, ledger system accounts). Kept so that a batch of 26 confirmations does not
-//! spend 5 of its 20 statements asking again what the batch before it was told; on SQLite
-//! each statement is a round trip to the writer connection's thread.
+//! (settings, ledger system accounts), kept so that a batch does not ask again what the
+//! batch before it was told (docs/decisions/0009).
 //!
 //! One per open [`Db`](crate::Db), so that tests with a database each never share answers.
 

@@ -52,8 +52,7 @@ pub const ROLLUP_BATCH: i64 = 20_000;
 /// Fold up to `ROLLUP_BATCH` waiting deltas into the rollups; returns how many it consumed.
 ///
 /// The deltas are summed by the database and only the sums are read: the rollup holds the
-/// one SQLite writer, and reading 5,000 deltas row by row kept the group commits waiting
-/// 28 ms every two seconds under load (the sums of as many take 10 ms). The consumed deltas
+/// one SQLite writer (docs/decisions/0013). The consumed deltas
 /// are those with ids up to the largest summed, all read and deleted in one snapshot: the
 /// SQLite writer excludes every other write, and on PostgreSQL the transaction is
 /// REPEATABLE READ, so a delta committed meanwhile with a smaller id (sequences hand out ids

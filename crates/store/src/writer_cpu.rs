@@ -1,9 +1,7 @@
 //! Where the SQLite writer runs. The group-commit writer and the thread of its SQLite
 //! connection take turns (each waits for the other's answer), so they lose nothing by
 //! sharing one CPU; placed on the CPU that takes the disk's interrupts, the wake-up after
-//! every commit's fsync stays on that CPU as well. On the 2-core benchmark machine, single
-//! confirmations at 3,000/s went from p99 102–258 ms to 36–90 ms (`docs/performance.md`).
-//! PostgreSQL ignores the setting: its writer has no thread of its own to pair with.
+//! every commit's fsync stays on that CPU as well (docs/decisions/0005). PostgreSQL ignores the setting: its writer has no thread of its own to pair with.
 //!
 //! Linux only; elsewhere, and whenever the kernel refuses, the threads stay where the
 //! scheduler puts them.
@@ -77,15 +75,10 @@ pub fn busiest(before: &[u64], after: &[u64], min: u64) -> Option<usize> {
 /// writer connection) on `cpu`, the calling thread under `SCHED_BATCH`. Returns whether
 /// both were placed.
 ///
-/// Why batch: the connection's thread sends the rows of a statement one by one, and each
-/// row woke the writer, which as a normal thread took the shared CPU from the connection
-/// at once (wake-up preemption), read one row and slept again. In 5 s of single
-/// confirmations the connection's thread was preempted 161,195 times. A batch thread
-/// woken never preempts; it runs when the connection's thread waits for the next
-/// statement and reads all the rows at once: 56 preemptions, the writer's CPU 123 → 80
-/// ticks; over six runs each, rosters at 16 connections 10,896 → 12,460/s (medians), single
-/// confirmations within the spread (`docs/performance.md`). Refused (another OS, a
-/// sandbox), nothing else changes.
+/// Why batch: the connection's thread sends a statement's rows one by one, and a normal
+/// writer thread woken by each row preempted it to read that one row; a batch thread woken
+/// never preempts, so it reads all the rows once the connection waits for the next
+/// statement (docs/decisions/0005). Refused (another OS, a sandbox), nothing else changes.
 pub fn place(cpu: usize, thread_name: &str) -> bool {
     let placed = sys::pin_current(cpu) && sys::thread_named(thread_name).is_some_and(|tid| sys::pin(tid, cpu));
     if placed && !sys::batch_current() {

@@ -67,6 +67,11 @@ impl CurrentUser {
         }
     }
 
+    /// Whether a region (12-digit code or prefix) lies within the user's scope.
+    pub fn covers(&self, division_code: &str) -> bool {
+        wushe_domain::accounts::in_scope(&self.scope_division, division_code)
+    }
+
     pub fn require(&self, allowed: bool) -> Result<(), AppError> {
         if allowed {
             Ok(())
@@ -191,10 +196,9 @@ enum Signed {
     Session(i64),
 }
 
-/// Users recently found behind a credential. An organization's system confirming hours
-/// sends thousands of requests a minute with one token; without this each asked the
-/// database who it is, a read that cost a quarter of the server's CPU per confirmation
-/// (per-thread CPU during `wushe bench hours`). An answer is used only while nothing that
+/// Users recently found behind a credential, so that a system sending thousands of requests
+/// a minute with one token does not ask the database each time who it is (docs/decisions/
+/// 0010). An answer is used only while nothing that
 /// decides it has changed since it was read (`users::auth_epoch`: an account deactivated or
 /// linked to a person, a token revoked, committed by this process), never past its token's
 /// expiry, and for a minute at most, which bounds how long an edit made to the database

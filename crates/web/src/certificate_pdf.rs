@@ -246,7 +246,7 @@ const TABLE_SIZE: f32 = 8.0;
 const TABLE_LEADING: f32 = 11.0;
 
 fn beijing(t: DateTime<Utc>) -> chrono::NaiveDateTime {
-    (t + chrono::Duration::hours(8)).naive_utc()
+    wushe_domain::time::local_datetime(t)
 }
 
 /// The cells of one service, wrapped.
@@ -461,7 +461,7 @@ mod tests {
         Item {
             record_id: i as i64,
             activity_title: format!("社区助老陪伴第{i}期"),
-            service_date: (s + chrono::Duration::hours(8)).date_naive(),
+            service_date: wushe_domain::time::local_date(s),
             place: "武昌区积玉桥街道社区党群服务中心".into(),
             content: "上门探访独居老人，陪伴聊天、读报，检查水电燃气安全".repeat(1 + i % 3),
             started_at: s,

@@ -81,7 +81,7 @@ pub fn download(t: &Table, format: Format) -> Result<Response, AppError> {
         Format::Csv => (csv_bytes(t)?, "text/csv; charset=utf-8", "csv"),
         Format::Xlsx => (xlsx_bytes(t)?, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
     };
-    let date = (chrono::Utc::now() + chrono::Duration::hours(8)).format("%Y%m%d");
+    let date = wushe_domain::time::today().format("%Y%m%d");
     let filename = format!("{}-{date}.{ext}", t.title);
     let encoded: String = crate::ui::url_encode(&filename);
     let mut res = bytes.into_response();

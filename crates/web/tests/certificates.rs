@@ -44,9 +44,7 @@ async fn served(db: &Db, org: &mut Client, vol: &mut Client, title: &str) -> i64
 }
 
 fn year() -> String {
-    wushe_domain::stats::year_key(
-        wushe_domain::volunteering::local_date(Utc::now()).format("%Y").to_string().parse().unwrap(),
-    )
+    wushe_domain::stats::year_key(wushe_domain::time::local_date(Utc::now()).format("%Y").to_string().parse().unwrap())
 }
 
 async fn audit_actions(db: &Db, id: i64) -> Vec<String> {

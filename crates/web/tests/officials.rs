@@ -244,7 +244,7 @@ db_test!(spot_checks_are_reproducible_scoped_and_published_masked, |db| async mo
     let mut v3 = app.api("sv3").await;
     let hongshan_record = serve(&db, &mut org, &mut v3, there, 120).await.0;
 
-    let today = wushe_domain::volunteering::local_date(Utc::now());
+    let today = wushe_domain::time::local_date(Utc::now());
     let body = |region: &str, seed: &str| {
         json!({"region": region, "period_from": today - Duration::days(30), "period_to": today,
                "sample_size": 2, "seed": seed})
@@ -441,7 +441,7 @@ db_test!(officials_figures_count_exactly_what_was_created, |db| async move {
         .json(
             Method::PATCH,
             &format!("/api/v1/volunteers/{p2}"),
-            &json!({"ended_on": wushe_domain::volunteering::local_date(Utc::now()), "end_reason": "迁出"}),
+            &json!({"ended_on": wushe_domain::time::local_date(Utc::now()), "end_reason": "迁出"}),
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
@@ -454,7 +454,7 @@ db_test!(officials_figures_count_exactly_what_was_created, |db| async move {
     let first = awards(&q).into_iter().find(|x| x.1 == 1).unwrap().0;
     assert_eq!(decide(&mut county, first, true, None).await.0, StatusCode::OK);
     // certificates are counted by their own module: issued twice, revoked once
-    let day = wushe_domain::volunteering::local_date(Utc::now());
+    let day = wushe_domain::time::local_date(Utc::now());
     let mut tx = db.begin().await.unwrap();
     stats::append(
         &mut tx,

@@ -173,11 +173,10 @@ db_test!(the_volunteer_path_end_to_end, |db| async move {
     // figures: 150 + 150, then the correction −150 +180
     stats::rollup_all(&db).await.unwrap();
     let year = wushe_domain::stats::year_key(
-        wushe_domain::volunteering::local_date(Utc::now()).format("%Y").to_string().parse().unwrap(),
+        wushe_domain::time::local_date(Utc::now()).format("%Y").to_string().parse().unwrap(),
     );
-    let year_of_service = wushe_domain::stats::year_key(
-        wushe_domain::volunteering::local_date(start).format("%Y").to_string().parse().unwrap(),
-    );
+    let year_of_service =
+        wushe_domain::stats::year_key(wushe_domain::time::local_date(start).format("%Y").to_string().parse().unwrap());
     assert_eq!(year, year_of_service, "test assumes the service day is in this year");
     assert_eq!(stats::value(&db, "volunteer_minutes", "420106", &year).await.unwrap(), 330);
     assert_eq!(stats::value(&db, "service_records", "42", &year).await.unwrap(), 2);
@@ -278,7 +277,7 @@ db_test!(geofence_insurance_and_minors, |db| async move {
     assert!(r.error_message().contains("意外险"), "{}", r.body);
 
     // a policy covers only the organization's own volunteers
-    let today = wushe_domain::volunteering::local_date(Utc::now());
+    let today = wushe_domain::time::local_date(Utc::now());
     let policy = |ids: Vec<i64>| {
         json!({"insurer": "测试保险公司", "policy_number": "P-2026-001",
         "starts_on": today - Duration::days(30), "ends_on": today + Duration::days(300), "person_ids": ids})
@@ -351,7 +350,7 @@ db_test!(settings_and_officials_figures, |db| async move {
     assert_eq!(f["region"], "420106");
     assert_eq!(f["totals"][0]["value"], 120);
     assert_eq!(f["totals"][3]["value"], 1, "one activity published");
-    let month = wushe_domain::volunteering::local_date(Utc::now() - Duration::minutes(100)).format("%m").to_string();
+    let month = wushe_domain::time::local_date(Utc::now() - Duration::minutes(100)).format("%m").to_string();
     let m: usize = month.parse().unwrap();
     assert_eq!(f["minutes_by_month"][m - 1], 120);
     assert!(f["minutes_by_category"].as_array().unwrap().iter().any(|c| c["key"] == "elderly" && c["value"] == 120));
@@ -531,11 +530,7 @@ db_test!(a_void_withdraws_a_record_and_all_it_moved, |db| async move {
 
     stats::rollup_all(&db).await.unwrap();
     let year = wushe_domain::stats::year_key(
-        wushe_domain::volunteering::local_date(Utc::now() - Duration::hours(5))
-            .format("%Y")
-            .to_string()
-            .parse()
-            .unwrap(),
+        wushe_domain::time::local_date(Utc::now() - Duration::hours(5)).format("%Y").to_string().parse().unwrap(),
     );
     let figures = || {
         let (db, year) = (db.clone(), year.clone());
@@ -596,7 +591,7 @@ db_test!(a_void_withdraws_a_record_and_all_it_moved, |db| async move {
     let population = |as_of| {
         let db = db.clone();
         async move {
-            let today = wushe_domain::volunteering::local_date(Utc::now());
+            let today = wushe_domain::time::local_date(Utc::now());
             let (from, to) = (today - Duration::days(1), today);
             let mut ids = Vec::new();
             wushe_store::volunteering::spot_checks::population(&db, "420106", from, to, as_of, |id| ids.push(id))

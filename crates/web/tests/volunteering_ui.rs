@@ -39,7 +39,7 @@ async fn volunteer(db: &Db, app: &TestApp, username: &str, seq: u32) -> i64 {
 
 /// A `datetime-local` value in Beijing time.
 fn bj(t: DateTime<Utc>) -> String {
-    (t + Duration::hours(8)).format("%Y-%m-%dT%H:%M").to_string()
+    wushe_domain::time::format_local(t, "%Y-%m-%dT%H:%M")
 }
 
 /// The first number following `marker` in `html`.

@@ -9,12 +9,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use chrono::{TimeZone, Utc};
+use chrono::Utc;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use wushe_domain::accounts::{Role, Scope};
 use wushe_domain::codes::citizen_id::CitizenId;
-use wushe_domain::volunteering::{attendance as att, local_date};
+use wushe_domain::time::local_date;
+use wushe_domain::volunteering::attendance as att;
 use wushe_store::accounts::audit::Actor;
 use wushe_store::accounts::{password, tokens, users};
 use wushe_store::registry::people::{self, NewPerson, NewVolunteer};
@@ -331,9 +332,7 @@ pub async fn run(kind: &str, seconds: u64, clients: usize, rate: f64, n_vol: usi
     let (record_person, record_token) = (pids[n_vol], vol_tokens[n_vol].clone());
     let (pids, vol_tokens) = (&pids[..n_vol], &vol_tokens[..n_vol]);
 
-    let local = |day: chrono::NaiveDate, h: u32| {
-        Utc.from_utc_datetime(&day.and_hms_opt(h, 0, 0).unwrap()) - chrono::Duration::hours(8)
-    };
+    let local = |day: chrono::NaiveDate, h: u32| wushe_domain::time::from_local(day.and_hms_opt(h, 0, 0).unwrap());
     // check-in secrets only need to differ between activities here
     let secret = |k: u64| -> [u8; 16] {
         let mut s = [0u8; 16];

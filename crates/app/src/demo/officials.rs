@@ -6,7 +6,7 @@
 //! correction page; and a second spot-check still in progress.
 
 use anyhow::Context;
-use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use chrono::{Duration, NaiveDate, Utc};
 use wushe_domain::accounts::Scope;
 use wushe_domain::registry::person::PersonRole;
 use wushe_domain::volunteering::activity::ServiceCategory;
@@ -47,7 +47,7 @@ fn sessions(today: NaiveDate, n: usize) -> Vec<(chrono::DateTime<Utc>, chrono::D
         .rev()
         .map(|k| {
             let day = last_saturday - Duration::weeks(k as i64);
-            let start = Utc.from_utc_datetime(&day.and_hms_opt(9, 0, 0).expect("time")) - Duration::hours(8);
+            let start = super::volunteering::local(day, 9);
             (start, start + Duration::minutes(450))
         })
         .collect()

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 
 use anyhow::Context;
-use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use chrono::{Duration, NaiveDate, Utc};
 use wushe_domain::accounts::Scope;
 use wushe_domain::registry::person::PersonRole;
 use wushe_domain::volunteering::activity::ServiceCategory;
@@ -42,7 +42,7 @@ const TITLES: &[(&str, ServiceCategory, &str)] = &[
 
 /// Beijing local time on `day` at `hour`, as UTC.
 pub(super) fn local(day: NaiveDate, hour: u32) -> chrono::DateTime<Utc> {
-    Utc.from_utc_datetime(&day.and_hms_opt(hour, 0, 0).expect("hour")) - Duration::hours(8)
+    wushe_domain::time::from_local(day.and_hms_opt(hour, 0, 0).expect("hour"))
 }
 
 pub struct Seeded {

@@ -165,12 +165,6 @@ fn date_from_digits(d: &str) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(year, month, day)
 }
 
-/// Today's date in China Standard Time (UTC+8), used when deserializing.
-fn today_in_china() -> NaiveDate {
-    let offset = chrono::FixedOffset::east_opt(8 * 3600).expect("valid offset");
-    chrono::Utc::now().with_timezone(&offset).date_naive()
-}
-
 impl fmt::Display for CitizenId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -193,7 +187,7 @@ impl Serialize for CitizenId {
 impl<'de> Deserialize<'de> for CitizenId {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let s = String::deserialize(deserializer)?;
-        CitizenId::parse(&s, today_in_china()).map_err(serde::de::Error::custom)
+        CitizenId::parse(&s, crate::time::today()).map_err(serde::de::Error::custom)
     }
 }
 

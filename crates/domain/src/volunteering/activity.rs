@@ -107,7 +107,7 @@ pub fn may_sign_up(
     if now >= e.slot_starts {
         return Err("该时段已开始，不能再报名".into());
     }
-    let age = age_on(birth, super::local_date(e.slot_starts));
+    let age = age_on(birth, crate::time::local_date(e.slot_starts));
     if let Some(min) = e.min_age {
         if age < min {
             return Err(format!("本活动要求年满 {min} 周岁"));

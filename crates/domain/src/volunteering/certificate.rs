@@ -249,7 +249,7 @@ pub fn transition(
         (S::Requested, A::Issue) => Ok(Outcome::Issue),
         (S::Publicity, A::Issue) => match publicity_until {
             Some(until) if now < until => {
-                Err(format!("公示期至 {} 结束，期满后才能出具", (until + Duration::hours(8)).format("%Y-%m-%d %H:%M")))
+                Err(format!("公示期至 {} 结束，期满后才能出具", crate::time::format_local(until, "%Y-%m-%d %H:%M")))
             }
             _ => Ok(Outcome::Issue),
         },

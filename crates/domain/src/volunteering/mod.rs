@@ -15,12 +15,6 @@ pub mod stars;
 pub use hours::{Credit, HourRules, Rounding};
 pub use stars::StarRules;
 
-/// China has kept one offset (UTC+8) without daylight saving since 1991: service dates,
-/// per-day caps and statistics use the local calendar day.
-pub fn local_date(t: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate {
-    (t + chrono::Duration::hours(8)).date_naive()
-}
-
 /// Whole minutes between two instants (negative when `end` is before `start`).
 pub fn minutes_between(start: chrono::DateTime<chrono::Utc>, end: chrono::DateTime<chrono::Utc>) -> i64 {
     (end - start).num_minutes()

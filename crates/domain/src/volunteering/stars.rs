@@ -315,7 +315,7 @@ pub fn check_decision(
         };
         return Err(DecisionRefused::WrongLevel { star, needed: needed.label(), own });
     }
-    if !volunteer_division.starts_with(official_scope) {
+    if !crate::accounts::in_scope(official_scope, volunteer_division) {
         return Err(DecisionRefused::OutsideScope);
     }
     if status != AwardStatus::Pending {

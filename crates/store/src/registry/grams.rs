@@ -1,5 +1,5 @@
-//! The n-gram index behind Chinese fragment search: unigrams and bigrams of folded names in
-//! `search_grams`, written in the same transaction as the record.
+//! The n-gram index behind Chinese fragment search: unigrams, bigrams and trigrams of folded
+//! names in `search_grams`, written in the same transaction as the record.
 
 use wushe_domain::registry::search;
 
@@ -124,8 +124,8 @@ pub async fn rank(db: &Db, kind: &str, q: &str) -> Result<GramQuery, StoreError>
 /// How many records of `kind` hold every gram of the query, up to `cap` (then `(cap, true)`),
 /// counted inside the gram index alone. For a list with no condition but the query this is
 /// its total when the query is no longer than a gram (the name need not be re-checked);
-/// None otherwise. A common bigram matches tens of thousands of records; joining each to
-/// its record only to count them cost PostgreSQL 50 ms.
+/// None otherwise: a common bigram matches tens of thousands of records, which need not be
+/// joined to be counted (docs/decisions/0011).
 pub async fn count_alone(db: &Db, kind: &str, gq: &GramQuery, cap: i64) -> Result<Option<(i64, bool)>, StoreError> {
     if search::fold(&gq.q).chars().count() > search::MAX_GRAM {
         return Ok(None);

@@ -128,7 +128,7 @@ pub async fn person_edited(tx: &mut Tx, person_id: i64, before: Option<Enrolment
     let (Some(before), Some(after)) = (before, enrolment_tx(tx, person_id).await?) else {
         return Ok(());
     };
-    let today = wushe_domain::volunteering::local_date(crate::time::now());
+    let today = wushe_domain::time::local_date(crate::time::now());
     let mut deltas: Vec<Delta> = enrolment_deltas(Some(&before), &after, today)
         .into_iter()
         .map(|(region, day, amount)| Delta::new(metric::REGISTERED_VOLUNTEERS, &region, day, amount))

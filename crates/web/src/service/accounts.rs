@@ -140,7 +140,7 @@ pub async fn create_user(
         let org = orgs::get_organization(&state.db, &actor.scope(), org_id)
             .await
             .map_err(|_| AppError::validation("所属组织", "组织不存在或不在您的管辖范围内"))?;
-        if !org.division_code.starts_with(&scope.division) {
+        if !scope.covers_division(&org.division_code) {
             return Err(AppError::validation("所属组织", "组织所在区域不在该账户的管辖区域内"));
         }
     }

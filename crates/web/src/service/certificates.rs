@@ -9,11 +9,11 @@ use utoipa::ToSchema;
 use wushe_domain::accounts::{Role, Scope};
 use wushe_domain::privacy::mask;
 use wushe_domain::stats::metric;
+use wushe_domain::time::local_date;
 use wushe_domain::volunteering::certificate::{
     self as rules, CertificateAction, CertificateNumber, CertificateRules, CertificateStatus, Outcome,
 };
 use wushe_domain::volunteering::hours::hours_label;
-use wushe_domain::volunteering::local_date;
 use wushe_store::accounts::audit::{self, Event};
 use wushe_store::registry::organizations;
 use wushe_store::stats::{self, Delta};

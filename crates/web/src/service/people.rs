@@ -346,7 +346,7 @@ impl<'a> Checker<'a> {
                 errs.push(ferr("所在区划", "应填写到区县或以下（街道、乡镇、社区、村）"));
                 None
             }
-            Ok(c) if self.user.organization_id.is_none() && !c.is_within(&self.user.scope_division) => {
+            Ok(c) if self.user.organization_id.is_none() && !self.user.covers(c.prefix()) => {
                 errs.push(ferr("所在区划", format!("{} 不在您的管辖范围内", c.prefix())));
                 None
             }
@@ -471,7 +471,7 @@ impl<'a> Checker<'a> {
                 errs.push(ferr("所在社工站", "应为街道或乡镇的区划代码（9 位）"));
                 None
             }
-            Ok(c) if self.user.organization_id.is_none() && !c.is_within(&self.user.scope_division) => {
+            Ok(c) if self.user.organization_id.is_none() && !self.user.covers(c.prefix()) => {
                 errs.push(ferr("所在社工站", format!("{} 不在您的管辖范围内", c.prefix())));
                 None
             }
@@ -672,7 +672,7 @@ pub async fn plan(
         };
         let org = e.role.organization();
         let plan = if !holds {
-            if user.organization_id.is_none() && !p.division_code.starts_with(&user.scope_division) {
+            if user.organization_id.is_none() && !user.covers(&p.division_code) {
                 Plan::Conflict(ferr("身份证号", "此人已在其他地区登记，请由其所在地区办理"))
             } else {
                 Plan::AddRole(p.id)
@@ -1029,7 +1029,7 @@ impl PersonView {
                 .unwrap_or(r.division_code),
             region_name,
             address: r.address,
-            registered_at: (r.created_at + chrono::Duration::hours(8)).format("%Y-%m-%d %H:%M").to_string(),
+            registered_at: wushe_domain::time::format_local(r.created_at, "%Y-%m-%d %H:%M"),
             ended_on: r.ended_on,
             end_reason: r.end_reason,
             volunteer,
@@ -1537,7 +1537,7 @@ impl Checker<'_> {
                 None => None,
                 Some(d) => {
                     let reason = text(&mut errs, "结束原因", &p.end_reason, 100);
-                    let started = (current.created_at + chrono::Duration::hours(8)).date_naive();
+                    let started = wushe_domain::time::local_date(current.created_at);
                     match date(&mut errs, "结束日期", d, self.today) {
                         Some(on) if on < started => {
                             errs.push(ferr("结束日期", format!("不能早于登记日期 {started}")));

@@ -21,7 +21,7 @@ pub struct RegionView {
 }
 
 fn check_scope(user: &CurrentUser, code: &DivisionCode) -> Result<(), AppError> {
-    if code.is_within(&user.scope_division) {
+    if user.covers(code.prefix()) {
         Ok(())
     } else {
         Err(AppError::Forbidden(format!("区域 {} 不在您的管辖范围内", code.prefix())))

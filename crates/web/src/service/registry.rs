@@ -18,7 +18,7 @@ use crate::state::AppState;
 
 /// Today in Beijing time: decisions and registrations are dated locally.
 pub fn today() -> NaiveDate {
-    (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()
+    wushe_domain::time::today()
 }
 
 fn parse_date(field: &str, s: &str) -> Result<NaiveDate, AppError> {
@@ -135,7 +135,7 @@ pub async fn validate_new_org(state: &AppState, user: &CurrentUser, input: NewOr
         }
     }
     let code = crate::service::regions::parse_code("活动区域", &input.division_code)?;
-    if !code.is_within(&user.scope_division) {
+    if !user.covers(code.prefix()) {
         return Err(AppError::Forbidden(format!("活动区域 {} 不在您的管辖范围内", code.prefix())));
     }
     if !regions::exists(&state.db, &code).await? {

@@ -81,7 +81,7 @@ pub async fn create(
     let region = match input.region.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
         Some(r) => {
             let code = crate::service::regions::parse_code("抽查区域", r)?;
-            if !code.prefix().starts_with(&user.scope_division) {
+            if !user.covers(code.prefix()) {
                 return Err(AppError::Forbidden(format!("区划 {} 不在您的管辖范围内", code.prefix())));
             }
             if !regions::exists(&state.db, &code).await? {
@@ -366,7 +366,7 @@ pub async fn detail(state: &AppState, user: &CurrentUser, id: i64) -> Result<Spo
 async fn acting_on(tx: &mut wushe_store::Tx, user: &CurrentUser, id: i64) -> Result<CheckRow, AppError> {
     require_supervisor(user)?;
     let c = store::get_tx(tx, id).await?;
-    if !c.region.starts_with(&user.scope_division) {
+    if !user.covers(&c.region) {
         return Err(AppError::NotFound("抽查不存在或不在您的管辖范围内".into()));
     }
     Ok(c)
@@ -574,7 +574,7 @@ fn public_view(v: SpotCheckView) -> PublicSpotCheck {
         untrue: v.untrue,
         doubtful: v.doubtful,
         conclusion: v.conclusion.unwrap_or_default(),
-        published_on: v.published_at.map(wushe_domain::volunteering::local_date),
+        published_on: v.published_at.map(wushe_domain::time::local_date),
         published_at: v.published_at,
     }
 }

@@ -351,7 +351,7 @@ pub async fn queue(state: &AppState, user: &CurrentUser, p: &QueueParams) -> Res
     let region = match p.region.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
         Some(r) => {
             let code = crate::service::regions::parse_code("region", r)?;
-            if !code.prefix().starts_with(&user.scope_division) {
+            if !user.covers(code.prefix()) {
                 return Err(AppError::Forbidden(format!("区划 {} 不在您的管辖范围内", code.prefix())));
             }
             Some(code.prefix().to_string())

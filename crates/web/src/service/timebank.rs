@@ -390,7 +390,7 @@ pub struct AccountView {
 }
 
 fn beijing_date(t: DateTime<Utc>) -> NaiveDate {
-    (t + Duration::hours(8)).date_naive()
+    wushe_domain::time::local_date(t)
 }
 
 /// The person's own accounts, or those of a person in the caller's scope.
@@ -938,7 +938,7 @@ pub async fn create_outlet(
         return Err(AppError::validation("地址", "不能为空，且不超过 200 个字符"));
     }
     let code = crate::service::regions::parse_code("所在区划", &input.division_code)?;
-    if !code.is_within(&user.scope_division) {
+    if !user.covers(code.prefix()) {
         return Err(AppError::Forbidden(format!("所在区划 {} 不在您的管辖范围内", code.prefix())));
     }
     if !wushe_store::regions::exists(&state.db, &code).await? {
@@ -981,7 +981,7 @@ pub async fn outlet(state: &AppState, id: i64) -> Result<OutletRow, AppError> {
 
 /// Whether the caller keeps this outlet (manages goods, redeems at its counter).
 pub fn keeps_outlet(user: &CurrentUser, o: &OutletRow) -> bool {
-    user.role.keeps_timebank() && o.division_code.starts_with(&user.scope_division)
+    user.role.keeps_timebank() && user.covers(&o.division_code)
 }
 
 /// The latest redemptions at an outlet (its keepers only: they name the people).
@@ -1018,7 +1018,7 @@ pub struct GoodsInput {
 
 async fn outlet_in_scope(tx: &mut Tx, user: &CurrentUser, outlet_id: i64) -> Result<OutletRow, AppError> {
     let o = supermarket::outlet_tx(tx, outlet_id).await.map_err(not_found)?;
-    if !o.division_code.starts_with(&user.scope_division) {
+    if !user.covers(&o.division_code) {
         return Err(AppError::NotFound("记录不存在或不在您的管辖范围内".into()));
     }
     Ok(o)

@@ -6,11 +6,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use wushe_domain::accounts::Role;
 use wushe_domain::stats::metric;
+use wushe_domain::time::local_date;
 use wushe_domain::timebank::{PointRules, TimebankRules};
 use wushe_domain::volunteering::activity::{self, ActivityStatus, Eligibility, ServiceCategory};
 use wushe_domain::volunteering::attendance::{self as att, GeoPoint};
 use wushe_domain::volunteering::signup::SignupAction;
-use wushe_domain::volunteering::{hours, local_date, HourRules, StarRules};
+use wushe_domain::volunteering::{hours, HourRules, StarRules};
 use wushe_store::accounts::audit::{self, Actor, Event};
 use wushe_store::stats::{self, Delta};
 use wushe_store::volunteering::activities::{self, ActivityFilter, ActivityRow, NewActivity, SlotRow, Viewer};
@@ -1642,7 +1643,7 @@ pub async fn region_stats(
         Some(r) => crate::service::regions::parse_code("region", r)?.prefix().to_string(),
         None => user.scope_division.clone(),
     };
-    if !region.starts_with(&user.scope_division) {
+    if !user.covers(&region) {
         return Err(AppError::Forbidden(format!("区划 {region} 不在您的管辖范围内")));
     }
     let this_year = chrono::Datelike::year(&crate::service::registry::today());

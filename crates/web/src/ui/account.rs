@@ -45,7 +45,7 @@ async fn page(
             id: t.id,
             name: t.name,
             token_prefix: t.token_prefix,
-            created: t.created_at.with_timezone(&super::audit::beijing()).format("%Y-%m-%d %H:%M").to_string(),
+            created: wushe_domain::time::format_local(t.created_at, "%Y-%m-%d %H:%M"),
             revoked: t.revoked_at.is_some(),
         })
         .collect();

@@ -1,7 +1,7 @@
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
-use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use tower_sessions::Session;
 use wushe_store::accounts::audit::{self, AuditFilter};
@@ -11,11 +11,6 @@ use super::{render, url_encode, Layout};
 use crate::auth::CurrentUser;
 use crate::error::AppError;
 use crate::state::AppState;
-
-/// Beijing time: China has used UTC+8 without daylight saving since 1991.
-pub fn beijing() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).expect("valid offset")
-}
 
 #[derive(Deserialize, Default)]
 pub struct AuditQuery {
@@ -61,7 +56,7 @@ fn day_start(field: &str, s: &str, plus_days: i64) -> Result<Option<DateTime<Utc
     let d = NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
         .map_err(|_| AppError::validation(field, "日期格式应为 YYYY-MM-DD"))?;
     let d = d + chrono::Duration::days(plus_days);
-    let local = d.and_hms_opt(0, 0, 0).and_then(|t| t.and_local_timezone(beijing()).single());
+    let local = d.and_hms_opt(0, 0, 0).map(wushe_domain::time::from_local);
     Ok(local.map(|t| t.with_timezone(&Utc)))
 }
 
@@ -109,7 +104,7 @@ pub async fn list(
         .iter()
         .map(|r| AuditLine {
             id: r.id,
-            at: r.at.with_timezone(&beijing()).format("%Y-%m-%d %H:%M:%S").to_string(),
+            at: wushe_domain::time::format_local(r.at, "%Y-%m-%d %H:%M:%S"),
             who: r.username.clone().unwrap_or_else(|| "（未登录）".into()),
             action: action_label(&r.action).to_string(),
             entity: format!("{} {}", r.entity, r.entity_id.clone().unwrap_or_default()),

@@ -793,7 +793,7 @@ pub async fn stats_page(
     let mut trail = Vec::new();
     if let Ok(code) = wushe_domain::codes::division::DivisionCode::parse(&s.region) {
         for a in wushe_store::regions::ancestors(&state.db, &code).await? {
-            if a.code.starts_with(&user.scope_division) {
+            if user.covers(&a.code) {
                 trail.push((a.code, a.name));
             }
         }

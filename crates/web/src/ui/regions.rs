@@ -55,8 +55,7 @@ async fn page(session: &Session, user: &CurrentUser, view: RegionView, code: Str
     }
     // Breadcrumbs: the chain of parents, linked only where inside the user's scope.
     for a in &view.ancestors {
-        let href =
-            if a.code.starts_with(&user.scope_division) { format!("/regions/{}", a.prefix()) } else { String::new() };
+        let href = if user.covers(&a.code) { format!("/regions/{}", a.prefix()) } else { String::new() };
         layout = layout.crumb(href, a.name.clone());
     }
     if !code.is_empty() {

@@ -14,7 +14,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Deserialize;
 use tower_sessions::Session;
 use wushe_domain::accounts::Role;
@@ -35,12 +35,8 @@ use crate::state::AppState;
 
 // ---------- Beijing time ----------
 
-fn beijing() -> chrono::FixedOffset {
-    chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8")
-}
-
 fn local(t: DateTime<Utc>) -> NaiveDateTime {
-    t.with_timezone(&beijing()).naive_local()
+    wushe_domain::time::local_datetime(t)
 }
 
 /// "2026-05-01 09:00" in Beijing time.
@@ -74,8 +70,7 @@ pub fn parse_local(field: &str, s: &str) -> Result<Option<DateTime<Utc>>, AppErr
         .iter()
         .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
         .ok_or_else(|| AppError::validation(field, "时间格式应为 2026-05-01 09:00（北京时间）"))?;
-    let t = beijing().from_local_datetime(&naive).single().ok_or_else(|| AppError::validation(field, "无效的时间"))?;
-    Ok(Some(t.with_timezone(&Utc)))
+    Ok(Some(wushe_domain::time::from_local(naive)))
 }
 
 fn given(s: &str) -> Option<String> {
@@ -1614,7 +1609,7 @@ pub async fn review_correction(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::Duration;
+    use chrono::{Duration, TimeZone};
 
     #[test]
     fn beijing_time_round_trips() {
