@@ -316,6 +316,7 @@ impl Synth {
     /// sequence 001–999 and the correct check character.
     ///
     /// Panics unless `county6` is 6 digits starting with a province code.
+    #[allow(clippy::expect_used, reason = "each expect states an invariant this code guarantees")]
     pub fn citizen_id(&mut self, county6: &str, birth_year_range: (i32, i32)) -> String {
         assert!(
             county6.len() == 6 && county6.bytes().all(|b| b.is_ascii_digit()) && is_province_prefix(&county6[..2]),
@@ -349,6 +350,7 @@ impl Synth {
     /// and the overall check character.
     ///
     /// Panics unless `registration_type` is 2 alphabet characters and `county6` 6 digits.
+    #[allow(clippy::expect_used, reason = "each expect states an invariant this code guarantees")]
     pub fn credit_code(&mut self, registration_type: &str, county6: &str) -> String {
         assert!(
             registration_type.chars().count() == 2 && registration_type.chars().all(|c| ALPHABET.contains(c)),

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a failed assertion is the report
 //! `wushe admin create|reset-password` and `wushe demo`'s choice of database, through the
 //! real binary, on a fresh SQLite file and (when `WUSHE_TEST_PG_URL` is set) a fresh
 //! PostgreSQL schema of its own. Under CI a missing PostgreSQL URL fails instead of skipping.

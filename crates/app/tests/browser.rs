@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a failed assertion is the report
 //! End-to-end browser test: headless Chromium driven over WebDriver (chromedriver).
 //!
 //! Starts `wushe demo` on a free loopback port, starts chromedriver on another,

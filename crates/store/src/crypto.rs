@@ -71,6 +71,7 @@ pub struct Aad<'a> {
 
 impl Aad<'_> {
     /// Unambiguous encoding: blob header, then each part length-prefixed (u32 BE).
+    #[allow(clippy::expect_used, reason = "each expect states an invariant this code guarantees")]
     fn encode(&self, header: &[u8; HEADER_LEN]) -> Vec<u8> {
         let parts = [self.table, self.column, self.row];
         let mut out = Vec::with_capacity(HEADER_LEN + parts.iter().map(|p| 4 + p.len()).sum::<usize>());
@@ -206,6 +207,7 @@ impl KeyRing {
     /// Writes the key file via a 0600 temp file in the same directory. With
     /// `replace == false` the file is linked into place only if none exists yet and
     /// `Ok(false)` is returned when one does.
+    #[allow(clippy::expect_used, reason = "each expect states an invariant this code guarantees")]
     fn write_file(&self, path: &Path, replace: bool) -> Result<bool, CryptoError> {
         let io_err = |source: io::Error| CryptoError::Io { path: path.to_path_buf(), source };
         let dir = match path.parent() {
@@ -267,6 +269,7 @@ impl KeyRing {
     }
 
     /// Encrypts `plaintext` with the active key, bound to `aad`.
+    #[allow(clippy::expect_used, reason = "each expect states an invariant this code guarantees")]
     pub fn encrypt(&self, aad: &Aad, plaintext: &str) -> Vec<u8> {
         let cipher = &self.ciphers[&self.active_key_id];
         let mut header = [0u8; HEADER_LEN];
@@ -286,6 +289,7 @@ impl KeyRing {
 
     /// Decrypts a blob made by [`KeyRing::encrypt`] with the key named in the blob.
     /// Fails if the blob was altered or `aad` differs from the one used to encrypt.
+    #[allow(clippy::expect_used, reason = "each expect states an invariant this code guarantees")]
     pub fn decrypt(&self, aad: &Aad, blob: &[u8]) -> Result<String, CryptoError> {
         let key_id = key_id_of(blob)?;
         let cipher = self.ciphers.get(&key_id).ok_or(CryptoError::UnknownKey(key_id))?;
@@ -304,6 +308,7 @@ impl KeyRing {
     /// HMAC-SHA256(index key, `kind` ‖ 0x00 ‖ `normalized_value`), hex, first 32 chars.
     /// `kind` (e.g. "citizen_id", "phone") separates domains; normalize the value first
     /// (e.g. a parsed `CitizenId`).
+    #[allow(clippy::expect_used, reason = "each expect states an invariant this code guarantees")]
     pub fn blind_index(&self, kind: &str, normalized_value: &str) -> String {
         debug_assert!(!kind.contains('\0'), "blind index kind must not contain NUL");
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.index_key).expect("HMAC accepts any key length");
@@ -317,6 +322,7 @@ impl KeyRing {
 }
 
 /// The key id a blob was encrypted with (to find values still under an old key).
+#[allow(clippy::expect_used, reason = "each expect states an invariant this code guarantees")]
 pub fn key_id_of(blob: &[u8]) -> Result<u32, CryptoError> {
     if blob.len() < HEADER_LEN + NONCE_LEN + TAG_LEN {
         return Err(CryptoError::TooShort(blob.len()));

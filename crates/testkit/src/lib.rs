@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test support: a failed fixture is the report
 //! Dev-only test support: a fresh database on either backend per test, a small slice of the
 //! real division table, account fixtures and an in-process HTTP client for the whole app.
 //!

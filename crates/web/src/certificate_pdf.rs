@@ -21,7 +21,9 @@ use wushe_store::volunteering::certificates::Item;
 static FONT_DATA: &[u8] = include_bytes!("../static/fonts/wqy-microhei.ttc");
 
 /// The font for krilla (cheap to clone) and its metrics for measuring text.
+#[allow(clippy::expect_used, reason = "the font is embedded in the binary; a test renders with it")]
 static FONT: LazyLock<Font> = LazyLock::new(|| Font::new(FONT_DATA.into(), 0).expect("embedded font"));
+#[allow(clippy::expect_used, reason = "the font is embedded in the binary; a test renders with it")]
 static FACE: LazyLock<ttf_parser::Face<'static>> =
     LazyLock::new(|| ttf_parser::Face::parse(FONT_DATA, 0).expect("embedded font"));
 
@@ -68,6 +70,7 @@ fn width(text: &str, size: f32) -> f32 {
 
 /// Lines of `text` no wider than `max` (Chinese breaks between any two characters), at
 /// most `max_lines`; the last one ends with "…" when text was cut.
+#[allow(clippy::expect_used, reason = "each expect states an invariant this code guarantees")]
 fn wrap(text: &str, size: f32, max: f32, max_lines: usize) -> Vec<String> {
     let mut lines: Vec<String> = Vec::new();
     let mut cur = String::new();
@@ -299,6 +302,7 @@ fn date_cn(d: NaiveDate) -> String {
 }
 
 /// Render the certificate.
+#[allow(clippy::expect_used, reason = "each expect states an invariant this code guarantees")]
 pub fn render(doc: &CertificateDoc<'_>) -> Result<Vec<u8>, String> {
     let total_hours = wushe_domain::volunteering::hours::hours_label(doc.total_minutes);
     let rows: Vec<Vec<Vec<String>>> = doc.items.iter().enumerate().map(|(i, it)| row_cells(i, it)).collect();

@@ -25,6 +25,7 @@ pub struct Limits {
 impl Limits {
     /// `login_per_minute` attempts at login and token issue, `public_per_minute` public
     /// lookups, each with a burst of the same size.
+    #[allow(clippy::expect_used, reason = "each expect states an invariant this code guarantees")]
     pub fn new(login_per_minute: u32, public_per_minute: u32) -> Limits {
         let q = |n: u32| Quota::per_minute(NonZeroU32::new(n.max(1)).expect("nonzero"));
         Limits {

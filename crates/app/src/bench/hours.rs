@@ -268,7 +268,7 @@ pub async fn run(kind: &str, seconds: u64, clients: usize, rate: f64, n_vol: usi
             address: None,
             document_number: None,
             history: wushe_domain::registry::org::initial_history(
-                chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap(),
+                chrono::NaiveDate::from_ymd_opt(2020, 1, 1).ok_or_else(|| anyhow::anyhow!("2020-01-01"))?,
                 false,
             ),
         };
@@ -332,7 +332,9 @@ pub async fn run(kind: &str, seconds: u64, clients: usize, rate: f64, n_vol: usi
     let (record_person, record_token) = (pids[n_vol], vol_tokens[n_vol].clone());
     let (pids, vol_tokens) = (&pids[..n_vol], &vol_tokens[..n_vol]);
 
-    let local = |day: chrono::NaiveDate, h: u32| wushe_domain::time::from_local(day.and_hms_opt(h, 0, 0).unwrap());
+    let local = |day: chrono::NaiveDate, h: u32| {
+        wushe_domain::time::from_local(day.and_time(chrono::NaiveTime::MIN) + chrono::Duration::hours(i64::from(h)))
+    };
     // check-in secrets only need to differ between activities here
     let secret = |k: u64| -> [u8; 16] {
         let mut s = [0u8; 16];

@@ -378,6 +378,7 @@ fn print_latency(what: &str, ms: &mut [f64], target: &str) {
     );
 }
 
+#[allow(clippy::expect_used, reason = "each expect states an invariant this code guarantees")]
 async fn registry_bench(
     kind: &str,
     n_orgs: usize,

@@ -209,6 +209,7 @@ async fn create_user(
 /// Seed the demo province once: accounts, the banned list, and a few thousand organizations
 /// across Hubei's counties with realistic status histories. Everything goes through the same
 /// validation and writing code as the UI and API, in one transaction.
+#[allow(clippy::expect_used, reason = "each expect states an invariant this code guarantees")]
 pub async fn seed(db: &Db, keys: &wushe_store::crypto::KeyRing) -> anyhow::Result<()> {
     if is_seeded(db).await? {
         return Ok(());
@@ -539,6 +540,7 @@ async fn seed_people(
 
 /// New organizations for every county of Hubei, the demo organization first, each with the
 /// later status decisions to try (recognition as a charity, fundraising qualification).
+#[allow(clippy::expect_used, reason = "each expect states an invariant this code guarantees")]
 async fn plan_organizations(db: &Db, synth: &mut Synth) -> anyhow::Result<Vec<(NewOrgInput, Vec<StatusEvent>)>> {
     let mut out = vec![(
         NewOrgInput {

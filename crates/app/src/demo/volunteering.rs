@@ -41,6 +41,7 @@ const TITLES: &[(&str, ServiceCategory, &str)] = &[
 ];
 
 /// Beijing local time on `day` at `hour`, as UTC.
+#[allow(clippy::expect_used, reason = "each expect states an invariant this code guarantees")]
 pub(super) fn local(day: NaiveDate, hour: u32) -> chrono::DateTime<Utc> {
     wushe_domain::time::from_local(day.and_hms_opt(hour, 0, 0).expect("hour"))
 }

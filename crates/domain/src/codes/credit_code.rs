@@ -48,6 +48,7 @@ pub fn check_char(first17: &str) -> Option<char> {
 /// Computes the GB 11714 check character of an organization code from its first
 /// 8 characters (digits 0–9, letters A–Z valued 10–35). `X` stands for 10.
 /// Returns `None` unless `first8` is 8 characters from `0-9A-Z`.
+#[allow(clippy::expect_used, reason = "each expect states an invariant this code guarantees")]
 pub fn org_code_check_char(first8: &str) -> Option<char> {
     let mut sum = 0u32;
     let mut n = 0usize;
@@ -79,6 +80,7 @@ impl CreditCode {
     /// Positions 3–8 must be six digits whose first two name a province (or the national
     /// code 100000); the county part is not looked up, since the registering authority's
     /// code may no longer exist.
+    #[allow(clippy::expect_used, reason = "each expect states an invariant this code guarantees")]
     pub fn parse(input: &str) -> Result<CreditCode, CodeError> {
         let s = input.trim().to_ascii_uppercase();
         if s.is_empty() {

@@ -136,6 +136,7 @@ impl DivisionCode {
     /// Rejects other lengths, non-digits, and a zero province or city group at or above the
     /// level (e.g. `420000000001`). County and township groups may be zero (`441900`,
     /// `441900003`, `350527000`). The code is not looked up in any table.
+    #[allow(clippy::expect_used, reason = "each expect states an invariant this code guarantees")]
     pub fn parse(input: &str) -> Result<DivisionCode, CodeError> {
         let s = input.trim();
         let level = Level::for_len(s.len()).ok_or(CodeError::DivisionFormat)?; // 12: refined below
@@ -229,6 +230,7 @@ impl DivisionCode {
 
     /// Kind of the township part (街道/镇/乡) for township- and village-level codes;
     /// `None` above township level.
+    #[allow(clippy::expect_used, reason = "each expect states an invariant this code guarantees")]
     pub fn township_kind(&self) -> Option<TownshipKind> {
         if self.level() < Level::Township {
             return None;
@@ -243,6 +245,7 @@ impl DivisionCode {
     }
 
     /// Kind of a village-level code (居委会/村委会); `None` for other levels.
+    #[allow(clippy::expect_used, reason = "each expect states an invariant this code guarantees")]
     pub fn village_kind(&self) -> Option<VillageKind> {
         if self.level != Level::Village {
             return None;

@@ -337,6 +337,7 @@ pub fn parse_list<T: Copy + PartialEq>(input: &str, parse: impl Fn(&str) -> Opti
 /// ISO 7064 MOD 11-2 check character over a string of ASCII digits (`X` stands for 10),
 /// the scheme of the citizen ID's last character. `None` if `digits` is empty or holds
 /// anything but ASCII digits.
+#[allow(clippy::expect_used, reason = "each expect states an invariant this code guarantees")]
 pub fn mod11_2_check_char(digits: &str) -> Option<char> {
     if digits.is_empty() {
         return None;
@@ -365,6 +366,7 @@ pub const MAX_VOLUNTEER_SERIAL: u64 = 99_999_999;
 ///
 /// If `county6` is not six ASCII digits or `serial` exceeds [`MAX_VOLUNTEER_SERIAL`]: both
 /// come from the system (a validated division code and a sequence), never from input.
+#[allow(clippy::expect_used, reason = "each expect states an invariant this code guarantees")]
 pub fn volunteer_number(county6: &str, serial: u64) -> String {
     assert!(county6.len() == 6 && county6.bytes().all(|b| b.is_ascii_digit()), "county code must be 6 digits");
     assert!(serial <= MAX_VOLUNTEER_SERIAL, "volunteer serial exceeds 8 digits");

@@ -5,12 +5,14 @@ use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 
+#[allow(clippy::expect_used, reason = "each expect states an invariant this code guarantees")]
 fn hasher() -> Argon2<'static> {
     // OWASP's argon2id floor: 19 MiB, 2 passes, 1 lane.
     let params = Params::new(19 * 1024, 2, 1, None).expect("valid argon2 params");
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
+#[allow(clippy::expect_used, reason = "each expect states an invariant this code guarantees")]
 pub fn hash(password: &str) -> String {
     let salt = SaltString::generate(&mut OsRng);
     hasher()

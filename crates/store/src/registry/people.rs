@@ -269,6 +269,7 @@ pub async fn reserve_volunteer_serials(tx: &mut Tx, county: &str, n: i64) -> Res
 
 /// Insert volunteers with their numbers (serials reserved per county here) and their first
 /// organization. Returns the volunteer numbers in the order given.
+#[allow(clippy::expect_used, reason = "each expect states an invariant this code guarantees")]
 pub async fn insert_volunteers(tx: &mut Tx, keys: &KeyRing, vols: &[NewVolunteer]) -> Result<Vec<String>, StoreError> {
     let mut per_county: std::collections::BTreeMap<&str, i64> = Default::default();
     for v in vols {

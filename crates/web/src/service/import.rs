@@ -283,14 +283,15 @@ pub struct Job {
 
 impl Job {
     fn set(&self, phase: Phase, done: usize, total: usize) {
-        let mut p = self.progress.lock().expect("progress lock");
+        // A thread that panicked holding the lock left whole numbers behind: keep reporting.
+        let mut p = self.progress.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         p.phase = phase;
         p.done = done;
         p.total = total;
     }
 
     pub fn snapshot(&self) -> Progress {
-        self.progress.lock().expect("progress lock").clone()
+        self.progress.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
     }
 }
 
@@ -303,7 +304,7 @@ type JobEntry = (String, Arc<Job>);
 
 impl Jobs {
     fn insert(&self, id: String, job: Arc<Job>) {
-        let mut v = self.0.lock().expect("jobs lock");
+        let mut v = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if v.len() >= 200 {
             if let Some(pos) = v.iter().position(|(_, j)| matches!(j.snapshot().phase, Phase::Done | Phase::Failed)) {
                 v.remove(pos);
@@ -314,7 +315,7 @@ impl Jobs {
 
     /// The job, if it belongs to `user_id`.
     pub fn get(&self, id: &str, user_id: i64) -> Option<Arc<Job>> {
-        let v = self.0.lock().expect("jobs lock");
+        let v = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         v.iter().find(|(k, j)| k == id && j.user_id == user_id).map(|(_, j)| j.clone())
     }
 }
@@ -340,7 +341,7 @@ pub fn start(
     let (state, user, meta) = (state.clone(), user.clone(), meta.clone());
     tokio::spawn(async move {
         let res = run(&state, &user, &meta, kind, &bytes, Some(&job)).await;
-        let mut p = job.progress.lock().expect("progress lock");
+        let mut p = job.progress.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         match res {
             Ok(r) => {
                 p.phase = Phase::Done;
