@@ -47,14 +47,6 @@ impl From<AuditRow> for AuditEntryDto {
     }
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AuditPage {
-    pub items: Vec<AuditEntryDto>,
-    pub total: i64,
-    pub page: u32,
-    pub per_page: u32,
-}
-
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AuditParams {
@@ -99,20 +91,15 @@ impl AuditParams {
 
 /// The audit log of your scope, newest first.
 #[utoipa::path(operation_id = "listAudit", get, path = "/api/v1/audit", tag = "audit", params(AuditParams),
-    responses((status = 200, body = AuditPage), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    responses((status = 200, body = super::ListPage<AuditEntryDto>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]
 pub async fn list(
     State(state): State<AppState>,
     user: CurrentUser,
     ApiQuery(p): ApiQuery<AuditParams>,
-) -> Result<Json<AuditPage>, AppError> {
+) -> Result<Json<super::ListPage<AuditEntryDto>>, AppError> {
     user.require(user.role.reads_audit())?;
     let page = crate::service::page(p.page, p.per_page)?;
     let res = audit::list(&state.db, &user.scope(), &p.filter(), &page).await?;
-    Ok(Json(AuditPage {
-        total: res.total,
-        page: page.page,
-        per_page: page.per_page,
-        items: res.items.into_iter().map(Into::into).collect(),
-    }))
+    Ok(Json(super::ListPage::of(res, Into::into)))
 }

@@ -32,35 +32,20 @@ pub struct CertificateParams {
     pub per_page: Option<u32>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CertificatePage {
-    pub items: Vec<CertificateView>,
-    pub total: i64,
-    pub total_capped: bool,
-    pub page: u32,
-    pub per_page: u32,
-}
-
 /// Certificates: a volunteer's own, an organization's, or those issued in an official's
 /// region; requests in progress first.
 #[utoipa::path(operation_id = "listCertificates", get, path = "/api/v1/certificates", tag = "volunteering",
-    params(CertificateParams), responses((status = 200, body = CertificatePage), (status = 403, body = ErrorBody)),
+    params(CertificateParams), responses((status = 200, body = super::ListPage<CertificateView>), (status = 403, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]
 pub async fn list(
     State(state): State<AppState>,
     user: CurrentUser,
     ApiQuery(p): ApiQuery<CertificateParams>,
-) -> Result<Json<CertificatePage>, AppError> {
+) -> Result<Json<super::ListPage<CertificateView>>, AppError> {
     let page = crate::service::page(p.page, p.per_page)?;
     let f = svc::ListFilter { status: p.status, organization_id: p.organization_id };
     let res = svc::list(&state, &user, &f, &page).await?;
-    Ok(Json(CertificatePage {
-        items: res.items,
-        total: res.total,
-        total_capped: res.capped,
-        page: page.page,
-        per_page: page.per_page,
-    }))
+    Ok(Json(super::ListPage::from(res)))
 }
 
 /// Ask an organization that recorded your hours for a certificate (volunteers; free of

@@ -90,6 +90,38 @@ impl From<QueryRejection> for AppError {
     }
 }
 
+/// The one list envelope of the API: a page of the items a filter selects, how many it
+/// selects (counted up to 10,000; `total_capped` says counting stopped there), and the page.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ListPage<T> {
+    pub items: Vec<T>,
+    /// Matches, counted up to 10,000.
+    pub total: i64,
+    /// More than `total` match (counting stopped at the cap).
+    pub total_capped: bool,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+impl<T> From<wushe_store::Paged<T>> for ListPage<T> {
+    fn from(p: wushe_store::Paged<T>) -> ListPage<T> {
+        ListPage::of(p, |x| x)
+    }
+}
+
+impl<T> ListPage<T> {
+    /// A store page as the API answers it, each row made an item.
+    pub fn of<U>(p: wushe_store::Paged<U>, item: impl FnMut(U) -> T) -> ListPage<T> {
+        ListPage {
+            items: p.items.into_iter().map(item).collect(),
+            total: p.total,
+            total_capped: p.capped,
+            page: p.page.page,
+            per_page: p.page.per_page,
+        }
+    }
+}
+
 /// A file's bytes (a PDF, a workbook) as the spec describes them: a binary string.
 pub struct Binary;
 

@@ -4,7 +4,7 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::registry::Created;
@@ -57,32 +57,17 @@ pub async fn decide_star_award(
     Ok(Json(stars::decide(&state, &user, &meta, id, input.approve, input.note).await?))
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SpotCheckPage {
-    pub items: Vec<SpotCheckView>,
-    pub total: i64,
-    pub total_capped: bool,
-    pub page: u32,
-    pub per_page: u32,
-}
-
 /// Spot-checks of regions inside your scope, newest first, in any stage.
 #[utoipa::path(operation_id = "listSpotChecks", get, path = "/api/v1/spot-checks", tag = "volunteering",
-    params(SpotCheckParams), responses((status = 200, body = SpotCheckPage), (status = 403, body = ErrorBody)),
+    params(SpotCheckParams), responses((status = 200, body = super::ListPage<SpotCheckView>), (status = 403, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]
 pub async fn list_spot_checks(
     State(state): State<AppState>,
     user: CurrentUser,
     ApiQuery(p): ApiQuery<SpotCheckParams>,
-) -> Result<Json<SpotCheckPage>, AppError> {
+) -> Result<Json<super::ListPage<SpotCheckView>>, AppError> {
     let r = checks::list(&state, &user, &p).await?;
-    Ok(Json(SpotCheckPage {
-        total: r.total,
-        total_capped: r.capped,
-        page: r.page.page,
-        per_page: r.page.per_page,
-        items: r.items,
-    }))
+    Ok(Json(super::ListPage::from(r)))
 }
 
 /// Start a spot-check: the sample is drawn at once from the confirmed records in force in
@@ -192,42 +177,18 @@ pub struct FlaggedParams {
     pub per_page: Option<u32>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct FlaggedPage {
-    pub items: Vec<FlaggedRecord>,
-    pub total: i64,
-    pub total_capped: bool,
-    pub page: u32,
-    pub per_page: u32,
-}
-
 /// Records found untrue or doubtful in completed spot-checks: your organization's (to
 /// correct through `requestCorrection`), or your region's (officials).
 #[utoipa::path(operation_id = "listFlaggedRecords", get, path = "/api/v1/spot-checks/flagged-records", tag = "volunteering",
-    params(FlaggedParams), responses((status = 200, body = FlaggedPage), (status = 403, body = ErrorBody)),
+    params(FlaggedParams), responses((status = 200, body = super::ListPage<FlaggedRecord>), (status = 403, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]
 pub async fn flagged_records(
     State(state): State<AppState>,
     user: CurrentUser,
     ApiQuery(p): ApiQuery<FlaggedParams>,
-) -> Result<Json<FlaggedPage>, AppError> {
+) -> Result<Json<super::ListPage<FlaggedRecord>>, AppError> {
     let r = checks::flagged(&state, &user, &crate::service::page(p.page, p.per_page)?).await?;
-    Ok(Json(FlaggedPage {
-        total: r.total,
-        total_capped: r.capped,
-        page: r.page.page,
-        per_page: r.page.per_page,
-        items: r.items,
-    }))
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct PublicSpotCheckPage {
-    pub items: Vec<PublicSpotCheck>,
-    pub total: i64,
-    pub total_capped: bool,
-    pub page: u32,
-    pub per_page: u32,
+    Ok(Json(super::ListPage::from(r)))
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -245,21 +206,15 @@ pub struct PublicSpotCheckParams {
 
 /// Published spot-check results (no login): region, period, sample, findings, conclusion.
 #[utoipa::path(operation_id = "listPublicSpotChecks", get, path = "/api/v1/public/spot-checks", tag = "public",
-    params(PublicSpotCheckParams), responses((status = 200, body = PublicSpotCheckPage), (status = 422, body = ErrorBody),
+    params(PublicSpotCheckParams), responses((status = 200, body = super::ListPage<PublicSpotCheck>), (status = 422, body = ErrorBody),
               (status = 429, body = ErrorBody)))]
 pub async fn public_spot_checks(
     State(state): State<AppState>,
     ApiQuery(p): ApiQuery<PublicSpotCheckParams>,
-) -> Result<Json<PublicSpotCheckPage>, AppError> {
+) -> Result<Json<super::ListPage<PublicSpotCheck>>, AppError> {
     let params = SpotCheckParams { status: None, region: p.region, page: p.page, per_page: p.per_page };
     let r = checks::public_list(&state, &params).await?;
-    Ok(Json(PublicSpotCheckPage {
-        total: r.total,
-        total_capped: r.capped,
-        page: r.page.page,
-        per_page: r.page.per_page,
-        items: r.items,
-    }))
+    Ok(Json(super::ListPage::from(r)))
 }
 
 /// One published spot-check with its sampled records (volunteers' names masked).

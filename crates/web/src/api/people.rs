@@ -24,17 +24,6 @@ use crate::service::people::{
 use crate::service::skills::{self as skills_svc, NewSkillInput, SkillPatch, SkillView};
 use crate::state::AppState;
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct PersonPage {
-    pub items: Vec<PersonView>,
-    /// Matches, counted up to 10,000.
-    pub total: i64,
-    /// More than `total` match (counting stopped).
-    pub total_capped: bool,
-    pub page: u32,
-    pub per_page: u32,
-}
-
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PeopleParams {
@@ -137,21 +126,14 @@ pub async fn list_role(
     }
     let page = crate::service::page(p.page, p.per_page)?;
     let res = svc::list(state, user, role, &filter, &page).await?;
-    Ok(Json(PersonPage {
-        total: res.total,
-        total_capped: res.capped,
-        page: page.page,
-        per_page: page.per_page,
-        items: res.items,
-    })
-    .into_response())
+    Ok(Json(super::ListPage::from(res)).into_response())
 }
 
 /// Volunteers in your scope (organization staff: your organization's); `format=csv|xlsx`
 /// downloads the whole selection.
 #[utoipa::path(operation_id = "listVolunteers", get, path = "/api/v1/volunteers", tag = "people", params(PeopleParams),
     responses((status = 200, description = "JSON page, or a CSV / xlsx file with format=", content(
-        (PersonPage = "application/json"), (String = "text/csv"),
+        (super::ListPage<PersonView> = "application/json"), (String = "text/csv"),
         (crate::api::Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]
@@ -265,7 +247,7 @@ pub async fn leave_organization(
 /// Social workers in your scope (organization staff: your employees).
 #[utoipa::path(operation_id = "listSocialWorkers", get, path = "/api/v1/social-workers", tag = "people", params(PeopleParams),
     responses((status = 200, description = "JSON page, or a CSV / xlsx file with format=", content(
-        (PersonPage = "application/json"), (String = "text/csv"),
+        (super::ListPage<PersonView> = "application/json"), (String = "text/csv"),
         (crate::api::Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]
@@ -340,7 +322,7 @@ pub async fn update_social_worker(
 /// Beneficiaries (服务对象) in your scope (organization staff: those you serve).
 #[utoipa::path(operation_id = "listBeneficiaries", get, path = "/api/v1/beneficiaries", tag = "people", params(PeopleParams),
     responses((status = 200, description = "JSON page, or a CSV / xlsx file with format=", content(
-        (PersonPage = "application/json"), (String = "text/csv"),
+        (super::ListPage<PersonView> = "application/json"), (String = "text/csv"),
         (crate::api::Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]

@@ -106,17 +106,6 @@ impl From<OrgDetail> for OrgDetailDto {
     }
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct OrgPage {
-    pub items: Vec<OrgDto>,
-    /// Matches, counted up to 10,000.
-    pub total: i64,
-    /// More than `total` match (counting stopped).
-    pub total_capped: bool,
-    pub page: u32,
-    pub per_page: u32,
-}
-
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct OrgListParams {
@@ -173,7 +162,7 @@ impl OrgListParams {
 /// Organizations inside your scope; with `format=csv|xlsx` the whole selection as a file.
 #[utoipa::path(operation_id = "listOrganizations", get, path = "/api/v1/organizations", tag = "registry", params(OrgListParams),
     responses((status = 200, description = "JSON page, or a CSV / xlsx file with format=", content(
-        (OrgPage = "application/json"),
+        (super::ListPage<OrgDto> = "application/json"),
         (String = "text/csv"),
         (crate::api::Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)),
@@ -191,14 +180,7 @@ pub async fn list(
     }
     let page = crate::service::page(p.page, p.per_page)?;
     let res = orgs::list(&state.db, &user.scope(), &filter, &page).await?;
-    Ok(Json(OrgPage {
-        total: res.total,
-        total_capped: res.capped,
-        page: page.page,
-        per_page: page.per_page,
-        items: res.items.into_iter().map(Into::into).collect(),
-    })
-    .into_response())
+    Ok(Json(super::ListPage::<OrgDto>::of(res, Into::into)).into_response())
 }
 
 /// Register an organization in your scope (officials and administrators).

@@ -48,34 +48,18 @@ impl HolderParams {
     }
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct HolderPage {
-    pub items: Vec<HolderView>,
-    /// Matches, counted up to 10,000.
-    pub total: i64,
-    pub total_capped: bool,
-    pub page: u32,
-    pub per_page: u32,
-}
-
 /// Find volunteers or beneficiaries in your scope with their coin and point balances (staff).
 #[utoipa::path(operation_id = "listTimebankHolders", get, path = "/api/v1/timebank/accounts", tag = "timebank", params(HolderParams),
-    responses((status = 200, body = HolderPage), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    responses((status = 200, body = super::ListPage<HolderView>), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]
 pub async fn holders(
     State(state): State<AppState>,
     user: CurrentUser,
     ApiQuery(p): ApiQuery<HolderParams>,
-) -> Result<Json<HolderPage>, AppError> {
+) -> Result<Json<super::ListPage<HolderView>>, AppError> {
     let page = crate::service::page(p.page, p.per_page)?;
     let res = svc::holders(&state, &user, p.role()?, p.q.as_deref(), &page).await?;
-    Ok(Json(HolderPage {
-        items: res.items,
-        total: res.total,
-        total_capped: res.capped,
-        page: page.page,
-        per_page: page.per_page,
-    }))
+    Ok(Json(super::ListPage::from(res)))
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -100,29 +84,21 @@ pub fn parse_ledger(s: Option<&str>) -> Result<Ledger, AppError> {
     }
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct StatementPage {
-    pub items: Vec<StatementLine>,
-    pub total: i64,
-    pub page: u32,
-    pub per_page: u32,
-}
-
 /// A person's statement on the coin or point ledger, newest first, with the balance after
 /// each line (own, or in your scope).
 #[utoipa::path(operation_id = "getTimebankStatement", get, path = "/api/v1/timebank/accounts/{id}/statement", tag = "timebank",
     params(("id" = i64, Path, description = "person id"), StatementParams),
-    responses((status = 200, body = StatementPage), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    responses((status = 200, body = super::ListPage<StatementLine>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]
 pub async fn statement(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
     ApiQuery(p): ApiQuery<StatementParams>,
-) -> Result<Json<StatementPage>, AppError> {
+) -> Result<Json<super::ListPage<StatementLine>>, AppError> {
     let page = crate::service::page(p.page, p.per_page)?;
     let res = svc::statement(&state, &user, id, parse_ledger(p.ledger.as_deref())?, &page).await?;
-    Ok(Json(StatementPage { items: res.items, total: res.total, page: page.page, per_page: page.per_page }))
+    Ok(Json(super::ListPage::from(res)))
 }
 
 /// A person's time-bank coins and points with their entries (own, or in your scope).

@@ -44,14 +44,6 @@ impl From<UserRow> for UserDto {
     }
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct UserPage {
-    pub items: Vec<UserDto>,
-    pub total: i64,
-    pub page: u32,
-    pub per_page: u32,
-}
-
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
@@ -70,12 +62,12 @@ pub struct ListParams {
 
 /// Users inside your scope.
 #[utoipa::path(operation_id = "listUsers", get, path = "/api/v1/users", tag = "users", params(ListParams),
-    responses((status = 200, body = UserPage), (status = 403, body = ErrorBody)), security(("bearer" = []), ("session" = [])))]
+    responses((status = 200, body = super::ListPage<UserDto>), (status = 403, body = ErrorBody)), security(("bearer" = []), ("session" = [])))]
 pub async fn list(
     State(state): State<AppState>,
     user: CurrentUser,
     ApiQuery(p): ApiQuery<ListParams>,
-) -> Result<Json<UserPage>, AppError> {
+) -> Result<Json<super::ListPage<UserDto>>, AppError> {
     user.require(user.role.manages_users())?;
     let role = match p.role.as_deref().filter(|r| !r.is_empty()) {
         Some(r) => Some(Role::parse(r).ok_or_else(|| AppError::validation("role", format!("未知角色「{r}」")))?),
@@ -84,12 +76,7 @@ pub async fn list(
     let filter = UserFilter { q: p.q.filter(|q| !q.trim().is_empty()), role };
     let page = crate::service::page(p.page, p.per_page)?;
     let res = users::list(&state.db, &user.scope(), &filter, &page).await?;
-    Ok(Json(UserPage {
-        total: res.total,
-        page: page.page,
-        per_page: page.per_page,
-        items: res.items.into_iter().map(Into::into).collect(),
-    }))
+    Ok(Json(super::ListPage::of(res, Into::into)))
 }
 
 /// Create a user inside your scope, with a role no higher than your own.

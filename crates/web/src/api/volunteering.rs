@@ -53,15 +53,6 @@ pub struct ActivityParams {
     pub per_page: Option<u32>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ActivityPage {
-    pub items: Vec<ActivityView>,
-    pub total: i64,
-    pub total_capped: bool,
-    pub page: u32,
-    pub per_page: u32,
-}
-
 impl ActivityParams {
     pub fn filter(&self) -> Result<ActivityFilter, AppError> {
         let region = match self.region.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
@@ -110,21 +101,15 @@ impl ActivityParams {
 /// Activities: the public and volunteers see published ones; staff and officials everything
 /// in their scope.
 #[utoipa::path(operation_id = "listActivities", get, path = "/api/v1/activities", tag = "volunteering", params(ActivityParams),
-    responses((status = 200, body = ActivityPage), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = super::ListPage<ActivityView>), (status = 422, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     MaybeUser(user): MaybeUser,
     ApiQuery(p): ApiQuery<ActivityParams>,
-) -> Result<Json<ActivityPage>, AppError> {
+) -> Result<Json<super::ListPage<ActivityView>>, AppError> {
     let page = crate::service::page(p.page, p.per_page)?;
     let res = svc::list_activities(&state, user.as_ref(), &p.filter()?, &page).await?;
-    Ok(Json(ActivityPage {
-        total: res.total,
-        total_capped: res.capped,
-        page: page.page,
-        per_page: page.per_page,
-        items: res.items,
-    }))
+    Ok(Json(super::ListPage::from(res)))
 }
 
 /// Publish an activity (organization staff for their organization).
