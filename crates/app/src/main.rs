@@ -225,23 +225,13 @@ async fn shutdown_signal() {
 }
 
 async fn backup(db: &Db, out: &std::path::Path) -> anyhow::Result<()> {
-    match db {
-        Db::Sqlite { writer, .. } => {
-            if out.exists() {
-                anyhow::bail!("目标文件 {} 已存在，请换一个文件名", out.display());
-            }
-            // VACUUM INTO takes a consistent snapshot while the server keeps running.
-            sqlx::query("VACUUM INTO $1").bind(out.to_string_lossy().to_string()).execute(writer).await?;
-            let size = std::fs::metadata(out)?.len();
-            println!("已备份到 {}（{:.1} MB）", out.display(), size as f64 / 1e6);
-            Ok(())
-        }
-        Db::Postgres { .. } => {
-            anyhow::bail!(
-                "PostgreSQL 请使用 pg_dump 备份，例如：pg_dump -Fc -f wushe.dump \"$DATABASE_URL\"（见 README）"
-            )
-        }
+    if out.exists() {
+        anyhow::bail!("目标文件 {} 已存在，请换一个文件名", out.display());
     }
+    db.backup_into(out).await?;
+    let size = std::fs::metadata(out)?.len();
+    println!("已备份到 {}（{:.1} MB）", out.display(), size as f64 / 1e6);
+    Ok(())
 }
 
 async fn verify_audit(db: &Db) -> anyhow::Result<bool> {

@@ -315,6 +315,20 @@ impl Db {
         Ok(())
     }
 
+    /// An online copy of a SQLite database into a new file (`VACUUM INTO`: a consistent
+    /// snapshot while the server keeps running). PostgreSQL is backed up with `pg_dump`.
+    pub async fn backup_into(&self, out: &std::path::Path) -> Result<(), StoreError> {
+        match self {
+            Db::Sqlite { writer, .. } => {
+                sqlx::query("VACUUM INTO $1").bind(out.to_string_lossy().to_string()).execute(writer).await?;
+                Ok(())
+            }
+            Db::Postgres { .. } => Err(StoreError::Config(
+                "PostgreSQL 请使用 pg_dump 备份，例如：pg_dump -Fc -f wushe.dump \"$DATABASE_URL\"（见 README）".into(),
+            )),
+        }
+    }
+
     pub async fn close(&self) {
         match self {
             Db::Sqlite { writer, reader, .. } => {

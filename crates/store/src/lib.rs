@@ -8,6 +8,7 @@ pub mod error;
 pub mod group_commit;
 pub mod meta;
 pub mod query;
+pub mod schema;
 pub mod shared;
 pub mod time;
 pub mod writer_cpu;

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use wushe_store::{meta, on_db, Db, DbOptions};
+use wushe_store::{meta, schema, Db, DbOptions};
 
 use super::SEEDED_KEY;
 
@@ -51,53 +51,15 @@ pub async fn inspect(url: &str) -> anyhow::Result<DemoDb> {
     found
 }
 
-/// The tables of the schema the connection works in (the current schema on PostgreSQL).
-async fn tables(db: &Db) -> anyhow::Result<BTreeSet<String>> {
-    let rows: Vec<(String,)> = match db {
-        Db::Sqlite { reader, .. } => {
-            sqlx::query_as(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
-            )
-            .fetch_all(reader)
-            .await?
-        }
-        Db::Postgres { pool, .. } => {
-            sqlx::query_as("SELECT tablename::TEXT FROM pg_tables WHERE schemaname = current_schema()")
-                .fetch_all(pool)
-                .await?
-        }
-    };
-    Ok(rows.into_iter().map(|(t,)| t).collect())
-}
-
-/// This program's tables, as its migrations leave them: read from a scratch SQLite database
-/// migrated for the purpose (the two backends' migrations create the same tables).
-async fn own_tables() -> anyhow::Result<BTreeSet<String>> {
-    let dir = tempfile::tempdir()?;
-    let url = format!("sqlite://{}", dir.path().join("scratch.db").display());
-    let db = Db::connect(&url, &DbOptions { max_connections: 1, ..Default::default() }).await?;
-    db.migrate().await?;
-    let mut t = tables(&db).await?;
-    db.close().await;
-    t.insert("_sqlx_migrations".into());
-    Ok(t)
-}
-
 /// Tables of the current schema that this program did not create.
 async fn foreign_tables(present: &BTreeSet<String>) -> anyhow::Result<Vec<String>> {
-    let own = own_tables().await?;
+    let own = schema::own_tables().await?;
     Ok(present.difference(&own).cloned().collect())
-}
-
-async fn count(db: &Db, table: &str) -> anyhow::Result<i64> {
-    let sql = format!("SELECT COUNT(*) FROM {table}");
-    let (n,): (i64,) = on_db!(db, |c| sqlx::query_as(&sql).fetch_one(c).await)?;
-    Ok(n)
 }
 
 /// The decision, on an open database (nothing is migrated or written).
 pub async fn classify(db: &Db) -> anyhow::Result<DemoDb> {
-    let present = tables(db).await?;
+    let present = schema::tables(db).await?;
     if present.is_empty() {
         return Ok(DemoDb::Fresh);
     }
@@ -122,7 +84,7 @@ pub async fn classify(db: &Db) -> anyhow::Result<DemoDb> {
         ("banned_organizations", "非法社会组织"),
         ("activities", "志愿活动"),
     ] {
-        if present.contains(table) && count(db, table).await? > 0 {
+        if present.contains(table) && schema::row_count(db, table).await? > 0 {
             return Ok(DemoDb::Foreign(format!("库中已有{what}记录")));
         }
     }
@@ -173,7 +135,7 @@ pub async fn reset(url: &str) -> anyhow::Result<bool> {
     if let Some(path) = sqlite_path(url) {
         // The file goes as a whole: not with anybody else's table in it.
         let db = Db::connect(url, &DbOptions { max_connections: 1, ..Default::default() }).await?;
-        let present = tables(&db).await;
+        let present = schema::tables(&db).await;
         db.close().await;
         let other = foreign_tables(&present?).await?;
         if !other.is_empty() {
@@ -194,19 +156,8 @@ pub async fn reset(url: &str) -> anyhow::Result<bool> {
         return Ok(true);
     }
     let db = Db::connect(url, &DbOptions { max_connections: 2, ..Default::default() }).await?;
-    let present = tables(&db).await?;
-    let own = own_tables().await?;
-    let Db::Postgres { pool, .. } = &db else { anyhow::bail!("不支持的数据库") };
-    let (schema,): (String,) = sqlx::query_as("SELECT current_schema()::TEXT").fetch_one(pool).await?;
-    let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
-    let mut tx = pool.begin().await?;
-    for t in present.intersection(&own) {
-        sqlx::query(&format!("DROP TABLE IF EXISTS {}.{} CASCADE", quote(&schema), quote(t))).execute(&mut *tx).await?;
-    }
-    sqlx::query(&format!("DROP FUNCTION IF EXISTS {}.audit_log_append_only() CASCADE", quote(&schema)))
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
+    let dropped = schema::drop_own_tables(&db).await;
     db.close().await;
+    dropped?;
     Ok(true)
 }
