@@ -61,7 +61,9 @@ pub async fn drop_own_tables(db: &Db) -> Result<usize, StoreError> {
     let mut tx = pool.begin().await?;
     let mut dropped = 0;
     for t in present.intersection(&own) {
-        sqlx::query(&format!("DROP TABLE IF EXISTS {}.{} CASCADE", quoted(&schema), quoted(t))).execute(&mut *tx).await?;
+        sqlx::query(&format!("DROP TABLE IF EXISTS {}.{} CASCADE", quoted(&schema), quoted(t)))
+            .execute(&mut *tx)
+            .await?;
         dropped += 1;
     }
     sqlx::query(&format!("DROP FUNCTION IF EXISTS {}.audit_log_append_only() CASCADE", quoted(&schema)))
