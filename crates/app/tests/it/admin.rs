@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a failed assertion is the report
 //! `wushe admin create|reset-password` and `wushe demo`'s choice of database, through the
 //! real binary, on a fresh SQLite file and (when `WUSHE_TEST_PG_URL` is set) a fresh
 //! PostgreSQL schema of its own. Under CI a missing PostgreSQL URL fails instead of skipping.
@@ -11,8 +10,6 @@ use wushe_domain::accounts::Scope;
 use wushe_store::accounts::audit::{self, AuditFilter};
 use wushe_store::accounts::{password, users};
 use wushe_store::{Db, DbOptions, Page};
-
-const PG_ENV: &str = "WUSHE_TEST_PG_URL";
 
 /// A database for one test: a SQLite file in a temporary folder, or a new, empty schema of
 /// the PostgreSQL test database (dropped afterwards). Nothing is migrated: the commands
@@ -32,16 +29,7 @@ impl Target {
 
     /// `None` (having said so) when PostgreSQL is not configured outside CI.
     async fn postgres() -> Option<Target> {
-        let base = match std::env::var(PG_ENV) {
-            Ok(u) if !u.is_empty() => u,
-            _ => {
-                if std::env::var_os("CI").is_some() {
-                    panic!("CI 中必须设置 {PG_ENV}，PostgreSQL 测试不能跳过");
-                }
-                eprintln!("跳过 PostgreSQL 测试：未设置 {PG_ENV}");
-                return None;
-            }
-        };
+        let base = wushe_testkit::pg_url()?;
         let schema = format!("t_{}", uuid_like());
         let pool = sqlx::PgPool::connect(&base).await.expect("connect postgres");
         sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&pool).await.expect("create schema");

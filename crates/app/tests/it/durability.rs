@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a failed assertion is the report
 //! Durability of acknowledged writes: a `wushe serve` process is killed with SIGKILL in the
 //! middle of a burst of hour confirmations; after a restart every confirmation that had been
 //! answered 201 is there (SQLite with `synchronous=FULL` and group commit; PostgreSQL).

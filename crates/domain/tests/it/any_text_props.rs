@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a failed assertion is the report
 //! Every parse, search and mask function of the domain takes any text without panicking:
 //! CJK, full-width forms, combining marks, emoji, control characters, and the lengths where
 //! byte and character counts differ (six CJK characters are 18 bytes, an ID number's length).

@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a failed assertion is the report
 //! Certificate numbers: every generated number reads back; the check character catches
 //! every single mistyped character and every swap of two neighbours (but the one pair
 //! Luhn mod 32 cannot tell apart, 0 and Z).

@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a failed assertion is the report
 //! Property tests for the registry rules: volunteer numbers, fragment-search grams, name and
 //! phone normalization, and the organization status state machine.
 

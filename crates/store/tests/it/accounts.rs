@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a failed assertion is the report
 //! Accounts, tokens, sessions and the audit chain on both backends.
 
 use wushe_domain::accounts::{Role, Scope};

@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a failed assertion is the report
 //! Group commit on both backends: a batch runs without savepoints until a job is refused, then
 //! again with one savepoint per job. Either way the refused jobs leave nothing behind (rows,
 //! audit entries, settings, ledger postings), the others are all kept, and the audit chain

@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a failed assertion is the report
 //! The two migration trees must describe the same schema: tables, columns, nullability and
 //! indexes (names and columns). Types differ by design (TEXT timestamps on SQLite).
 

@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a failed assertion is the report
 //! Edits of people and the skill dictionary in the store, on both backends: an edit made from
 //! a stale copy is refused, phones are re-sealed (blind index, mask), memberships that end are
 //! kept as history, and skill keys and labels stay unique.

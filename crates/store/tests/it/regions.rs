@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a failed assertion is the report
 //! Region repository on both backends, with the Hubei slice of the real table.
 
 use wushe_domain::accounts::Scope;

@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a failed assertion is the report
 //! The name-search index on both backends: trigram lookups and the rebuild a migration can
 //! ask for.
 

@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a failed assertion is the report
 //! Statistics deltas folded into region × period rollups.
 
 use chrono::NaiveDate;

@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a failed assertion is the report
 //! Login, logout, lockout, sessions, CSRF and API tokens through HTTP, on both backends.
 
 use axum::http::{Method, StatusCode};

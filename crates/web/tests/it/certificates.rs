@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a failed assertion is the report
 //! Volunteer service certificates on both backends: only the recording organization issues
 //! ("who records certifies"), one request in progress at a time, the scope of every list and
 //! load, the PDF (served as application/pdf, with the holder's name extractable through the

@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a failed assertion is the report
 //! Bad input gets a clear Chinese message and the right status, never a 500.
 
 use axum::http::{Method, StatusCode};

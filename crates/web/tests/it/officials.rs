@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a failed assertion is the report
 //! Officials' supervision of volunteer service on both backends: star awards approved by the
 //! level the settings name and only within scope, and following corrections; spot-checks
 //! drawn reproducibly from a seed inside the official's region, findings, completion and

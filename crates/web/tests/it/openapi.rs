@@ -1,6 +1,6 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a failed assertion is the report
 //! The OpenAPI document is snapshot-tested: a change to the API shows up as a diff of
-//! `tests/snapshots/openapi.json`. Regenerate with `UPDATE_SNAPSHOTS=1 cargo test -p wushe-web --test openapi`.
+//! `tests/snapshots/openapi.json`. Regenerate with
+//! `UPDATE_SNAPSHOTS=1 cargo test -p wushe-web --test it openapi::`.
 
 #[test]
 fn openapi_matches_snapshot() {

@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a failed assertion is the report
 //! People through the API on both backends: validation with Chinese field errors, one person
 //! per citizen ID across roles, search by fragment / ID / phone / number, masking and the
 //! audited full view, scope (regions and organizations), exports and bulk imports.

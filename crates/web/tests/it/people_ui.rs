@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a failed assertion is the report
 //! The people pages and bulk import through the UI (session, forms, htmx) on both backends:
 //! lists, registration forms with Chinese field errors, the audited full view, permissions,
 //! and an import whose report lists the bad row.

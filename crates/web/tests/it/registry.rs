@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a failed assertion is the report
 //! Organizations through the API and UI on both backends: validation, the status state
 //! machine, scope, Chinese fragment search and the public lookup.
 

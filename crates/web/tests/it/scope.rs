@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a failed assertion is the report
 //! A user never sees or acts outside their own region or organization: through the API and
 //! through the UI, on both backends.
 

@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a failed assertion is the report
 //! Time bank and points through the API on both backends: coins and points earned by a
 //! confirmed time-bank service, gifts only to recorded direct relatives, spending from 60,
 //! love-supermarket redemptions taking points and stock together, and the ledger invariants

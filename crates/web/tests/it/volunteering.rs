@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a failed assertion is the report
 //! Volunteer service through the API on both backends: publishing, sign-ups with capacity and
 //! the waiting list (also under concurrent sign-ups), rotating-code check-in, the geofence and
 //! insurance refusals, check-out and its resolution by the organizer, hour confirmation (never

@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a failed assertion is the report
 //! Volunteer service through the UI on both backends: the organizer's form and publishing,
 //! the public list, a volunteer's sign-up on the activity page, the big-screen QR, the
 //! phone's check-in page, check-out from the roster, bulk hour confirmation, the volunteer's
